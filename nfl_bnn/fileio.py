@@ -1,0 +1,108 @@
+"""Atomic file output and run locks.
+
+A weekly run must never leave a half-written bets file: every output is written to a temporary file
+in the same folder, flushed and fsync'ed, then renamed over the target (rename is atomic on POSIX).
+A group of files is staged first and only renamed into place once all of them are complete, so a
+failure part-way leaves every previous file as it was.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator
+
+from nfl_bnn.errors import BusyError, NflBnnError
+
+
+def ensure_writable_dir(path: str | Path) -> Path:
+    """Create ``path`` if needed and prove it is writable before any expensive work starts."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=p, prefix=".probe-", delete=True) as fh:
+            fh.write(b"x")
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror
+        raise NflBnnError(f"output folder {p} is not writable ({reason}); free space or fix its permissions") from None
+    return p
+
+
+def _write_temp(target: Path, writer: Callable[[Path], None]) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        writer(tmp_path)
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return tmp_path
+
+
+def atomic_write(target: str | Path, writer: Callable[[Path], None]) -> Path:
+    """Call ``writer(tmp_path)`` then rename the temp file over ``target``."""
+    target = Path(target)
+    tmp = _write_temp(target, writer)
+    os.replace(tmp, target)
+    return target
+
+
+def atomic_write_text(target: str | Path, text: str) -> Path:
+    return atomic_write(target, lambda p: p.write_text(text))
+
+
+def atomic_write_group(writers: dict[Path, Callable[[Path], None]]) -> list[Path]:
+    """Stage every file, then rename them all into place; on any failure nothing is replaced."""
+    staged: dict[Path, Path] = {}
+    try:
+        for target, writer in writers.items():
+            staged[Path(target)] = _write_temp(Path(target), writer)
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    for target, tmp in staged.items():
+        os.replace(tmp, target)
+    return list(staged)
+
+
+def atomic_symlink(link: str | Path, target_name: str) -> None:
+    """Point ``link`` at ``target_name`` (relative), replacing any previous link atomically."""
+    link = Path(link)
+    tmp = link.with_name(f".{link.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target_name, tmp)
+    os.replace(tmp, link)
+
+
+@contextlib.contextmanager
+def run_lock(path: str | Path, what: str) -> Iterator[None]:
+    """Hold an exclusive, non-blocking lock for ``what``; a second run refuses with a clear message.
+
+    The lock is an ``flock`` on a file, so it is released by the kernel when the process dies: a run
+    killed mid-way never leaves a stale lock behind.
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(p, "a+")
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BusyError(f"another run of {what} is in progress (lock {p}); wait for it to finish and retry") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
+    finally:
+        fh.close()

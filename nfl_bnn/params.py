@@ -1,0 +1,72 @@
+"""Typed parameters loaded from YAML, with unknown keys and wrong types rejected.
+
+papermill and YAML both accept a mistyped parameter silently; here every parameter set is a pydantic
+model with ``extra="forbid"``, and :func:`load_params` turns validation failures into one
+:class:`~nfl_bnn.errors.ConfigError` naming the file, the key, the problem and a did-you-mean hint.
+"""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Mapping, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from nfl_bnn.errors import ConfigError
+
+
+class StrictModel(BaseModel):
+    """Base for every parameter set: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+M = TypeVar("M", bound=StrictModel)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping, with a clear error for a missing, unreadable or non-mapping file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"parameter file {p} does not exist; check the path (params files live in params/)")
+    try:
+        data = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"parameter file {p} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"parameter file {p} must hold a mapping of name: value, not {type(data).__name__}")
+    return data
+
+
+def validate(model: type[M], values: Mapping[str, Any], source: str = "parameters") -> M:
+    """Validate ``values`` against ``model``; raise one readable ConfigError listing every problem."""
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as exc:
+        known = list(model.model_fields)
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+            if err["type"] == "extra_forbidden":
+                hint = difflib.get_close_matches(str(err["loc"][-1]), known, n=1)
+                extra = f"; did you mean {hint[0]!r}?" if hint else f"; known names: {', '.join(known)}"
+                problems.append(f"unknown parameter {loc!r}{extra}")
+            else:
+                problems.append(f"{loc}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError(f"invalid {source}: " + "; ".join(problems)) from None
+
+
+def load_params(model: type[M], *paths: str | Path | None, overrides: Mapping[str, Any] | None = None) -> M:
+    """Merge YAML files left to right, then ``overrides`` (None values ignored), and validate."""
+    merged: dict[str, Any] = {}
+    sources = []
+    for path in paths:
+        if path is None:
+            continue
+        merged.update(read_yaml(path))
+        sources.append(str(path))
+    if overrides:
+        merged.update({k: v for k, v in overrides.items() if v is not None})
+        sources.append("overrides")
+    return validate(model, merged, source=" + ".join(sources) or "parameters")
