@@ -1,0 +1,108 @@
+"""Warehouse tables, written once in the SQL that PostgreSQL and DuckDB both accept.
+
+Each table is one ``CREATE TABLE IF NOT EXISTS`` statement in :data:`TABLES`, keyed by its qualified
+name, so another part of the system adds its own table with one entry here (the ``bets`` ledger does).
+Only portable types are used (TEXT, INTEGER, DOUBLE PRECISION, BOOLEAN, DATE, TIMESTAMP) and every
+table has a primary key, because importers upsert on it (``INSERT ... ON CONFLICT``).
+See docs/architecture.md for what each column means.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nfl_bnn.warehouse import Warehouse
+
+#: Schemas created before the tables.
+SCHEMAS: list[str] = ["mart"]
+
+#: Primary key of each table, used by :meth:`nfl_bnn.warehouse.Warehouse.upsert_df`.
+KEYS: dict[str, tuple[str, ...]] = {
+    "mart.games": ("game_id",),
+    "mart.player_game_stats": ("game_id", "player_id"),
+    "prop_lines": ("season", "week", "market", "book", "player_name", "fetched_at"),
+    "best_prop_lines": ("season", "week", "market", "player_name", "side"),
+}
+
+TABLES: dict[str, str] = {
+    "mart.games": """
+        CREATE TABLE IF NOT EXISTS mart.games (
+            game_id      TEXT PRIMARY KEY,
+            season       INTEGER NOT NULL,
+            week         INTEGER NOT NULL,
+            season_type  TEXT NOT NULL CHECK (season_type IN ('REG', 'POST')),
+            gameday      DATE,
+            kickoff      TIMESTAMP,
+            home_team    TEXT NOT NULL,
+            away_team    TEXT NOT NULL,
+            home_score   INTEGER,
+            away_score   INTEGER,
+            spread_line  DOUBLE PRECISION,
+            total_line   DOUBLE PRECISION,
+            source       TEXT NOT NULL
+        )""",
+    "mart.player_game_stats": """
+        CREATE TABLE IF NOT EXISTS mart.player_game_stats (
+            season           INTEGER NOT NULL,
+            week             INTEGER NOT NULL,
+            season_type      TEXT NOT NULL,
+            game_id          TEXT NOT NULL,
+            player_id        TEXT NOT NULL,
+            player_name      TEXT,
+            position         TEXT,
+            team             TEXT NOT NULL,
+            opponent         TEXT NOT NULL,
+            is_home          BOOLEAN NOT NULL,
+            carries          INTEGER NOT NULL CHECK (carries >= 0),
+            rushing_yards    INTEGER NOT NULL,
+            rushing_tds      INTEGER NOT NULL CHECK (rushing_tds >= 0),
+            targets          INTEGER CHECK (targets >= 0),
+            receptions       INTEGER CHECK (receptions >= 0),
+            receiving_yards  INTEGER,
+            source           TEXT NOT NULL,
+            PRIMARY KEY (game_id, player_id)
+        )""",
+    "prop_lines": """
+        CREATE TABLE IF NOT EXISTS prop_lines (
+            season       INTEGER NOT NULL,
+            week         INTEGER NOT NULL,
+            player_id    TEXT,
+            player_name  TEXT NOT NULL,
+            team         TEXT,
+            book         TEXT NOT NULL,
+            market       TEXT NOT NULL,
+            line         DOUBLE PRECISION NOT NULL,
+            over_odds    INTEGER,
+            under_odds   INTEGER,
+            fetched_at   TIMESTAMP NOT NULL,
+            source       TEXT NOT NULL,
+            PRIMARY KEY (season, week, market, book, player_name, fetched_at)
+        )""",
+    "best_prop_lines": """
+        CREATE TABLE IF NOT EXISTS best_prop_lines (
+            season       INTEGER NOT NULL,
+            week         INTEGER NOT NULL,
+            player_id    TEXT,
+            player_name  TEXT NOT NULL,
+            team         TEXT,
+            market       TEXT NOT NULL,
+            side         TEXT NOT NULL CHECK (side IN ('over', 'under')),
+            book         TEXT NOT NULL,
+            line         DOUBLE PRECISION NOT NULL,
+            over_odds    INTEGER,
+            under_odds   INTEGER,
+            fetched_at   TIMESTAMP NOT NULL,
+            source       TEXT NOT NULL,
+            PRIMARY KEY (season, week, market, player_name, side)
+        )""",
+}
+
+
+def create_schema(wh: "Warehouse") -> list[str]:
+    """Create every schema and table that does not exist yet (idempotent); return the table names."""
+    with wh.transaction():
+        for schema in SCHEMAS:
+            wh.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for ddl in TABLES.values():
+            wh.execute(ddl)
+    return list(TABLES)
