@@ -22,6 +22,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "mart.player_game_stats": ("game_id", "player_id"),
     "prop_lines": ("season", "week", "market", "book", "player_name", "fetched_at"),
     "best_prop_lines": ("season", "week", "market", "player_name", "side"),
+    "bets": ("bet_id",),
 }
 
 TABLES: dict[str, str] = {
@@ -94,6 +95,43 @@ TABLES: dict[str, str] = {
             fetched_at   TIMESTAMP NOT NULL,
             source       TEXT NOT NULL,
             PRIMARY KEY (season, week, market, player_name, side)
+        )""",
+    # the betting ledger (nfl_bnn/ledger.py): one row per recommended bet, settled in place
+    "bets": """
+        CREATE TABLE IF NOT EXISTS bets (
+            bet_id         TEXT PRIMARY KEY,
+            run_id         TEXT NOT NULL,
+            placed_at      TIMESTAMP NOT NULL,
+            season         INTEGER NOT NULL,
+            week           INTEGER NOT NULL,
+            game_id        TEXT,
+            player_id      TEXT NOT NULL,
+            player_name    TEXT,
+            team           TEXT,
+            opponent       TEXT,
+            market         TEXT NOT NULL,
+            side           TEXT NOT NULL CHECK (side IN ('over', 'under')),
+            line           DOUBLE PRECISION NOT NULL,
+            odds           INTEGER NOT NULL,
+            book           TEXT,
+            line_source    TEXT,
+            model_prob     DOUBLE PRECISION,
+            market_prob    DOUBLE PRECISION,
+            edge           DOUBLE PRECISION,
+            confidence     DOUBLE PRECISION,
+            bet_fraction   DOUBLE PRECISION,
+            stake          DOUBLE PRECISION NOT NULL CHECK (stake >= 0),
+            bankroll       DOUBLE PRECISION NOT NULL,
+            profile        TEXT NOT NULL,
+            model_version  TEXT NOT NULL,
+            params_json    TEXT NOT NULL,
+            paper          BOOLEAN NOT NULL,
+            status         TEXT NOT NULL CHECK (status IN ('open', 'win', 'loss', 'push', 'void')),
+            actual_yards   INTEGER,
+            profit         DOUBLE PRECISION,
+            settled_at     TIMESTAMP,
+            closing_line   DOUBLE PRECISION,
+            closing_odds   INTEGER
         )""",
 }
 
