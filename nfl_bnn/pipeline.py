@@ -1,0 +1,415 @@
+"""The weekly run: predictions -> lines -> sized bets -> files + ledger, with monitoring.
+
+Order of a run, chosen so that a crash at any point leaves files and ledger consistent:
+
+1. validate every parameter (:class:`WeeklyParams`; ConfigError, exit 2) before anything else;
+2. prove ``reports/weekly/`` is writable (fileio.ensure_writable_dir) before any heavy work;
+3. take the run lock of (season, week) (fileio.run_lock; a second run refuses, exit 75);
+4. read the warehouse, build features, predict, price lines, size stakes: nothing written yet;
+5. STAGE the three week files as hidden temp files beside their targets (written and fsync'ed; the
+   visible files are untouched). A failure here removes the temp files: files and ledger as before;
+6. record the bets in the ledger in ONE transaction (replace this week's open bets of the same
+   model/profile/paper flag). A failure or a lost database rolls back: files and ledger as before;
+7. PUBLISH: rename the staged files over the targets (atomic per file, same folder, no new space
+   needed) and repoint ``latest_bets.csv`` / ``latest_summary.txt``.
+Only a kill in the instant between 6 and 7 can leave the ledger one run ahead of the files; both then
+hold complete results of the same week, and re-running the week (idempotent) brings both to the same run.
+
+Exit statuses of ``nfl-bnn weekly``: 0 ok, 3 ok but monitoring raised alerts, 1 error (data, model,
+database), 2 bad parameters, 75 another run of the same week holds the lock.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, field_validator
+
+from nfl_bnn import betting, config, fileio, ledger, monitoring
+from nfl_bnn.errors import ConfigError, DataError, NflBnnError
+from nfl_bnn.params import StrictModel, load_params, read_yaml
+
+log = logging.getLogger("nfl_bnn.pipeline")
+
+PROFILES = ("ultra_conservative", "conservative", "moderate", "aggressive")
+
+
+class WeeklyParams(StrictModel):
+    """Everything a weekly run depends on; merged from params/weekly.yaml, the profile, overrides."""
+
+    season: int = Field(ge=1999, le=2100, description="NFL season (year it starts)")
+    week: int = Field(ge=1, le=22, description="week of the season, 1-22 (18+ are playoffs)")
+    bankroll: float = Field(gt=0, allow_inf_nan=False, description="bankroll; stakes are shares of it")
+    profile: str = "conservative"
+    kelly_fraction: float = Field(gt=0, le=1, description="share of full Kelly staked")
+    max_bet_fraction: float = Field(gt=0, le=1, description="cap on one bet, share of bankroll")
+    min_edge: float = Field(ge=0, lt=1, description="minimum edge (probability points)")
+    min_confidence: float = Field(ge=0, le=1, description="minimum share of draws with positive EV")
+    max_week_fraction: float = Field(gt=0, le=1, description="cap on the week's stakes, share of bankroll")
+    max_game_fraction: float = Field(gt=0, le=1, description="cap on one game's stakes, share of bankroll")
+    margin_method: Literal["multiplicative", "power", "shin"] = "power"
+    paper_trade: bool = False
+    model_path: str = "models/latest.nc"
+    market: str = "player_rush_yds"
+    lines: Literal["warehouse", "proxy"] = "warehouse"
+    nflcom_path: str | None = None
+    alerts: monitoring.AlertThresholds = monitoring.AlertThresholds()
+
+    @field_validator("season", "week", mode="before")
+    @classmethod
+    def _whole_number(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise ValueError(f"must be a whole number, not {type(v).__name__}")
+        return int(v)
+
+    @field_validator("bankroll", mode="before")
+    @classmethod
+    def _number(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise ValueError(f"must be a number, not {type(v).__name__} {v!r}")
+        return float(v)
+
+    @field_validator("profile")
+    @classmethod
+    def _profile_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z_]+", v):
+            raise ValueError(f"profile names are lowercase words ({', '.join(PROFILES)})")
+        return v
+
+
+def load_weekly_params(season: Any, week: Any, weekly_file: str | Path | None = None,
+                       **overrides: Any) -> WeeklyParams:
+    """params/weekly.yaml < params/profiles/<profile>.yaml < overrides (None = not given)."""
+    wf = Path(weekly_file) if weekly_file else config.params_dir() / "weekly.yaml"
+    base = read_yaml(wf)
+    profile = overrides.get("profile") or base.get("profile", "conservative")
+    prof_dir = config.params_dir() / "profiles"
+    known = sorted(p.stem for p in prof_dir.glob("*.yaml"))
+    if not isinstance(profile, str) or not re.fullmatch(r"[a-z_]+", profile) or profile not in known:
+        raise ConfigError(f"unknown risk profile {profile!r}; choose one of {', '.join(known)} "
+                          f"(files in {prof_dir})")
+    ov = {k: v for k, v in overrides.items() if v is not None}
+    ov.update(season=season, week=week, profile=profile)
+    return load_params(WeeklyParams, wf, prof_dir / f"{profile}.yaml", overrides=ov)
+
+
+def weekly_dir() -> Path:
+    """Where weekly outputs go: ``reports/weekly/`` (moves with NFL_BNN_HOME)."""
+    return config.reports_dir() / "weekly"
+
+
+def model_file(path: str) -> Path:
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    if p.parts and p.parts[0] == "models":
+        return config.models_dir().joinpath(*p.parts[1:])
+    return config.PROJ_ROOT / p
+
+
+@dataclass
+class WeekResult:
+    params: WeeklyParams
+    predictions: pd.DataFrame
+    candidates: pd.DataFrame
+    bets: pd.DataFrame
+    summary: str
+    alerts: list[monitoring.Alert]
+    output_files: list[Path] = field(default_factory=list)
+    ledger_counts: ledger.RecordCounts | None = None
+    run_id: str = ""
+
+    @property
+    def exit_status(self) -> int:
+        return monitoring.ALERT_EXIT_STATUS if self.alerts else 0
+
+
+BET_COLUMNS = ["player_name", "player_id", "team", "opponent", "game_id", "side", "line", "odds", "book", "source",
+               "model_prob", "market_prob", "edge", "confidence", "ev", "kelly_full", "kelly_fraction", "bet_amount",
+               "paper"]
+
+
+# --- the computation (no side effects) ------------------------------------------------------------
+def check_lines_players(lines: pd.DataFrame, known_ids: set[str], where: str) -> None:
+    """A line for a player the warehouse does not know is an import error: refuse, naming them."""
+    if lines.empty:
+        return
+    pid = lines["player_id"]
+    bad = lines[pid.isna() | ~pid.astype(str).isin(known_ids)]
+    if len(bad):
+        names = ", ".join(sorted({f"{n} ({i})" for n, i in zip(bad["player_name"], bad["player_id"])})[:8])
+        raise DataError(f"{where}: {bad['player_name'].nunique()} player(s) in the lines are not in the warehouse: "
+                        f"{names}; fix their player_id in the lines import (or import their stats) and rerun")
+
+
+def price_week(feats: pd.DataFrame, preds: pd.DataFrame, lines: pd.DataFrame, model: Any,
+               p: WeeklyParams) -> pd.DataFrame:
+    """Evaluate every line of an eligible player and size stakes; one row per priced player."""
+    lines = lines[lines["player_id"].isin(feats["player_id"])].reset_index(drop=True)
+    if lines.empty:
+        return pd.DataFrame(columns=["player_id", "reason", "stake"])
+    idx = feats.reset_index(drop=True).set_index("player_id")
+    X = idx.loc[lines["player_id"]].reset_index()
+    draws = np.asarray(model.prob_over(X, lines["line"].to_numpy(dtype=float), per_draw=True), dtype=float)
+    ev = betting.evaluate_lines(lines, draws, p.margin_method)
+    best = betting.best_side_per_player(ev)
+    ids = feats.drop_duplicates("player_id").set_index("player_id")
+    for c in ("game_id", "opponent"):
+        best[c] = best["player_id"].map(ids[c])
+    if "team" not in best or best["team"].isna().any():
+        best["team"] = best["player_id"].map(ids["team"])
+    return betting.size_stakes(
+        best, p.bankroll, kelly_fraction=p.kelly_fraction, max_bet_fraction=p.max_bet_fraction,
+        min_edge=p.min_edge, min_confidence=p.min_confidence, max_week_fraction=p.max_week_fraction,
+        max_game_fraction=p.max_game_fraction,
+    )
+
+
+def bets_frame(sized: pd.DataFrame, paper: bool) -> pd.DataFrame:
+    b = sized[sized["reason"] == "bet"].copy() if len(sized) else pd.DataFrame(columns=BET_COLUMNS)
+    b["kelly_fraction"] = b.get("bet_fraction", pd.Series(dtype=float))
+    b["bet_amount"] = b.get("stake", pd.Series(dtype=float))
+    b["paper"] = bool(paper)
+    for c in BET_COLUMNS:
+        if c not in b:
+            b[c] = np.nan
+    return b.sort_values("bet_amount", ascending=False).reset_index(drop=True)
+
+
+def predictions_frame(feats: pd.DataFrame, preds: pd.DataFrame, sized: pd.DataFrame) -> pd.DataFrame:
+    """Every eligible player with his predictive summary, and his line and decision where he has one."""
+    ids = [c for c in ("season", "week", "game_id", "player_id", "player_name", "team", "opponent", "is_home")
+           if c in feats]
+    out = pd.concat([feats[ids].reset_index(drop=True), preds.reset_index(drop=True)], axis=1)
+    if len(sized):
+        keep = sized[["player_id", "side", "line", "odds", "book", "source", "model_prob", "market_prob", "edge",
+                      "confidence", "reason", "stake"]].rename(columns={"reason": "decision"})
+        out = out.merge(keep, on="player_id", how="left")
+    else:
+        for c in ("side", "line", "odds", "book", "source", "model_prob", "market_prob", "edge", "confidence",
+                  "decision", "stake"):
+            out[c] = np.nan
+    out["decision"] = out["decision"].fillna("no_line")
+    return out
+
+
+def no_bet_reasons(n_pred: int, n_lines_players: int, sized: pd.DataFrame) -> str:
+    """Why there are no (or few) bets, in words, so the user never has to guess."""
+    c = betting.reason_counts(sized["reason"]) if len(sized) else {}
+    if n_lines_players == 0:
+        return "no lines: best_prop_lines has no quotes for this week's eligible players (import lines first)"
+    parts = [f"{n_pred - len(sized)} eligible players had no line"]
+    labels = {"edge": "failed the edge threshold", "confidence": "failed the confidence threshold",
+              "no_ev": "had no positive expected value at the offered odds", "nan": "had a missing probability",
+              "too_small": "had a stake under one cent"}
+    parts += [f"{c[k]} {v}" for k, v in labels.items() if c.get(k)]
+    return "; ".join(parts)
+
+
+def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized: pd.DataFrame,
+                 bets: pd.DataFrame, lines: pd.DataFrame, health: monitoring.WeekHealth,
+                 alerts: list[monitoring.Alert], run_id: str) -> str:
+    from nfl_bnn import proxy_lines
+
+    proxy = proxy_lines.is_proxy(lines)
+    title = f"Weekly bets: season {p.season} week {p.week}"
+    if proxy:
+        title += f" ({proxy_lines.PROXY_TITLE})"
+    if p.paper_trade:
+        title += " [PAPER TRADE: simulated bets]"
+    out = [title, "=" * len(title),
+           f"run {run_id} at {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}; model {model_version}",
+           f"profile {p.profile}: Kelly x{p.kelly_fraction:g}, max bet {p.max_bet_fraction:.0%}, min edge "
+           f"{p.min_edge:.0%}, min confidence {p.min_confidence:.0%}, week cap {p.max_week_fraction:.0%}, game cap "
+           f"{p.max_game_fraction:.0%}; margin removed by the {p.margin_method} method",
+           f"bankroll {p.bankroll:,.2f}", ""]
+    if proxy:
+        out += [proxy_lines.proxy_note(lines), ""]
+    n_line_players = int(sized["player_id"].nunique()) if len(sized) else 0
+    out.append(f"{len(preds)} players predicted, {n_line_players} with a line, {len(bets)} bets, "
+               f"staked {bets['bet_amount'].sum():,.2f}")
+    if bets.empty:
+        out.append("NO BETS this week. Why: " + no_bet_reasons(len(preds), n_line_players, sized))
+    else:
+        out.append("Other players: " + no_bet_reasons(len(preds), n_line_players, sized[sized.reason != "bet"]))
+        show = bets[["player_name", "team", "opponent", "side", "line", "odds", "book", "model_prob", "market_prob",
+                     "edge", "confidence", "bet_amount"]].copy()
+        for c in ("model_prob", "market_prob", "edge", "confidence"):
+            show[c] = show[c].map(lambda v: f"{v:.1%}")
+        show["odds"] = show["odds"].map(lambda v: f"{int(v):+d}")
+        out += ["", show.to_string(index=False)]
+    out += ["", monitoring.report(health, alerts), ""]
+    return "\n".join(out)
+
+
+def zero_bet_streak(out_dir: Path, season: int, week: int, n_bets: int, max_back: int = 10) -> int:
+    """Weeks in a row without bets ending this week, from the earlier weeks' bets files."""
+    if n_bets:
+        return 0
+    streak = 1
+    for w in range(week - 1, max(week - 1 - max_back, 0), -1):
+        f = out_dir / f"s{season}_w{w}_bets.csv"
+        if not f.is_file():
+            break
+        try:
+            if len(pd.read_csv(f)) > 0:
+                break
+        except (OSError, pd.errors.EmptyDataError, pd.errors.ParserError):
+            break
+        streak += 1
+    return streak
+
+
+# --- files ----------------------------------------------------------------------------------------
+def _stage(writers: dict[Path, Callable[[Path], None]]) -> dict[Path, Path]:
+    """Write every file to a fsync'ed temp file beside its target; on failure remove them all."""
+    staged: dict[Path, Path] = {}
+    try:
+        for target, writer in writers.items():
+            staged[target] = fileio._write_temp(target, writer)
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    return staged
+
+
+def _clean_stale_temps(out_dir: Path, tag: str) -> None:
+    """Remove temp files a killed earlier run of this week left behind (.s<season>_w<week>_*.tmp)."""
+    for f in out_dir.glob(f".{tag}_*.tmp"):
+        f.unlink(missing_ok=True)
+
+
+def _csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:
+    return lambda p: df.to_csv(p, index=False)
+
+
+def _text_writer(text: str) -> Callable[[Path], None]:
+    return lambda p: p.write_text(text)
+
+
+# --- the run --------------------------------------------------------------------------------------
+def run_week(p: WeeklyParams, *, wh: Any = None, model: Any = None, record: bool = True,
+             _after_stage: Callable[[], None] | None = None) -> WeekResult:
+    """Run one week end to end (see the module docstring for the order and its guarantees)."""
+    out_dir = fileio.ensure_writable_dir(weekly_dir())
+    tag = f"s{p.season}_w{p.week}"
+    with fileio.run_lock(out_dir / f".{tag}.lock", f"the weekly run of season {p.season} week {p.week}"):
+        _clean_stale_temps(out_dir, tag)
+        run_id = uuid.uuid4().hex[:12]
+        if model is None:
+            from nfl_bnn.model import MixtureExpertsBNN
+
+            model = MixtureExpertsBNN.load(model_file(p.model_path))
+        own = wh is None
+        if own:
+            from nfl_bnn import warehouse
+
+            wh = warehouse.connect()
+        try:
+            result = _compute_and_write(p, wh, model, out_dir, tag, run_id, record, _after_stage)
+        finally:
+            if own:
+                wh.close()
+    monitoring.log_alerts(result.alerts, f"s{p.season} w{p.week}")
+    return result
+
+
+def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage) -> WeekResult:
+    from nfl_bnn import features, proxy_lines, warehouse
+
+    stats = warehouse.load_stats(wh, first_season=p.season - 2, last_season=p.season)
+    games = warehouse.load_games(wh, first_season=p.season - 2, last_season=p.season)
+    if not ((games["season"] == p.season) & (games["week"] == p.week)).any():
+        raise DataError(f"no games for season {p.season} week {p.week} in mart.games ({wh.description}); "
+                        "check the season and week, or import that schedule")
+    feats = features.for_week(stats, games, p.season, p.week).reset_index(drop=True)
+    preds = model.predict(feats) if len(feats) else pd.DataFrame(columns=["mean", "median", "sd"])
+    if p.lines == "proxy":
+        lines = proxy_lines.proxy_lines(stats, feats, p.season, p.week, nflcom_path=p.nflcom_path)
+    else:
+        lines = warehouse.load_best_lines(wh, p.season, p.week, p.market)
+        betting.validate_lines(lines, f"best_prop_lines season {p.season} week {p.week}")
+        check_lines_players(lines, set(stats["player_id"].astype(str)),
+                            f"best_prop_lines season {p.season} week {p.week}")
+    sized = price_week(feats, preds, lines, model, p) if len(feats) else pd.DataFrame(columns=["player_id", "reason"])
+    bets = bets_frame(sized, p.paper_trade)
+    predictions = predictions_frame(feats, preds, sized)
+    staked = float(bets["bet_amount"].sum())
+    health = monitoring.WeekHealth(
+        n_predictions=len(predictions), n_bets=len(bets),
+        zero_bet_streak=zero_bet_streak(out_dir, p.season, p.week, len(bets)),
+        staked=staked, bankroll=p.bankroll, avg_edge=float(bets["edge"].mean()) if len(bets) else None,
+    )
+    alerts = monitoring.check(health, p.alerts)
+    version = str(getattr(model, "version", "unknown"))
+    summary = summary_text(p, version, predictions, sized, bets, lines, health, alerts, run_id)
+
+    files = {out_dir / f"{tag}_predictions.csv": _csv_writer(predictions),
+             out_dir / f"{tag}_bets.csv": _csv_writer(bets[BET_COLUMNS]),
+             out_dir / f"{tag}_summary.txt": _text_writer(summary)}
+    staged = _stage(files)  # step 5
+    try:
+        if after_stage:
+            after_stage()  # test hook: a crash between staging and the ledger
+        counts = None
+        if record:  # step 6
+            rows = ledger.to_ledger_rows(
+                bets.rename(columns={"bet_amount": "stake", "kelly_fraction": "bet_fraction"}),
+                season=p.season, week=p.week, market=p.market, profile=p.profile, model_version=version,
+                paper=p.paper_trade, bankroll=p.bankroll, params=p.model_dump(), run_id=run_id,
+                placed_at=datetime.now(timezone.utc).replace(tzinfo=None),
+            )
+            counts = ledger.record_week(wh, rows, season=p.season, week=p.week, market=p.market, profile=p.profile,
+                                        model_version=version, paper=p.paper_trade)
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    for target, tmp in staged.items():  # step 7
+        os.replace(tmp, target)
+    fileio.atomic_symlink(out_dir / "latest_bets.csv", f"{tag}_bets.csv")
+    fileio.atomic_symlink(out_dir / "latest_summary.txt", f"{tag}_summary.txt")
+    log.info("week s%s w%s: %d predictions, %d bets, staked %.2f%s -> %s", p.season, p.week, len(predictions),
+             len(bets), staked, " (paper)" if p.paper_trade else "", out_dir)
+    return WeekResult(p, predictions, sized, bets, summary, alerts, list(files), counts, run_id)
+
+
+# --- the older system's API -----------------------------------------------------------------------
+class BNNMoEProductionPipeline:
+    """Backwards-compatible entry point of the older system.
+
+    ``BNNMoEProductionPipeline(model_path=..., bankroll=..., kelly_fraction=..., max_bet_fraction=...,
+    min_edge=..., min_confidence=...).run_pipeline(season=..., week=...)`` returns a dict with
+    ``success``, ``predictions``, ``bets`` (DataFrames), ``output_files`` (paths) and ``error`` (None or
+    the one-line reason). Values not given come from params/weekly.yaml and the profile.
+    """
+
+    def __init__(self, model_path: str | None = None, bankroll: float | None = None,
+                 kelly_fraction: float | None = None, max_bet_fraction: float | None = None,
+                 min_edge: float | None = None, min_confidence: float | None = None, profile: str | None = None,
+                 paper_trade: bool | None = None, **more: Any):
+        self.overrides = dict(model_path=None if model_path is None else str(model_path), bankroll=bankroll,
+                              kelly_fraction=kelly_fraction, max_bet_fraction=max_bet_fraction, min_edge=min_edge,
+                              min_confidence=min_confidence, profile=profile, paper_trade=paper_trade, **more)
+        self.last_result: WeekResult | None = None
+
+    def run_pipeline(self, season: int, week: int, wh: Any = None, model: Any = None) -> dict[str, Any]:
+        try:
+            p = load_weekly_params(season, week, **self.overrides)
+            res = run_week(p, wh=wh, model=model)
+        except NflBnnError as exc:
+            log.error("weekly run failed: %s", exc)
+            return {"success": False, "predictions": None, "bets": None, "output_files": [], "error": str(exc)}
+        self.last_result = res
+        return {"success": True, "predictions": res.predictions, "bets": res.bets,
+                "output_files": [str(f) for f in res.output_files], "error": None,
+                "alerts": [a.message for a in res.alerts]}

@@ -1,0 +1,270 @@
+"""The weekly run end to end on a tiny DuckDB warehouse with a fake predictor of known probabilities.
+
+The fake predictor's per-draw P(over) is fixed per player, so every stake can be checked by hand
+(conservative profile: Kelly x0.15, max bet 3%, min edge 3%, min confidence 70%, caps 10% / 5%).
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nfl_bnn import ledger, pipeline
+from nfl_bnn.errors import BusyError, ConfigError, DatabaseError, DataError, NflBnnError
+
+SEASON, WEEK = 2024, 4
+
+
+def make_frames(season=SEASON, weeks_played=3, total_weeks=4):
+    """2 games a week (BAL@KC, MIA@BUF), 2 backs a team (18 and 9 carries), weeks 1-3 played."""
+    games, stats = [], []
+    for w in range(1, total_weeks + 1):
+        for i, (home, away) in enumerate((("KC", "BAL"), ("BUF", "MIA"))):
+            gid = f"{season}_{w:02d}_{away}_{home}"
+            played = w <= weeks_played
+            ko = datetime(season, 9, 8, 13 + i) + timedelta(days=7 * (w - 1))
+            games.append(dict(game_id=gid, season=season, week=w, season_type="REG", gameday=ko.date(), kickoff=ko,
+                              home_team=home, away_team=away, home_score=24 if played else None,
+                              away_score=20 if played else None, spread_line=3.0, total_line=45.0, source="test"))
+            if not played:
+                continue
+            for team, opp, is_home in ((home, away, True), (away, home, False)):
+                for j, (car, ypc) in enumerate(((18, 4.5), (9, 4.0))):
+                    stats.append(dict(season=season, week=w, season_type="REG", game_id=gid,
+                                      player_id=f"{team}-RB{j + 1}", player_name=f"{team} Back{j + 1}", position="RB",
+                                      team=team, opponent=opp, is_home=is_home, carries=car + w % 2,
+                                      rushing_yards=int((car + w % 2) * ypc) + w, rushing_tds=0, targets=2,
+                                      receptions=1, receiving_yards=8, source="test"))
+    return pd.DataFrame(games), pd.DataFrame(stats)
+
+
+def line_rows(specs):
+    rows = []
+    for pid, side, line, over, under, *book in specs:
+        rows.append(dict(season=SEASON, week=WEEK, player_id=pid, player_name=pid.replace("-RB", " Back"),
+                         team=pid.split("-")[0], market="player_rush_yds", side=side, book=(book or ["bk"])[0],
+                         line=line, over_odds=over, under_odds=under, fetched_at=datetime(2024, 10, 1, 9),
+                         source="test"))
+    return pd.DataFrame(rows)
+
+
+LINES = [
+    ("KC-RB1", "over", 80.5, -110, -110), ("KC-RB1", "under", 80.5, -110, -110),
+    ("BUF-RB1", "over", 70.5, -110, -110), ("BUF-RB1", "under", 70.5, -110, -110),
+    ("MIA-RB1", "over", 50.5, -110, -110), ("MIA-RB1", "under", 50.5, -110, -110),
+    ("BAL-RB1", "over", 60.5, -110, -110), ("BAL-RB1", "under", 60.5, -110, -110),
+]
+
+# per-draw P(over) for each player (10 draws); the line does not matter to the fake
+P_OVER = {
+    "KC-RB1": [0.60] * 8 + [0.50] * 2,  # over: mean 0.58, edge 0.08, 8/10 draws > 0.5238 -> conf 0.8
+    "BUF-RB1": [0.40] * 10,  # under: 0.6, edge 0.10, conf 1.0
+    "MIA-RB1": [0.52] * 10,  # over: edge 0.02 < 0.03 -> fails edge
+    "BAL-RB1": [0.56] * 6 + [0.50] * 4,  # over: 0.536, edge 0.036, conf 0.6 < 0.7 -> fails confidence
+}
+
+
+class FakeModel:
+    version = "fake-1"
+
+    def predict(self, X):
+        n = len(X)
+        return pd.DataFrame({"mean": np.full(n, 60.0), "median": 55.0, "sd": 30.0, "q05": 10.0, "q25": 35.0,
+                             "q75": 80.0, "q95": 120.0})
+
+    def prob_over(self, X, lines, per_draw=False):
+        d = np.array([P_OVER.get(pid, [0.5] * 10) for pid in X["player_id"]], dtype=float).T  # (S, n)
+        return d if per_draw else d.mean(axis=0)
+
+
+@pytest.fixture
+def wh(project_home):
+    from nfl_bnn import schema, warehouse
+
+    w = warehouse.connect()
+    schema.create_schema(w)
+    games, stats = make_frames()
+    w.upsert_df("mart.games", games)
+    w.upsert_df("mart.player_game_stats", stats)
+    w.upsert_df("best_prop_lines", line_rows(LINES))
+    yield w
+    w.close()
+
+
+def params(**kw):
+    return pipeline.load_weekly_params(kw.pop("season", SEASON), kw.pop("week", WEEK), **kw)
+
+
+def _files(out):
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and not p.name.endswith(".lock")}
+
+
+def test_week_end_to_end_stakes_by_hand(wh, project_home):
+    res = pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel())
+    b = res.bets.set_index("player_id")
+    # KC-RB1 over: Kelly = (0.58 * 210/110 - 1) / (100/110) = 0.107273 / 0.909091 = 0.118; x0.15 = 0.0177 -> 17.70
+    # BUF-RB1 under: (0.6 * 210/110 - 1) / (100/110) = 0.16; x0.15 = 0.024 -> 24.00 (game caps 50, week 100: slack)
+    assert b.loc["KC-RB1", "side"] == "over" and b.loc["KC-RB1", "bet_amount"] == 17.70
+    assert b.loc["BUF-RB1", "side"] == "under" and b.loc["BUF-RB1", "bet_amount"] == 24.00
+    assert b.loc["KC-RB1", "edge"] == pytest.approx(0.08) and b.loc["KC-RB1", "confidence"] == pytest.approx(0.8)
+    assert b.loc["BUF-RB1", "market_prob"] == pytest.approx(0.5) and len(b) == 2
+    reasons = dict(zip(res.candidates.player_id, res.candidates.reason))
+    assert reasons["MIA-RB1"] == "edge" and reasons["BAL-RB1"] == "confidence"
+    out = project_home / "reports" / "weekly"
+    assert {"s2024_w4_predictions.csv", "s2024_w4_bets.csv", "s2024_w4_summary.txt"} <= set(os.listdir(out))
+    assert os.readlink(out / "latest_bets.csv") == "s2024_w4_bets.csv"
+    assert os.readlink(out / "latest_summary.txt") == "s2024_w4_summary.txt"
+    preds = pd.read_csv(out / "s2024_w4_predictions.csv")
+    assert len(preds) == 8 and (preds.decision == "no_line").sum() == 4  # every eligible player, line or not
+    bets_csv = pd.read_csv(out / "s2024_w4_bets.csv")
+    assert list(bets_csv.columns) == pipeline.BET_COLUMNS and not bets_csv.paper.any()
+    summary = (out / "s2024_w4_summary.txt").read_text()
+    assert "1 failed the edge threshold" in summary and "1 failed the confidence threshold" in summary
+    # 8 predictions < 20 -> a volume alert, exit status 3; logged too
+    assert [a.code for a in res.alerts] == ["low_volume"] and res.exit_status == 3
+    assert "[low_volume]" in summary
+    got = ledger.load_bets(wh, SEASON, WEEK)
+    assert sorted(got.stake) == [17.70, 24.00] and set(got.model_version) == {"fake-1"}
+    # re-running the week replaces, never duplicates
+    pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel())
+    assert len(ledger.load_bets(wh, SEASON, WEEK)) == 2
+
+
+def test_paper_trade_marks_every_bet(wh, project_home):
+    res = pipeline.run_week(params(paper_trade=True), wh=wh, model=FakeModel())
+    assert res.bets.paper.all()
+    assert ledger.load_bets(wh, SEASON, WEEK).paper.all()
+    assert "PAPER TRADE" in res.summary
+
+
+def test_no_lines_says_why(wh, project_home):
+    wh.execute("DELETE FROM best_prop_lines")
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    assert res.bets.empty and "NO BETS this week. Why: no lines" in res.summary
+
+
+def test_zero_bets_two_weeks_running_alerts(wh, project_home):
+    wh.execute("DELETE FROM best_prop_lines")
+    res3 = pipeline.run_week(params(week=3), wh=wh, model=FakeModel())
+    assert "no_bets" not in [a.code for a in res3.alerts]
+    res4 = pipeline.run_week(params(week=4), wh=wh, model=FakeModel())
+    assert "no_bets" in [a.code for a in res4.alerts]
+
+
+def test_proxy_lines_are_labelled(wh, project_home):
+    res = pipeline.run_week(params(lines="proxy"), wh=wh, model=FakeModel())
+    assert "PROXY LINES" in res.summary.splitlines()[0]
+    assert set(res.candidates.source) == {"proxy:season_avg"}
+
+
+def test_crash_after_staging_or_in_ledger_keeps_previous_state(wh, project_home):
+    pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel())
+    out = project_home / "reports" / "weekly"
+    before_files, before_ledger = _files(out), ledger.load_bets(wh, SEASON, WEEK)
+
+    def boom():
+        raise KeyboardInterrupt("killed after staging")
+
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run_week(params(bankroll=5000.0), wh=wh, model=FakeModel(), _after_stage=boom)
+    assert _files(out) == before_files  # no temp files left, nothing replaced
+    pd.testing.assert_frame_equal(ledger.load_bets(wh, SEASON, WEEK), before_ledger)
+
+    real = ledger.record_week
+
+    def db_gone(*a, **k):
+        raise DatabaseError("lost the connection (test)")
+
+    ledger.record_week = db_gone
+    try:
+        with pytest.raises(DatabaseError):
+            pipeline.run_week(params(bankroll=5000.0), wh=wh, model=FakeModel())
+    finally:
+        ledger.record_week = real
+    assert _files(out) == before_files
+    pd.testing.assert_frame_equal(ledger.load_bets(wh, SEASON, WEEK), before_ledger)
+    # the next run succeeds and moves both files and ledger to the new bankroll
+    res = pipeline.run_week(params(bankroll=5000.0), wh=wh, model=FakeModel())
+    assert sorted(ledger.load_bets(wh, SEASON, WEEK).stake) == sorted(res.bets.bet_amount) == [88.5, 120.0]
+
+
+def test_second_run_of_same_week_refuses(wh, project_home):
+    from nfl_bnn import fileio
+
+    out = fileio.ensure_writable_dir(pipeline.weekly_dir())
+    with fileio.run_lock(out / ".s2024_w4.lock", "test holder"):
+        with pytest.raises(BusyError, match="another run of the weekly run of season 2024 week 4"):
+            pipeline.run_week(params(), wh=wh, model=FakeModel())
+
+
+def test_unwritable_output_folder_fails_before_work(project_home, monkeypatch):
+    (project_home / "blocker").write_text("a file where the reports folder should be")
+    monkeypatch.setenv("NFL_BNN_HOME", str(project_home / "blocker"))
+
+    class Exploding:
+        def predict(self, X):
+            raise AssertionError("heavy work must not start")
+
+    with pytest.raises(NflBnnError, match="not writable"):
+        pipeline.run_week(params(), wh=None, model=Exploding())
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"profile": "yolo"}, "unknown risk profile 'yolo'"),
+        ({"profile": "../etc"}, "unknown risk profile"),
+        ({"kelly_fraction": 0.0}, "kelly_fraction"),
+        ({"kelly_fraction": 1.5}, "kelly_fraction"),
+        ({"max_bet_fraction": 1.01}, "max_bet_fraction"),
+        ({"max_week_fraction": -0.1}, "max_week_fraction"),
+        ({"bankroll": -100.0}, "bankroll"),
+        ({"bankroll": "lots"}, "bankroll"),
+        ({"season": 1850}, "season"),
+        ({"week": 0}, "week"),
+        ({"week": 23}, "week"),
+        ({"week": "4"}, "week"),
+        ({"margin_method": "additive"}, "margin_method"),
+        ({"kely_fraction": 0.1}, "did you mean 'kelly_fraction'"),
+    ],
+)
+def test_bad_parameters_are_config_errors(kw, message):
+    with pytest.raises(ConfigError, match=message):
+        params(**kw)
+
+
+def test_week_with_no_games(wh, project_home):
+    with pytest.raises(DataError, match="no games for season 2024 week 9"):
+        pipeline.run_week(params(week=9), wh=wh, model=FakeModel())
+
+
+def test_line_for_unknown_player_is_refused(wh, project_home):
+    wh.upsert_df("best_prop_lines", line_rows([("ZZ-RB9", "over", 40.5, -110, -110)]))
+    with pytest.raises(DataError, match="not in the warehouse: ZZ Back9 \\(ZZ-RB9\\)"):
+        pipeline.run_week(params(), wh=wh, model=FakeModel())
+
+
+def test_bad_line_in_warehouse_is_refused_and_files_untouched(wh, project_home):
+    wh.execute("UPDATE best_prop_lines SET line = 80.0 WHERE player_id = 'KC-RB1'")
+    with pytest.raises(DataError, match="not a half-yard"):
+        pipeline.run_week(params(), wh=wh, model=FakeModel())
+    assert not (project_home / "reports" / "weekly" / "s2024_w4_bets.csv").exists()
+    wh.execute("UPDATE best_prop_lines SET line = 80.5, over_odds = 0 WHERE player_id = 'KC-RB1'")
+    with pytest.raises(DataError, match="American odds 0 are invalid"):
+        pipeline.run_week(params(), wh=wh, model=FakeModel())
+
+
+def test_older_api_returns_dict(wh, project_home):
+    api = pipeline.BNNMoEProductionPipeline(model_path="models/none.nc", bankroll=1000.0, kelly_fraction=0.15,
+                                            max_bet_fraction=0.03, min_edge=0.03, min_confidence=0.7)
+    out = api.run_pipeline(season=SEASON, week=WEEK, wh=wh, model=FakeModel())
+    assert out["success"] and out["error"] is None and len(out["bets"]) == 2 and len(out["output_files"]) == 3
+    bad = pipeline.BNNMoEProductionPipeline(bankroll=-1).run_pipeline(season=SEASON, week=WEEK, wh=wh,
+                                                                      model=FakeModel())
+    assert not bad["success"] and "bankroll" in bad["error"]
+    missing = pipeline.BNNMoEProductionPipeline(model_path=str(project_home / "nope.nc")).run_pipeline(
+        season=SEASON, week=WEEK, wh=wh)
+    assert not missing["success"] and "nope.nc" in missing["error"]
