@@ -151,7 +151,8 @@ def infer_positions(usage: pd.DataFrame, known: dict[str, str]) -> pd.Series:
     pos[(tot.carries >= RB_MIN_CARRIES) & (tot.carries >= tot.receptions)] = "RB"
     pos[(tot.pass_att >= QB_MIN_PASSES) & (tot.pass_att > tot.carries)] = "QB"
     given = pd.Series(known, dtype=object).reindex(tot.index)
-    return given.where(given.notna(), pos)
+    out = given.where(given.notna(), pos).astype(object)
+    return out.where(out.notna(), None)
 
 
 def build_frames(root: Path | None = None, seasons: Iterable[int] | None = None,
