@@ -268,3 +268,17 @@ def test_older_api_returns_dict(wh, project_home):
     missing = pipeline.BNNMoEProductionPipeline(model_path=str(project_home / "nope.nc")).run_pipeline(
         season=SEASON, week=WEEK, wh=wh)
     assert not missing["success"] and "nope.nc" in missing["error"]
+
+
+def test_backtest_on_proxy_lines_settles_and_is_labelled(wh, project_home):
+    from nfl_bnn import backtest_betting
+
+    # season-average proxy needs >= 2 earlier games: weeks 3 (2 games before) is priced, week 4 is unplayed
+    wh.execute("DELETE FROM best_prop_lines")
+    res = backtest_betting.run(SEASON, FakeModel(), params(bankroll=1000.0), wh, weeks=[3], lines_mode="auto")
+    assert res.proxy and "PROXY LINES" in res.title and "PROXY LINES" in res.text.splitlines()[0]
+    assert len(res.bets) and set(res.bets.source) == {"proxy:season_avg"}
+    assert set(res.bets.status) <= {"win", "loss", "push", "void"}
+    # the bankroll curve is the start plus the settled profit
+    assert res.totals["final_bankroll"] == pytest.approx(1000.0 + res.bets.profit.sum())
+    assert all(f.exists() and "PROXY" in f.name for f in res.output_files)
