@@ -126,7 +126,120 @@ def _model_commands(sub: argparse._SubParsersAction) -> None:
 
 # --- betting: weekly run, ledger, settlement, review -----------------------------------------
 def _betting_commands(sub: argparse._SubParsersAction) -> None:
-    pass
+    """weekly / settle / review / backtest-bets (nfl_bnn.pipeline, ledger, backtest_betting).
+
+    ``weekly`` exits 0, or 3 (monitoring.ALERT_EXIT_STATUS) when the run succeeded with alerts.
+    """
+    w = sub.add_parser("weekly", help="predictions and sized bets for one week; files in reports/weekly/")
+    w.add_argument("--season", type=int, required=True)
+    w.add_argument("--week", type=int, required=True)
+    w.add_argument("--bankroll", type=float)
+    w.add_argument("--profile", help="ultra_conservative | conservative (default) | moderate | aggressive")
+    w.add_argument("--kelly-fraction", type=float)
+    w.add_argument("--max-bet-fraction", type=float)
+    w.add_argument("--min-edge", type=float)
+    w.add_argument("--min-confidence", type=float)
+    w.add_argument("--paper-trade", action="store_true", default=None, help="mark every bet simulated")
+    w.add_argument("--model", help="model artifact (default from params/weekly.yaml: models/latest.nc)")
+    w.add_argument("--lines", choices=["warehouse", "proxy"], help="where lines come from (default warehouse)")
+    w.add_argument("--params", help="weekly params file (default params/weekly.yaml)")
+    w.set_defaults(handler=_cmd_weekly)
+
+    s = sub.add_parser("settle", help="settle open bets from mart.player_game_stats")
+    s.add_argument("--season", type=int, required=True)
+    s.add_argument("--week", type=int)
+    s.set_defaults(handler=_cmd_settle)
+
+    r = sub.add_parser("review", help="P&L review of a season or one week from the ledger")
+    r.add_argument("--season", type=int, required=True)
+    r.add_argument("--week", type=int)
+    r.add_argument("--profile")
+    r.add_argument("--bankroll", type=float, help="starting bankroll (default: the first week's recorded one)")
+    r.set_defaults(handler=_cmd_review)
+
+    b = sub.add_parser("backtest-bets", help="walk-forward betting backtest of a season (no ledger writes)")
+    b.add_argument("--season", type=int, required=True)
+    b.add_argument("--model")
+    b.add_argument("--profile")
+    b.add_argument("--bankroll", type=float)
+    b.add_argument("--weeks", help="e.g. 1-17 or 3,4,5 (default: every regular-season week)")
+    b.add_argument("--lines", choices=["auto", "warehouse", "proxy"], default="auto")
+    b.add_argument("--nflcom", help="NFL.com projections CSV for proxy:nflcom lines (e.g. 2024)")
+    b.set_defaults(handler=_cmd_backtest_bets)
+
+
+def _weeks_arg(text: str | None) -> list[int] | None:
+    from nfl_bnn.errors import ConfigError
+
+    if not text:
+        return None
+    try:
+        if "-" in text:
+            a, b = (int(x) for x in text.split("-", 1))
+            return list(range(a, b + 1))
+        return [int(x) for x in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"--weeks {text!r}: use a range like 1-17 or a list like 3,4,5") from None
+
+
+def _cmd_weekly(args: argparse.Namespace) -> int:
+    from nfl_bnn import pipeline
+
+    p = pipeline.load_weekly_params(
+        args.season, args.week, weekly_file=args.params, bankroll=args.bankroll, profile=args.profile,
+        kelly_fraction=args.kelly_fraction, max_bet_fraction=args.max_bet_fraction, min_edge=args.min_edge,
+        min_confidence=args.min_confidence, paper_trade=args.paper_trade, model_path=args.model, lines=args.lines,
+    )
+    res = pipeline.run_week(p)
+    print(res.summary)
+    for f in res.output_files:
+        print(f"wrote {f}")
+    if res.ledger_counts:
+        print(f"ledger: {res.ledger_counts.inserted} bets recorded, {res.ledger_counts.replaced} open bets replaced")
+    return res.exit_status
+
+
+def _cmd_settle(args: argparse.Namespace) -> int:
+    from nfl_bnn import ledger, warehouse
+
+    ledger.require_positive_season_week(args.season, args.week)
+    with warehouse.connect() as wh:
+        counts = ledger.settle(wh, args.season, args.week)
+    print(f"season {args.season}{f' week {args.week}' if args.week else ''}: {counts}")
+    return 0
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from nfl_bnn import ledger, warehouse
+
+    ledger.require_positive_season_week(args.season, args.week)
+    with warehouse.connect() as wh:
+        bets = ledger.load_bets(wh, args.season, args.week, profile=args.profile)
+    if bets.empty:
+        print(f"no bets in the ledger for season {args.season}{f' week {args.week}' if args.week else ''}")
+        return 0
+    for (profile, version, paper), g in ledger.review_groups(bets):
+        weeks = ledger.weekly_review(g, start_bankroll=args.bankroll)
+        proxy = g["line_source"].astype(str).str.startswith("proxy:").any()
+        title = (f"Review season {args.season}{f' week {args.week}' if args.week else ''}: {profile}, model "
+                 f"{version}{', PAPER' if paper else ''}{' - PROXY LINES' if proxy else ''}")
+        print(ledger.review_text(title, weeks, ledger.season_totals(g, weeks)))
+    return 0
+
+
+def _cmd_backtest_bets(args: argparse.Namespace) -> int:
+    from nfl_bnn import backtest_betting, pipeline, warehouse
+    from nfl_bnn.model import MixtureExpertsBNN
+
+    p = pipeline.load_weekly_params(args.season, 1, bankroll=args.bankroll, profile=args.profile,
+                                    model_path=args.model, nflcom_path=args.nflcom)
+    model = MixtureExpertsBNN.load(pipeline.model_file(p.model_path))
+    with warehouse.connect() as wh:
+        res = backtest_betting.run(args.season, model, p, wh, weeks=_weeks_arg(args.weeks), lines_mode=args.lines)
+    print(res.text)
+    for f in res.output_files:
+        print(f"wrote {f}")
+    return 0
 
 
 # --- operations: doctor, drift, backup, restore, reports --------------------------------------
