@@ -214,14 +214,20 @@ def _existing_games(wh: Warehouse) -> pd.DataFrame:
     return wh.query_df("SELECT game_id, season, week, season_type, home_team, away_team FROM mart.games")
 
 
+def is_full_name(name: object) -> bool:
+    """'Aaron Rodgers' yes; 'A.Rodgers', 'Mar.Wilson', 'A.St. Brown' no (nflverse short names)."""
+    if not isinstance(name, str) or " " not in name.strip():
+        return False
+    return "." not in name.strip().split(" ")[0]
+
+
 def _known_names(wh: Warehouse) -> dict[str, str]:
     """Full names already in the warehouse (the newer schema only has short names like 'A.Rodgers')."""
     if not wh.table_exists("mart.player_game_stats"):
         return {}
-    df = wh.query_df(
-        "SELECT player_id, max(player_name) AS player_name FROM mart.player_game_stats "
-        "WHERE player_name IS NOT NULL AND player_name NOT LIKE '_.%' GROUP BY player_id"
-    )
+    df = wh.query_df("SELECT player_id, player_name, max(season) AS season FROM mart.player_game_stats "
+                     "WHERE player_name IS NOT NULL GROUP BY player_id, player_name")
+    df = df[df["player_name"].map(is_full_name)].sort_values(["season", "player_name"])
     return dict(zip(df["player_id"], df["player_name"]))
 
 
@@ -255,7 +261,7 @@ def import_nflverse(wh: Warehouse, player_stats: Sequence[str | Path] = (),
             log.info("%s: %d player-game rows (%d dropped)", where, len(s), n)
             stats_parts.append(s)
             dropped_stats += n
-            full = s["player_name"].notna() & ~s["player_name"].astype(str).str.match(r"^.\.")
+            full = s["player_name"].map(is_full_name)
             names.update(dict(zip(s.loc[full, "player_id"], s.loc[full, "player_name"])))
     frames: dict[str, pd.DataFrame] = {}
     dropped: dict[str, int] = {}
