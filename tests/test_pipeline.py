@@ -282,3 +282,49 @@ def test_backtest_on_proxy_lines_settles_and_is_labelled(wh, project_home):
     # the bankroll curve is the start plus the settled profit
     assert res.totals["final_bankroll"] == pytest.approx(1000.0 + res.bets.profit.sum())
     assert all(f.exists() and "PROXY" in f.name for f in res.output_files)
+
+
+@pytest.mark.slow  # ~85 s on 2 cores, mostly PyTensor compilation
+@pytest.mark.postgres
+def test_integration_tiny_real_model_duckdb_warehouse_postgres_ledger(wh, project_home, pg_server_url):
+    """Train a tiny real model (params/train_fast.yaml, fewer ADVI steps) and run a week end to end:
+    stats from DuckDB, the ledger on PostgreSQL; then settle and review."""
+    train = pytest.importorskip("nfl_bnn.train")
+    from nfl_bnn import features, schema, warehouse
+
+    games, stats = make_frames(weeks_played=4, total_weeks=5)
+    wh.upsert_df("mart.games", games)
+    wh.upsert_df("mart.player_game_stats", stats)
+    frame = features.training_frame(warehouse.load_stats(wh), warehouse.load_games(wh), SEASON, SEASON)
+    tp = train.load_train_params(pipeline.config.params_dir() / "train_fast.yaml", advi_iterations=300,
+                                 keep_draws=50)
+    model, _ = train.fit(frame, tp, SEASON, SEASON)
+    path = project_home / "models" / "tiny.nc"
+    model.save(path)
+    pg = warehouse.connect(pg_server_url)
+    schema.create_schema(pg)
+    pg.execute("DELETE FROM bets")
+
+    class Split:  # reads from DuckDB, the ledger writes go to PostgreSQL
+        def __init__(self):
+            self.description = wh.description
+
+        def __getattr__(self, name):
+            return getattr(wh, name)
+
+    from nfl_bnn.model import MixtureExpertsBNN
+
+    real = MixtureExpertsBNN.load(path)
+    orig = ledger.record_week
+    ledger.record_week = lambda _w, *a, **k: orig(pg, *a, **k)
+    try:
+        res = pipeline.run_week(params(model_path=str(path), min_edge=0.0, min_confidence=0.0), wh=Split(),
+                                model=real)
+    finally:
+        ledger.record_week = orig
+    assert len(res.predictions) == 8 and res.predictions["mean"].between(0, 300).all()
+    cands = res.candidates
+    assert cands.model_prob.between(0, 1).all() and cands.confidence.between(0, 1).all()
+    recorded = ledger.load_bets(pg, SEASON, WEEK)
+    assert len(recorded) == len(res.bets) and set(recorded.model_version) == {real.version}
+    pg.close()
