@@ -21,7 +21,8 @@ Definitions used everywhere in the package (and in the README):
 from __future__ import annotations
 
 import math
-from typing import Iterable, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 import numpy as np
 import pandas as pd

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -165,7 +166,7 @@ class SettleCounts:
 def settle(wh, season: int, week: int | None = None, now: datetime | None = None) -> SettleCounts:
     """Settle open bets of a season (or one week) from ``mart.player_game_stats``, in one transaction."""
     ensure_table(wh)
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     wk_sql, wk_par = ("AND b.week = ?", [int(week)]) if week is not None else ("", [])
     open_bets = wh.query_df(
         "SELECT b.bet_id, b.game_id, b.player_id, b.side, b.line, b.odds, b.stake, "
@@ -279,7 +280,7 @@ def season_totals(bets: pd.DataFrame, weeks: pd.DataFrame) -> dict[str, float]:
     staked, profit = float(weeks["staked"].sum()), float(weeks["profit"].sum())
     clv = _clv(bets.assign(closing_line=pd.to_numeric(bets.get("closing_line"), errors="coerce")))
     return {
-        "bets": int(len(bets)), "wins": wins, "losses": losses, "pushes": int(weeks["pushes"].sum()),
+        "bets": len(bets), "wins": wins, "losses": losses, "pushes": int(weeks["pushes"].sum()),
         "voids": int(weeks["voids"].sum()), "open": int(weeks["open"].sum()), "staked": staked, "profit": profit,
         "roi": profit / staked if staked else float("nan"),
         "win_rate": wins / (wins + losses) if wins + losses else float("nan"),

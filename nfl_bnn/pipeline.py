@@ -24,10 +24,11 @@ import logging
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -226,7 +227,7 @@ def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized
     if p.paper_trade:
         title += " [PAPER TRADE: simulated bets]"
     out = [title, "=" * len(title),
-           f"run {run_id} at {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}; model {model_version}",
+           f"run {run_id} at {datetime.now(UTC):%Y-%m-%d %H:%M UTC}; model {model_version}",
            f"profile {p.profile}: Kelly x{p.kelly_fraction:g}, max bet {p.max_bet_fraction:.0%}, min edge "
            f"{p.min_edge:.0%}, min confidence {p.min_confidence:.0%}, week cap {p.max_week_fraction:.0%}, game cap "
            f"{p.max_game_fraction:.0%}; margin removed by the {p.margin_method} method",
@@ -366,7 +367,7 @@ def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage) 
                 bets.rename(columns={"bet_amount": "stake", "kelly_fraction": "bet_fraction"}),
                 season=p.season, week=p.week, market=p.market, profile=p.profile, model_version=version,
                 paper=p.paper_trade, bankroll=p.bankroll, params=p.model_dump(), run_id=run_id,
-                placed_at=datetime.now(timezone.utc).replace(tzinfo=None),
+                placed_at=datetime.now(UTC).replace(tzinfo=None),
             )
             counts = ledger.record_week(wh, rows, season=p.season, week=p.week, market=p.market, profile=p.profile,
                                         model_version=version, paper=p.paper_trade)

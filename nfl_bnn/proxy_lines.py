@@ -127,5 +127,14 @@ def proxy_note(lines: pd.DataFrame) -> str:
             "P&L against them is not real P&L.")
 
 
-__all__ = ["half_yard", "season_avg_lines", "nflcom_lines", "read_nflcom", "proxy_lines", "is_proxy",
-           "proxy_note", "PROXY_TITLE", "name_key"]
+__all__ = [
+    "PROXY_TITLE",
+    "half_yard",
+    "is_proxy",
+    "name_key",
+    "nflcom_lines",
+    "proxy_lines",
+    "proxy_note",
+    "read_nflcom",
+    "season_avg_lines",
+]

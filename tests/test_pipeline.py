@@ -328,3 +328,20 @@ def test_integration_tiny_real_model_duckdb_warehouse_postgres_ledger(wh, projec
     recorded = ledger.load_bets(pg, SEASON, WEEK)
     assert len(recorded) == len(res.bets) and set(recorded.model_version) == {real.version}
     pg.close()
+
+
+def test_cli_exit_statuses(wh, project_home, monkeypatch):
+    from nfl_bnn import cli
+
+    assert cli.main(["weekly", "--season", "2024", "--week", "4", "--profile", "yolo"]) == 2  # bad parameter
+    assert cli.main(["settle", "--season", "2024", "--week", "30"]) == 1  # out of range, clear error
+    monkeypatch.setattr(pipeline, "run_week", lambda p: _real_run(p, wh))  # the fake model, same warehouse
+    assert cli.main(["weekly", "--season", "2024", "--week", "4", "--paper-trade"]) == 3  # ok with alerts
+    assert cli.main(["review", "--season", "2024"]) == 0
+
+
+_orig_run_week = pipeline.run_week
+
+
+def _real_run(p, wh):
+    return _orig_run_week(p, wh=wh, model=FakeModel())
