@@ -1,0 +1,257 @@
+"""Leak-free features for the rushing-yards model.
+
+Every feature of a player in week ``w`` of season ``s`` is computed only from games of earlier weeks
+(strictly before that week's kickoffs): per-player and per-team "state after game" rows are joined to
+each candidate week with an as-of join that excludes the week itself (``merge_asof(...,
+allow_exact_matches=False)`` on ``t = season * 100 + week``). League-level priors are constants, not
+statistics of the table, so that no feature depends on future rows.
+
+Eligibility is decided from the same prior information: a back (position RB or FB, or unknown
+position with a history of carries) whose last team plays this week, who played this season or last
+season, ranks in the top 2 of his team by projected carries and is projected at least
+``MIN_PROJ_CARRIES`` carries. A candidate with no stats row in the game did not play: his target is
+missing (a void bet) and :func:`training_frame` drops him.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from nfl_bnn.errors import DataError
+
+log = logging.getLogger("nfl_bnn.features")
+
+#: Columns the model uses, in order. Changing this list changes the artifact contract.
+FEATURES = [
+    "proj_carries",
+    "carry_share",
+    "rush_l3",
+    "ypg_std",
+    "ypc_shrunk",
+    "implied_total",
+    "opp_rush_allowed",
+    "is_home",
+    "week",
+]
+ID_COLUMNS = ["season", "week", "game_id", "player_id", "player_name", "team", "opponent", "is_home"]
+TARGET = "rushing_yards"
+COLUMNS = ID_COLUMNS + [f for f in FEATURES if f not in ID_COLUMNS]
+
+STATS_COLUMNS = ["season", "week", "season_type", "game_id", "player_id", "player_name", "position", "team",
+                 "opponent", "is_home", "carries", "rushing_yards"]
+GAMES_COLUMNS = ["game_id", "season", "week", "season_type", "home_team", "away_team", "home_score",
+                 "away_score", "spread_line", "total_line"]
+
+# Priors (constants, so they carry no information from the future).
+EWMA_ALPHA = 0.35  # weight of the newest game in projected carries / carry share
+LEAGUE_YPC = 4.2  # yards per carry of backs, shrinkage target
+YPC_PRIOR_CARRIES = 60.0  # prior strength of the ypc shrinkage, in carries
+LAST_SEASON_GAMES = 3.0  # last season's yards per game counts as this many games of the current season
+LEAGUE_RB_ALLOWED = 100.0  # non-QB rushing yards a defence allows per game, shrinkage target
+ALLOWED_PRIOR_GAMES = 4.0
+ALLOWED_WINDOW = 8  # games in the opponent rolling window
+LEAGUE_POINTS = 22.0
+POINTS_WINDOW = 8
+MIN_PROJ_CARRIES = 8.0
+TOP_N_PER_TEAM = 2
+BACK_POSITIONS = {"RB", "FB", "HB"}
+
+
+def _check(df: pd.DataFrame, cols: list[str], name: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise DataError(f"{name} frame lacks columns {missing}; it must have the warehouse columns "
+                        f"documented in docs/architecture.md (load it with nfl_bnn.warehouse)")
+
+
+def _t(season, week):
+    return np.asarray(season, dtype=np.int64) * 100 + np.asarray(week, dtype=np.int64)
+
+
+def implied_totals(games: pd.DataFrame) -> pd.DataFrame:
+    """One row per team-game with the implied team total (points) and the team's actual points.
+
+    ``spread_line`` is the home team's expected margin (positive = home favoured; checked on nflverse
+    2009-2024: it correlates +0.43 with home minus away score), so home = total/2 + spread/2 and
+    away = total/2 - spread/2. Where spread or total is missing (the nflgame era data) the implied
+    total is NaN here and :func:`_team_game_states` falls back to the team's rolling points.
+    """
+    g = games[games["season_type"] == "REG"]
+    half_total = g["total_line"].astype(float) / 2
+    half_spread = g["spread_line"].astype(float) / 2
+    home = pd.DataFrame({"game_id": g["game_id"], "season": g["season"], "week": g["week"],
+                         "team": g["home_team"], "opponent": g["away_team"], "is_home": True,
+                         "implied_raw": half_total + half_spread, "points": g["home_score"].astype(float)})
+    away = pd.DataFrame({"game_id": g["game_id"], "season": g["season"], "week": g["week"],
+                         "team": g["away_team"], "opponent": g["home_team"], "is_home": False,
+                         "implied_raw": half_total - half_spread, "points": g["away_score"].astype(float)})
+    out = pd.concat([home, away], ignore_index=True)
+    out["t"] = _t(out["season"], out["week"])
+    return out.sort_values(["t", "game_id", "team"]).reset_index(drop=True)
+
+
+def _prior_rolling(df: pd.DataFrame, key: str, value: str, window: int, prior_mean: float,
+                   prior_n: float, name: str) -> pd.DataFrame:
+    """State after each game of ``key``: shrunk mean of ``value`` over its last ``window`` games."""
+    df = df.dropna(subset=[value]).sort_values([key, "t"])
+    grp = df.groupby(key)[value]
+    s = grp.transform(lambda x: x.rolling(window, min_periods=1).sum())
+    n = grp.transform(lambda x: x.rolling(window, min_periods=1).count())
+    out = df[[key, "t"]].copy()
+    out[name] = (s + prior_mean * prior_n) / (n + prior_n)
+    return out.sort_values("t")
+
+
+def _asof(left: pd.DataFrame, right: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Attach to each left row the latest right row of the same ``by`` strictly before its ``t``."""
+    left = left.sort_values("t")
+    right = right.sort_values("t").rename(columns={"t": "t_state"})
+    right["t"] = right["t_state"]
+    return pd.merge_asof(left, right.drop(columns="t_state"), on="t", by=by, allow_exact_matches=False)
+
+
+def _player_states(stats: pd.DataFrame) -> pd.DataFrame:
+    """State of each player after each of his regular-season games (history used by later weeks)."""
+    s = stats[stats["season_type"] == "REG"].copy()
+    s["carries"] = s["carries"].fillna(0).astype(float)
+    s["rushing_yards"] = s["rushing_yards"].fillna(0).astype(float)
+    nonqb = s["position"].fillna("") != "QB"
+    team_carries = (s[nonqb].groupby(["game_id", "team"])["carries"].sum().rename("team_carries"))
+    s = s.join(team_carries, on=["game_id", "team"])
+    s["share"] = np.where(s["team_carries"] > 0, s["carries"] / s["team_carries"], 0.0)
+    s["t"] = _t(s["season"], s["week"])
+    s = s.sort_values(["player_id", "t"]).reset_index(drop=True)
+    g = s.groupby("player_id", sort=False)
+    s["proj_carries"] = g["carries"].transform(lambda x: x.ewm(alpha=EWMA_ALPHA, adjust=True).mean())
+    s["carry_share"] = g["share"].transform(lambda x: x.ewm(alpha=EWMA_ALPHA, adjust=True).mean())
+    s["rush_l3"] = g["rushing_yards"].transform(lambda x: x.rolling(3, min_periods=1).mean())
+    # yards per carry over the last 24 games, shrunk to the league mean
+    cy = g["rushing_yards"].transform(lambda x: x.rolling(24, min_periods=1).sum())
+    cc = g["carries"].transform(lambda x: x.rolling(24, min_periods=1).sum())
+    s["ypc_shrunk"] = (cy + LEAGUE_YPC * YPC_PRIOR_CARRIES) / (cc + YPC_PRIOR_CARRIES)
+    gs = s.groupby(["player_id", "season"], sort=False)
+    s["season_yards"] = gs["rushing_yards"].cumsum()
+    s["season_games"] = gs.cumcount() + 1
+    # last season's yards per game, known during the whole current season
+    season_tot = s.groupby(["player_id", "season"])["rushing_yards"].agg(["sum", "count"])
+    prev = (season_tot["sum"] / season_tot["count"]).rename("prev_ypg").reset_index()
+    prev["season"] = prev["season"] + 1
+    s = s.merge(prev, on=["player_id", "season"], how="left")
+    s["is_back"] = s["position"].isin(BACK_POSITIONS) | (s["position"].isna() & (s["carries"] >= 5))
+    s["is_back"] = s.groupby("player_id")["is_back"].cummax()  # known so far, never from later games
+    s = s.rename(columns={"season": "state_season", "team": "state_team"})
+    keep = ["player_id", "player_name", "t", "state_season", "state_team", "proj_carries", "carry_share",
+            "rush_l3", "ypc_shrunk", "season_yards", "season_games", "prev_ypg", "is_back"]
+    return s[keep]
+
+
+def _season_to_date(cand: pd.DataFrame) -> pd.Series:
+    """Season-to-date yards per game, last season carried into the early weeks as pseudo-games."""
+    same = cand["state_season"] == cand["season"]
+    last = cand["state_season"] == cand["season"] - 1
+    # the previous season's ypg as seen from the candidate's season
+    prev_same = cand["prev_ypg"]  # state in this season: its prev_ypg is last season's
+    prev_last = cand["season_yards"] / cand["season_games"]  # state ended last season
+    prior = np.where(same, prev_same, np.where(last, prev_last, np.nan))
+    prior = pd.Series(prior, index=cand.index).fillna(cand["rush_l3"])
+    cur_y = np.where(same, cand["season_yards"], 0.0)
+    cur_n = np.where(same, cand["season_games"], 0.0)
+    return (cur_y + LAST_SEASON_GAMES * prior) / (cur_n + LAST_SEASON_GAMES)
+
+
+def _team_game_states(stats: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
+    """Team-games with implied total (fallback: rolling points) and opponent rushing yards allowed."""
+    tg = implied_totals(games)
+    pts = _prior_rolling(tg, "team", "points", POINTS_WINDOW, LEAGUE_POINTS, 1.0, "team_points")
+    tg = _asof(tg, pts, by="team")
+    tg["team_points"] = tg["team_points"].fillna(LEAGUE_POINTS)
+    tg["implied_total"] = tg["implied_raw"].fillna(tg["team_points"])
+    s = stats[(stats["season_type"] == "REG") & (stats["position"].fillna("") != "QB")]
+    allowed = s.groupby(["game_id", "opponent"])["rushing_yards"].sum().rename("allowed").reset_index()
+    allowed = allowed.merge(tg[["game_id", "team", "t"]], left_on=["game_id", "opponent"],
+                            right_on=["game_id", "team"]).drop(columns=["team"])
+    roll = _prior_rolling(allowed, "opponent", "allowed", ALLOWED_WINDOW, LEAGUE_RB_ALLOWED,
+                          ALLOWED_PRIOR_GAMES, "opp_rush_allowed")
+    tg = _asof(tg, roll, by="opponent")
+    tg["opp_rush_allowed"] = tg["opp_rush_allowed"].fillna(LEAGUE_RB_ALLOWED)
+    return tg
+
+
+def _frame(stats: pd.DataFrame, games: pd.DataFrame, weeks: pd.DataFrame) -> pd.DataFrame:
+    """Eligible candidates with features for each (season, week) in ``weeks``."""
+    _check(stats, STATS_COLUMNS, "stats")
+    _check(games, GAMES_COLUMNS, "games")
+    states = _player_states(stats)
+    states = states[states["is_back"]].drop(columns="is_back")
+    tg = _team_game_states(stats, games)
+    tg = tg.merge(weeks[["season", "week"]].drop_duplicates(), on=["season", "week"])
+    if tg.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    # every back who played for the team in the current or previous season is a candidate
+    pairs = states[["player_id", "state_team", "state_season"]].drop_duplicates()
+    cand = tg.merge(pairs, left_on="team", right_on="state_team")
+    cand = cand[(cand["state_season"] >= cand["season"] - 1) & (cand["state_season"] <= cand["season"])]
+    cand = cand.drop(columns=["state_team", "state_season"]).drop_duplicates(["game_id", "player_id"])
+    cand = _asof(cand, states, by="player_id")
+    # the player's latest team (before kickoff) must be this team, with a game this or last season
+    cand = cand[(cand["state_team"] == cand["team"]) & (cand["state_season"] >= cand["season"] - 1)]
+    cand = cand.copy()
+    cand["ypg_std"] = _season_to_date(cand)
+    # a new season resets carry expectations halfway towards a committee back
+    new_season = cand["state_season"] < cand["season"]
+    cand.loc[new_season, "proj_carries"] *= 0.85
+    cand["is_home"] = cand["is_home"].astype(bool)
+    cand = cand.sort_values(["season", "week", "game_id", "team", "proj_carries"],
+                            ascending=[True, True, True, True, False])
+    cand["team_rank"] = cand.groupby(["game_id", "team"]).cumcount() + 1
+    elig = cand[(cand["team_rank"] <= TOP_N_PER_TEAM) & (cand["proj_carries"] >= MIN_PROJ_CARRIES)]
+    out = elig[COLUMNS].copy()
+    out["is_home"] = out["is_home"].astype(bool)
+    out["week"] = out["week"].astype(int)
+    return out.reset_index(drop=True)
+
+
+def feature_matrix(frame: pd.DataFrame, feature_names: list[str] | None = None) -> np.ndarray:
+    """The float matrix of ``feature_names`` (default :data:`FEATURES`), refusing missing columns/NaN."""
+    names = list(feature_names or FEATURES)
+    _check(frame, names, "feature")
+    X = frame[names].astype(float).to_numpy()
+    if not np.isfinite(X).all():
+        bad = [n for n, ok in zip(names, np.isfinite(X).all(axis=0)) if not ok]
+        raise DataError(f"features {bad} hold NaN or infinite values; rebuild them with nfl_bnn.features")
+    return X
+
+
+def for_week(stats: pd.DataFrame, games: pd.DataFrame, season: int, week: int) -> pd.DataFrame:
+    """Eligible backs of one week with their features, from games before that week only."""
+    t = int(season) * 100 + int(week)
+    st = stats[_t(stats["season"], stats["week"]) < t]
+    return _frame(st, games, pd.DataFrame({"season": [int(season)], "week": [int(week)]}))
+
+
+def training_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, last_season: int,
+                   ) -> pd.DataFrame:
+    """Eligible player-games of every regular-season week in the window, with target ``rushing_yards``.
+
+    Eligible candidates without a stats row did not play (a void bet); they are dropped and counted.
+    """
+    _check(games, GAMES_COLUMNS, "games")
+    g = games[(games["season_type"] == "REG") & games["season"].between(first_season, last_season)]
+    weeks = g[["season", "week"]].drop_duplicates()
+    frame = _frame(stats, games, weeks)
+    return attach_target(frame, stats)
+
+
+def attach_target(frame: pd.DataFrame, stats: pd.DataFrame, drop_missing: bool = True) -> pd.DataFrame:
+    """Join the actual rushing yards of each player-week; candidates who did not play are dropped."""
+    s = stats[stats["season_type"] == "REG"][["player_id", "season", "week", "rushing_yards"]]
+    s = s.drop_duplicates(["player_id", "season", "week"])
+    out = frame.merge(s, on=["player_id", "season", "week"], how="left")
+    n_void = int(out[TARGET].isna().sum())
+    if drop_missing:
+        out = out.dropna(subset=[TARGET]).reset_index(drop=True)
+        log.info("training frame: %d eligible player-games played, %d eligible did not play (void, dropped)",
+                 len(out), n_void)
+    return out
