@@ -13,7 +13,7 @@ import fcntl
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from nfl_bnn.errors import BusyError, NflBnnError
 
@@ -60,19 +60,37 @@ def atomic_write_text(target: str | Path, text: str) -> Path:
     return atomic_write(target, lambda p: p.write_text(text))
 
 
-def atomic_write_group(writers: dict[Path, Callable[[Path], None]]) -> list[Path]:
-    """Stage every file, then rename them all into place; on any failure nothing is replaced."""
+def stage_files(writers: dict[Path, Callable[[Path], None]]) -> dict[Path, Path]:
+    """Write every file to an fsync'ed temp file beside its target; on any failure remove them all.
+
+    Returns ``{target: temp}``; nothing visible has changed yet. Follow with :func:`publish_staged`
+    (or :func:`discard_staged` when a later step, such as a ledger transaction, fails).
+    """
     staged: dict[Path, Path] = {}
     try:
         for target, writer in writers.items():
             staged[Path(target)] = _write_temp(Path(target), writer)
     except BaseException:
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
+        discard_staged(staged)
         raise
+    return staged
+
+
+def discard_staged(staged: dict[Path, Path]) -> None:
+    for tmp in staged.values():
+        tmp.unlink(missing_ok=True)
+
+
+def publish_staged(staged: dict[Path, Path]) -> list[Path]:
+    """Rename staged temp files over their targets (each rename is atomic)."""
     for target, tmp in staged.items():
         os.replace(tmp, target)
     return list(staged)
+
+
+def atomic_write_group(writers: dict[Path, Callable[[Path], None]]) -> list[Path]:
+    """Stage every file, then rename them all into place; on any failure nothing is replaced."""
+    return publish_staged(stage_files(writers))
 
 
 def atomic_symlink(link: str | Path, target_name: str) -> None:

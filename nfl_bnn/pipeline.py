@@ -270,19 +270,6 @@ def zero_bet_streak(out_dir: Path, season: int, week: int, n_bets: int, max_back
 
 
 # --- files ----------------------------------------------------------------------------------------
-def _stage(writers: dict[Path, Callable[[Path], None]]) -> dict[Path, Path]:
-    """Write every file to a fsync'ed temp file beside its target; on failure remove them all."""
-    staged: dict[Path, Path] = {}
-    try:
-        for target, writer in writers.items():
-            staged[target] = fileio._write_temp(target, writer)
-    except BaseException:
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
-        raise
-    return staged
-
-
 def _clean_stale_temps(out_dir: Path, tag: str) -> None:
     """Remove temp files a killed earlier run of this week left behind (.s<season>_w<week>_*.tmp)."""
     for f in out_dir.glob(f".{tag}_*.tmp"):
@@ -357,7 +344,7 @@ def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage) 
     files = {out_dir / f"{tag}_predictions.csv": _csv_writer(predictions),
              out_dir / f"{tag}_bets.csv": _csv_writer(bets[BET_COLUMNS]),
              out_dir / f"{tag}_summary.txt": _text_writer(summary)}
-    staged = _stage(files)  # step 5
+    staged = fileio.stage_files(files)  # step 5
     try:
         if after_stage:
             after_stage()  # test hook: a crash between staging and the ledger
@@ -372,11 +359,9 @@ def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage) 
             counts = ledger.record_week(wh, rows, season=p.season, week=p.week, market=p.market, profile=p.profile,
                                         model_version=version, paper=p.paper_trade)
     except BaseException:
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
+        fileio.discard_staged(staged)
         raise
-    for target, tmp in staged.items():  # step 7
-        os.replace(tmp, target)
+    fileio.publish_staged(staged)  # step 7
     fileio.atomic_symlink(out_dir / "latest_bets.csv", f"{tag}_bets.csv")
     fileio.atomic_symlink(out_dir / "latest_summary.txt", f"{tag}_summary.txt")
     log.info("week s%s w%s: %d predictions, %d bets, staked %.2f%s -> %s", p.season, p.week, len(predictions),
