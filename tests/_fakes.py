@@ -30,7 +30,7 @@ HOSTILE_BOOK = "<img src=x onerror=alert(1)>Book"
 TEAMS = ["BUF", "MIA", "NE", "NYJ", "DAL", "NYG", "PHI", "WAS"]
 
 
-def small_warehouse_frames(seasons=(2018, 2019), weeks=12, seed=3):
+def small_warehouse_frames(seasons=(2017, 2018, 2019), weeks=12, seed=3):
     """Synthetic but plausible stats, games and best lines: 8 teams, 2 backs each, ``weeks`` weeks.
 
     One back is named like a script tag and one book like an HTML payload, to prove reports escape.
@@ -74,7 +74,7 @@ def small_warehouse_frames(seasons=(2018, 2019), weeks=12, seed=3):
     return pd.DataFrame(games), pd.DataFrame(stats), pd.DataFrame(lines)
 
 
-def build_small_warehouse(seasons=(2018, 2019), weeks=12):
+def build_small_warehouse(seasons=(2017, 2018, 2019), weeks=12):
     """Create the schema in the current warehouse (NFL_BNN_WAREHOUSE) and load the synthetic frames."""
     from nfl_bnn import warehouse
     from nfl_bnn.schema import create_schema

@@ -1,0 +1,106 @@
+"""Every notebook runs through papermill on tiny settings and renders the report it promises.
+
+One small synthetic warehouse (3 seasons x 12 weeks x 8 teams, a back named like a script tag and a
+book named like an HTML payload) serves all notebooks. The train notebook really fits (ADVI, few
+draws); the others use a hand-built model so they run in seconds. Each HTML must have its figures
+(``<img``) and tables, no code, and escaped data.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from _fakes import HOSTILE_NAME, build_small_warehouse, fake_model
+
+from nfl_bnn import config, reports
+from nfl_bnn.features import FEATURES
+
+pytestmark = pytest.mark.notebooks
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nbhome")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NFL_BNN_HOME", str(root))
+        mp.setenv("NFL_BNN_WAREHOUSE", str(root / "data" / "warehouse.duckdb"))
+        mp.delenv("NFL_BNN_DATABASE_URL", raising=False)
+        for v in ("PGHOST", "PGDATABASE", "PGSERVICE"):
+            mp.delenv(v, raising=False)
+        build_small_warehouse()
+        fake_model(FEATURES, mean=60.0, sd=28.0).save(config.models_dir() / "fake.nc")
+        yield root
+
+
+def _run(name, **overrides):
+    run = reports.run_notebook(name, overrides=overrides, progress=False)
+    page = (run / f"{name}.html").read_text()
+    assert "check_parameters" not in page and "import " not in page, "code cells leaked into the report"
+    assert "<script>alert" not in page and "<img src=x" not in page, "data was not escaped"
+    return run, page
+
+
+def _n(page, tag):
+    return len(re.findall(f"<{tag}[ >]", page))
+
+
+def test_train_notebook_fits_checks_and_saves(home, tmp_path):
+    tiny = tmp_path / "train_tiny.yaml"
+    fast = yaml.safe_load((config.PROJ_ROOT / "params" / "train_fast.yaml").read_text())
+    tiny.write_text(yaml.safe_dump({**fast, "advi_iterations": 400}))
+    run, page = _run("train", first_season=2017, last_season=2018, validate_season=2019, validate_weeks=12,
+                     train_params=str(tiny), draws=60, model_path="models/trained.nc",
+                     min_ess=0.0, max_rhat=10.0)
+    assert _n(page, "img") >= 2  # trace and predictive check
+    assert "Fit diagnostics" in page and "MAE on 2019" in page and "last-3 average" in page
+    assert (config.models_dir() / "trained.nc").is_file()
+    assert {"validation_predictions.csv", "validation_mae.csv", "train.html", "train.ipynb"} <= {
+        p.name for p in run.iterdir()}
+
+
+def test_train_notebook_refuses_to_score_on_training_season(home):
+    with pytest.raises(Exception, match="validate_season 2018 must come after last_season 2018"):
+        reports.run_notebook("train", overrides={"last_season": 2018, "validate_season": 2018}, progress=False)
+
+
+def test_weekly_then_review(home):
+    run, page = _run("weekly", season=2019, week=10, paper=True, lines="warehouse", model_path="models/fake.nc",
+                     bankroll=1000.0)
+    assert _n(page, "img") >= 1 and _n(page, "table") >= 3
+    assert "&lt;script&gt;" in page  # the hostile back is there, escaped
+    assert "Exposure" in page and "Alerts" in page
+    assert (run / "s2019_w10_bets.csv").is_file() and (run / "s2019_w10_predictions.csv").is_file()
+
+    run, page = _run("review", season=2019, week=10)
+    assert _n(page, "img") >= 1 and "Season to date" in page and "roi_4wk" in page
+    assert (run / "s2019_w10_settled_bets.csv").is_file()
+
+
+def test_calibration_notebook(home):
+    run, page = _run("calibration", season=2019, first_week=8, last_week=11, model_path="models/fake.nc")
+    assert _n(page, "img") == 3  # PIT, reliability, coverage by week
+    assert "PROXY line" in page and "Coverage by week" in page and "coverage90" in page
+    assert (run / "calibration_by_week.csv").is_file()
+
+
+def test_drift_notebook(home):
+    run, page = _run("drift", season=2019, model_path="models/fake.nc")
+    assert _n(page, "img") == 1 and ("RETRAIN recommended" in page or "no retraining needed" in page)
+    assert (run / "s2019_drift.csv").is_file()
+
+
+def test_backtest_notebook_labels_proxy_lines(home):
+    run, page = _run("backtest", season=2019, first_week=3, last_week=6, lines="proxy", model_path="models/fake.nc")
+    assert _n(page, "img") == 2 and "PROXY" in page
+    assert (run / "s2019_backtest_predictions.csv").is_file()
+
+
+def test_unknown_parameter_is_an_error_inside_the_kernel(home, tmp_path):
+    """papermill itself only warns; the validation cell must fail the run (bypassing the runner's check)."""
+    import papermill as pm
+
+    out = tmp_path / "drift.ipynb"
+    with pytest.raises(pm.PapermillExecutionError, match="unknown parameter 'seasn'"):
+        pm.execute_notebook(str(config.PROJ_ROOT / "notebooks" / "drift.ipynb"), str(out),
+                            parameters={"seasn": 2019}, kernel_name="nfl_bnn", progress_bar=False)
