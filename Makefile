@@ -11,7 +11,8 @@ KERNEL     := nfl_bnn
 
 NFL        := $(VENV)/bin/nfl-bnn
 # Where the embedded warehouse lives (the same default as nfl_bnn.config; PostgreSQL users set NFL_BNN_DATABASE_URL).
-WAREHOUSE  ?= $(or $(NFL_BNN_WAREHOUSE),data/warehouse.duckdb)
+HOME_DIR   := $(or $(NFL_BNN_HOME),.)
+WAREHOUSE  ?= $(or $(NFL_BNN_WAREHOUSE),$(HOME_DIR)/data/warehouse.duckdb)
 
 # Parameters of the weekly workflow (override on the command line: make weekly SEASON=2019 WEEK=10).
 SEASON     ?= 2019
@@ -91,7 +92,7 @@ quickstart: setup data ## fresh clone -> data, a fast model, weekly + calibratio
 	$(MAKE) --no-print-directory calibrate SEASON=2019 WEEKS=8-11
 	$(MAKE) --no-print-directory review SEASON=2019 WEEK=10
 	@echo; echo "Quickstart done. Reports (open the .html files in a browser):"
-	@ls -1t reports/*/*/*.html | head -n 4
+	@ls -1t $(HOME_DIR)/reports/*/*/*.html | head -n 4
 
 clean: ## remove caches, lab outputs and failed-run notebooks (keeps data/, models/, reports/ runs, backups/)
 	rm -rf .pytest_cache .ruff_cache reports/*/lab logs/failed-notebooks
