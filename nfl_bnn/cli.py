@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
-from nfl_bnn import __version__
+from nfl_bnn import __version__, config
 from nfl_bnn.errors import NflBnnError
 
 log = logging.getLogger("nfl_bnn.cli")
@@ -233,7 +233,7 @@ def _cmd_backtest_bets(args: argparse.Namespace) -> int:
 
     p = pipeline.load_weekly_params(args.season, 1, bankroll=args.bankroll, profile=args.profile,
                                     model_path=args.model, nflcom_path=args.nflcom)
-    model = MixtureExpertsBNN.load(pipeline.model_file(p.model_path))
+    model = MixtureExpertsBNN.load(config.resolve_model_path(p.model_path))
     with warehouse.connect() as wh:
         res = backtest_betting.run(args.season, model, p, wh, weeks=_weeks_arg(args.weeks), lines_mode=args.lines)
     print(res.text)
@@ -257,10 +257,10 @@ def _ops_commands(sub: argparse._SubParsersAction) -> None:
         return 0
 
     def drift_cmd(args) -> int:
-        from nfl_bnn import drift, nbparams
+        from nfl_bnn import drift
         from nfl_bnn.model import MixtureExpertsBNN
 
-        model = MixtureExpertsBNN.load(nbparams.model_path(args.model))
+        model = MixtureExpertsBNN.load(config.resolve_model_path(args.model))
         d = drift.drift_for_model(model, drift.season_features(args.season, args.last_week), args.threshold)
         print(d[["feature", "train_mean", "train_sd", "season_mean", "shift_sd", "drifted"]]
               .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -284,9 +284,9 @@ def _ops_commands(sub: argparse._SubParsersAction) -> None:
         return 0
 
     def doctor_cmd(args) -> int:
-        from nfl_bnn import doctor, nbparams
+        from nfl_bnn import doctor
 
-        results = doctor.run_checks(nbparams.model_path(args.model), args.calibration_weeks)
+        results = doctor.run_checks(config.resolve_model_path(args.model), args.calibration_weeks)
         for r in results:
             print(r.line())
         failed = sum(not r.ok for r in results)
@@ -345,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except NflBnnError as exc:
         print(f"nfl-bnn: error: {exc}", file=sys.stderr)
-        log.error("%s failed: %s", args.command, exc)
+        log.error("%s failed: %s", args.command, exc, extra={"file_only": True})  # stderr: one line
         return exc.exit_code
     except KeyboardInterrupt:
         print("nfl-bnn: interrupted", file=sys.stderr)

@@ -48,3 +48,14 @@ def params_dir() -> Path:
 def warehouse_path() -> Path:
     """The embedded DuckDB file used when no PostgreSQL URL is configured."""
     return Path(os.environ.get(ENV_WAREHOUSE, data_dir() / "warehouse.duckdb"))
+
+
+def resolve_model_path(path: str | Path) -> Path:
+    """A model path from a parameter: absolute as given; ``models/...`` under :func:`models_dir` (so it
+    follows NFL_BNN_HOME); any other relative path under the project root."""
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    if p.parts and p.parts[0] == "models":
+        return models_dir().joinpath(*p.parts[1:])
+    return PROJ_ROOT / p

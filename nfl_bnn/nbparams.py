@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import types
 from pathlib import Path
-from typing import Any, Mapping, MutableMapping
+from typing import Any
+from collections.abc import Mapping, MutableMapping
 
 from pydantic import Field
 
@@ -150,14 +151,7 @@ def resolve(path: str) -> Path:
     return p if p.is_absolute() else config.PROJ_ROOT / p
 
 
-def model_path(path: str) -> Path:
-    """Model artifact path: absolute as given, relative paths under the models folder's parent."""
-    p = Path(path)
-    if p.is_absolute():
-        return p
-    if p.parts and p.parts[0] == "models":
-        return config.models_dir().joinpath(*p.parts[1:])
-    return config.PROJ_ROOT / p
+model_path = config.resolve_model_path  # notebooks call nbparams.model_path
 
 
 def default_params(notebook: str) -> dict[str, Any]:
@@ -165,4 +159,4 @@ def default_params(notebook: str) -> dict[str, Any]:
     return model_for(notebook)().model_dump()
 
 
-__all__ = ["check_parameters", "NOTEBOOK_PARAMS", "model_for", "output_dir", "resolve", "model_path"]
+__all__ = ["NOTEBOOK_PARAMS", "check_parameters", "model_for", "model_path", "output_dir", "resolve"]

@@ -21,7 +21,6 @@ database), 2 bad parameters, 75 another run of the same week holds the lock.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import uuid
 from collections.abc import Callable
@@ -105,15 +104,6 @@ def load_weekly_params(season: Any, week: Any, weekly_file: str | Path | None = 
 def weekly_dir() -> Path:
     """Where weekly outputs go: ``reports/weekly/`` (moves with NFL_BNN_HOME)."""
     return config.reports_dir() / "weekly"
-
-
-def model_file(path: str) -> Path:
-    p = Path(path)
-    if p.is_absolute():
-        return p
-    if p.parts and p.parts[0] == "models":
-        return config.models_dir().joinpath(*p.parts[1:])
-    return config.PROJ_ROOT / p
 
 
 @dataclass
@@ -296,7 +286,7 @@ def run_week(p: WeeklyParams, *, wh: Any = None, model: Any = None, record: bool
         if model is None:
             from nfl_bnn.model import MixtureExpertsBNN
 
-            model = MixtureExpertsBNN.load(model_file(p.model_path))
+            model = MixtureExpertsBNN.load(config.resolve_model_path(p.model_path))
         own = wh is None
         if own:
             from nfl_bnn import warehouse

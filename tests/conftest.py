@@ -91,3 +91,23 @@ def pg_server_url():
         )
         cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
     conn.close()
+
+
+def reset_pg(url: str) -> None:
+    """Empty the session's PostgreSQL database of every warehouse table."""
+    from nfl_bnn.warehouse import connect
+
+    with connect(url) as wh:
+        wh.execute("DROP SCHEMA IF EXISTS mart CASCADE")
+        for table in ("prop_lines", "best_prop_lines", "bets"):
+            wh.execute(f"DROP TABLE IF EXISTS {table}")  # fixed identifiers, not data
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def wh_url(request, tmp_path) -> str:
+    """A fresh, empty warehouse on each backend: a DuckDB file, then the session's PostgreSQL database."""
+    if request.param == "duckdb":
+        return str(tmp_path / "wh.duckdb")
+    url = request.getfixturevalue("pg_server_url")
+    reset_pg(url)
+    return url

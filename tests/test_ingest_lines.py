@@ -17,17 +17,6 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "lines_example.csv"
 HEADER = "season,week,player_name,team,book,market,line,over_odds,under_odds,fetched_at\n"
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def wh_url(request, tmp_path):
-    if request.param == "duckdb":
-        return str(tmp_path / "wh.duckdb")
-    url = request.getfixturevalue("pg_server_url")
-    with connect(url) as wh:
-        wh.execute("DROP TABLE IF EXISTS prop_lines")
-        wh.execute("DROP TABLE IF EXISTS best_prop_lines")
-        wh.execute("DROP SCHEMA IF EXISTS mart CASCADE")
-    return url
-
 
 def csv(tmp_path, body, name="lines.csv"):
     p = tmp_path / name

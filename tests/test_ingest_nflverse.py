@@ -7,21 +7,9 @@ import pytest
 from nfl_bnn.cli import main
 from nfl_bnn.errors import DataError
 from nfl_bnn.ingest.nflverse import import_nflverse, is_full_name
+from conftest import reset_pg
 from nfl_bnn.warehouse import connect, load_games, load_stats
 
-
-def _reset_pg(url):
-    with connect(url) as wh:
-        wh.execute("DROP SCHEMA IF EXISTS mart CASCADE")
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def wh_url(request, tmp_path):
-    if request.param == "duckdb":
-        return str(tmp_path / "wh.duckdb")
-    url = request.getfixturevalue("pg_server_url")
-    _reset_pg(url)
-    return url
 
 
 # --- small hand-made files ---------------------------------------------------------------------
@@ -180,7 +168,7 @@ def test_duckdb_and_postgres_agree_on_all_real_files(shared_data, tmp_path, pg_s
     nv = shared_data / "nflverse"
     stats = [nv / "player_stats_2009_2024.parquet", nv / "stats_player_week_2023_2024.parquet"]
     scheds = [nv / "schedules_2009_2024.parquet"]
-    _reset_pg(pg_server_url)
+    reset_pg(pg_server_url)
     results = {}
     for url in (str(tmp_path / "w.duckdb"), pg_server_url):
         with connect(url) as wh:

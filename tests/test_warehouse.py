@@ -15,22 +15,6 @@ from nfl_bnn.warehouse import connect, load_games, load_stats, mask_url, resolve
 HOSTILE = ["O'Brien", "Robert'); DROP TABLE mart.games;--", 'say "hi" \\ %s ? $1', "ünïcødé – ok"]
 
 
-def _reset_pg(url):
-    with connect(url) as wh:
-        wh.execute("DROP SCHEMA IF EXISTS mart CASCADE")
-        wh.execute("DROP TABLE IF EXISTS prop_lines")
-        wh.execute("DROP TABLE IF EXISTS best_prop_lines")
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def wh_url(request, tmp_path):
-    """A fresh, empty warehouse on each backend."""
-    if request.param == "duckdb":
-        return str(tmp_path / "wh.duckdb")
-    url = request.getfixturevalue("pg_server_url")
-    _reset_pg(url)
-    return url
-
 
 def games_frame(away=("KC",), home=("LV",)):
     n = len(away)
