@@ -33,15 +33,28 @@ def ensure_writable_dir(path: str | Path) -> Path:
     return p
 
 
+def _write_error(target: Path, exc: OSError) -> NflBnnError:
+    """A full disk or a refused write, as one line that says nothing was replaced and what to do."""
+    reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    return NflBnnError(f"cannot write {target} ({reason}); the previous file is unchanged: free space or fix "
+                       f"the permissions of {target.parent}, then rerun")
+
+
 def _write_temp(target: Path, writer: Callable[[Path], None]) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(fd)
+    except OSError as exc:
+        raise _write_error(target, exc) from None
     tmp_path = Path(tmp)
     try:
         writer(tmp_path)
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise _write_error(target, exc) from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise

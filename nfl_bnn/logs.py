@@ -23,6 +23,8 @@ def setup_logging(level: int | str = logging.INFO, log_file: str | Path | None =
         console = logging.StreamHandler()
         console.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
         console._nfl_bnn = "console"  # type: ignore[attr-defined]
+        # records marked extra={"file_only": True} (the CLI's error line, already printed) go to the file only
+        console.addFilter(lambda r: not getattr(r, "file_only", False))
         logger.addHandler(console)
     if str(path) not in have:
         try:
