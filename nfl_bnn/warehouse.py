@@ -40,6 +40,8 @@ log = logging.getLogger("nfl_bnn.warehouse")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 INIT_HINT = "run `nfl-bnn init-db` (or `nfl-bnn build-demo-data` / `make data` for the embedded data)"
+DATA_HINT = ("load data first: `make data` or `nfl-bnn build-demo-data` (embedded nflgame 2009-2019), or "
+             "`nfl-bnn import-nflverse`")
 
 
 def mask_url(url: str) -> str:
@@ -407,6 +409,12 @@ def _season_filter(first_season: int | None, last_season: int | None) -> tuple[s
     return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
+def _require_not_empty(wh: Warehouse, df: pd.DataFrame, table: str) -> None:
+    """An empty result from an entirely empty table means no data was loaded: say so and how to fix it."""
+    if df.empty and wh.count(table) == 0:
+        raise DataError(f"the warehouse ({wh.description}) is empty: {table} has no rows; {DATA_HINT}")
+
+
 STATS_INT = ["season", "week", "carries", "rushing_yards", "rushing_tds"]
 STATS_NULLABLE_INT = ["targets", "receptions", "receiving_yards"]
 
@@ -425,6 +433,7 @@ def load_stats(wh: Warehouse, first_season: int | None = None, last_season: int 
         f"FROM mart.player_game_stats{where} ORDER BY season, week, game_id, player_id",
         params,
     )
+    _require_not_empty(wh, df, "mart.player_game_stats")
     for c in STATS_INT:
         df[c] = df[c].astype("int64")
     for c in STATS_NULLABLE_INT:
@@ -444,6 +453,7 @@ def load_games(wh: Warehouse, first_season: int | None = None, last_season: int 
         f"away_score, spread_line, total_line, source FROM mart.games{where} ORDER BY kickoff, game_id",
         params,
     )
+    _require_not_empty(wh, df, "mart.games")
     for c in ("season", "week"):
         df[c] = df[c].astype("int64")
     for c in ("home_score", "away_score"):
