@@ -231,17 +231,21 @@ def for_week(stats: pd.DataFrame, games: pd.DataFrame, season: int, week: int) -
     return _frame(st, games, pd.DataFrame({"season": [int(season)], "week": [int(week)]}))
 
 
+def candidate_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, last_season: int,
+                    ) -> pd.DataFrame:
+    """Eligible backs of every regular-season week in the window (played or not), with features."""
+    _check(games, GAMES_COLUMNS, "games")
+    g = games[(games["season_type"] == "REG") & games["season"].between(first_season, last_season)]
+    return _frame(stats, games, g[["season", "week"]].drop_duplicates())
+
+
 def training_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, last_season: int,
                    ) -> pd.DataFrame:
     """Eligible player-games of every regular-season week in the window, with target ``rushing_yards``.
 
     Eligible candidates without a stats row did not play (a void bet); they are dropped and counted.
     """
-    _check(games, GAMES_COLUMNS, "games")
-    g = games[(games["season_type"] == "REG") & games["season"].between(first_season, last_season)]
-    weeks = g[["season", "week"]].drop_duplicates()
-    frame = _frame(stats, games, weeks)
-    return attach_target(frame, stats)
+    return attach_target(candidate_frame(stats, games, first_season, last_season), stats)
 
 
 def attach_target(frame: pd.DataFrame, stats: pd.DataFrame, drop_missing: bool = True) -> pd.DataFrame:

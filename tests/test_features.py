@@ -1,0 +1,111 @@
+"""Features use only games before kickoff; eligibility is decided before kickoff; NULL lines cope."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nfl_bnn import features as F
+from nfl_bnn.errors import DataError
+
+TEAMS = ["AAA", "BBB", "CCC", "DDD"]
+
+
+def synthetic(rng, seasons=(2020, 2021), weeks=6, lines=True):
+    """4 teams, 2 backs and a QB each, every team plays every week."""
+    games, stats = [], []
+    for s in seasons:
+        for w in range(1, weeks + 1):
+            order = list(rng.permutation(TEAMS))
+            for a, h in [(order[0], order[1]), (order[2], order[3])]:
+                gid = f"{s}_{w:02d}_{a}_{h}"
+                games.append(dict(game_id=gid, season=s, week=w, season_type="REG", home_team=h, away_team=a,
+                                  home_score=int(rng.integers(10, 35)), away_score=int(rng.integers(10, 35)),
+                                  spread_line=float(rng.choice([-3.5, 3.0, 6.5])) if lines else np.nan,
+                                  total_line=44.5 if lines else np.nan))
+                for team, opp, home in [(h, a, True), (a, h, False)]:
+                    for i, pos in enumerate(["RB", "RB", "QB"]):
+                        car = int(rng.integers(10, 22)) if i == 0 else int(rng.integers(2, 12))
+                        stats.append(dict(season=s, week=w, season_type="REG", game_id=gid,
+                                          player_id=f"{team}-{i}", player_name=f"Player {team} {i}",
+                                          position=pos, team=team, opponent=opp, is_home=home, carries=car,
+                                          rushing_yards=int(car * rng.uniform(2, 6))))
+    return pd.DataFrame(stats), pd.DataFrame(games)
+
+
+def test_changing_a_game_and_later_games_changes_no_earlier_feature(rng):
+    stats, games = synthetic(rng)
+    before = F.candidate_frame(stats, games, 2020, 2021)
+    changed = stats.copy()
+    later = (changed["season"] * 100 + changed["week"]) >= 2021 * 100 + 3
+    changed.loc[later, "carries"] = changed.loc[later, "carries"] * 3 + 7
+    changed.loc[later, "rushing_yards"] = 500
+    # also drop a later row entirely (a player who then misses a game)
+    changed = changed.drop(changed.index[later & (changed["player_id"] == "AAA-0")][:1])
+    after = F.candidate_frame(changed, games, 2020, 2021)
+    key = ["season", "week", "player_id"]
+    cols = F.COLUMNS
+    early = lambda d: d[(d["season"] * 100 + d["week"]) <= 2021 * 100 + 3].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(early(before)[cols], early(after)[cols])
+    # the changed outcomes do show up from the following week on, so the test can fail
+    wk4 = lambda d: d[(d["season"] == 2021) & (d["week"] == 4)].sort_values(key).reset_index(drop=True)
+    assert not np.allclose(wk4(before)["rush_l3"], wk4(after)["rush_l3"])
+
+
+@pytest.mark.parametrize("season,week", [(2020, 2), (2021, 1), (2021, 5)])
+def test_week_from_full_table_equals_week_from_truncated_table(rng, season, week):
+    stats, games = synthetic(rng)
+    full = F.for_week(stats, games, season, week)
+    t = stats["season"] * 100 + stats["week"]
+    trunc = F.for_week(stats[t < season * 100 + week], games, season, week)
+    pd.testing.assert_frame_equal(full, trunc)
+    train = F.training_frame(stats, games, 2020, 2021)
+    wk = train[(train["season"] == season) & (train["week"] == week)][F.COLUMNS].reset_index(drop=True)
+    pd.testing.assert_frame_equal(full[F.COLUMNS].reset_index(drop=True), wk)
+    assert len(full) > 0
+
+
+def test_eligibility_is_top_two_backs_with_enough_projected_carries(rng):
+    stats, games = synthetic(rng)
+    fr = F.training_frame(stats, games, 2020, 2021)
+    assert not fr["player_id"].str.endswith("-2").any()  # QBs never eligible
+    assert (fr.groupby(["game_id", "team"]).size() <= 2).all()
+    assert (fr["proj_carries"] >= F.MIN_PROJ_CARRIES).all()
+    assert fr[F.FEATURES].notna().all().all()
+
+
+def test_implied_total_uses_home_spread_sign():
+    games = pd.DataFrame([dict(game_id="g", season=2020, week=1, season_type="REG", home_team="H", away_team="A",
+                               home_score=30, away_score=20, spread_line=7.0, total_line=45.0)])
+    tg = F.implied_totals(games).set_index("team")
+    assert tg.loc["H", "implied_raw"] == pytest.approx(26.0)  # 45/2 + 7/2
+    assert tg.loc["A", "implied_raw"] == pytest.approx(19.0)
+
+
+def test_null_spread_and_total_fall_back_to_prior_team_points(rng):
+    stats, games = synthetic(rng, seasons=(2020,), weeks=3, lines=False)
+    fr = F.training_frame(stats, games, 2020, 2020)
+    assert fr["implied_total"].notna().all()
+    tg = F._team_game_states(stats, games)
+    g1 = games[games["week"] == 1]
+    pts1 = {**dict(zip(g1["home_team"], g1["home_score"])), **dict(zip(g1["away_team"], g1["away_score"]))}
+    w1 = tg[tg["week"] == 1].set_index("team")["implied_total"]
+    w2 = tg[tg["week"] == 2].set_index("team")["implied_total"]
+    assert (w1 == F.LEAGUE_POINTS).all()  # no prior game: the league prior
+    for team, val in w2.items():  # one prior game: (points + 22 * 1) / 2
+        assert val == pytest.approx((pts1[team] + F.LEAGUE_POINTS) / 2)
+
+
+def test_missing_row_is_a_void_not_a_zero(rng):
+    stats, games = synthetic(rng)
+    drop = (stats["player_id"] == "BBB-0") & (stats["season"] == 2021) & (stats["week"] == 4)
+    fr_all = F.attach_target(F.for_week(stats, games, 2021, 4), stats[~drop], drop_missing=False)
+    assert fr_all.loc[fr_all["player_id"] == "BBB-0", "rushing_yards"].isna().all()
+    fr = F.attach_target(F.for_week(stats, games, 2021, 4), stats[~drop])
+    assert "BBB-0" not in set(fr["player_id"])
+
+
+def test_missing_columns_are_a_clear_error(rng):
+    stats, games = synthetic(rng)
+    with pytest.raises(DataError, match="lacks columns"):
+        F.training_frame(stats.drop(columns=["carries"]), games, 2020, 2021)
