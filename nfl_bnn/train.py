@@ -1,0 +1,202 @@
+"""Fit the mixture-of-experts model from typed parameters (``params/train.yaml``).
+
+Steps: standardise features and target on the training rows, sample (nutpie NUTS, PyMC NUTS or
+ADVI), judge convergence on predictive quantities (R-hat/ESS of predicted means on the last training
+season, not on raw weights, which have symmetric modes), combine chains by stacking weights from
+their PSIS-LOO predictive densities on that season, and keep ``keep_draws`` float32 draws.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from nfl_bnn import features as feats
+from nfl_bnn.errors import DataError
+from nfl_bnn.model import (ARTIFACT_FORMAT, MODEL_VERSION, MixtureExpertsBNN, build_pymc_model,
+                           data_fingerprint, mixture_logpdf, mixture_params, posterior_arrays)
+from nfl_bnn.params import StrictModel, load_params
+
+log = logging.getLogger("nfl_bnn.train")
+
+
+class Priors(StrictModel):
+    gate_sd: float = Field(0.3, gt=0)
+    beta_sd: float = Field(0.5, gt=0)
+    tau_sd: float = Field(0.2, gt=0)
+    gamma_sd: float = Field(0.3, gt=0)
+    hidden_sd: float = Field(0.5, gt=0)
+    v_sd: float = Field(0.3, gt=0)
+
+
+class TrainParams(StrictModel):
+    """Everything that shapes a fit; defaults are the full-quality settings."""
+
+    inference: Literal["nutpie", "pymc", "advi"] = "nutpie"
+    n_experts: int = Field(3, ge=2, le=8)
+    hidden_units: int = Field(0, ge=0, le=16)
+    shared_slopes: bool = True
+    draws: int = Field(500, ge=10)
+    tune: int = Field(500, ge=10)
+    chains: int = Field(2, ge=1, le=16)
+    cores: int = Field(2, ge=1)
+    seed: int = 2024
+    target_accept: float = Field(0.85, gt=0.5, lt=1.0)
+    advi_iterations: int = Field(20000, ge=100)
+    keep_draws: int = Field(1000, ge=10)
+    features: list[str] = Field(default_factory=lambda: list(feats.FEATURES))
+    priors: Priors = Field(default_factory=Priors)
+
+
+def load_train_params(path: str | Path | None = None, **overrides) -> TrainParams:
+    from nfl_bnn.config import params_dir
+
+    return load_params(TrainParams, path or params_dir() / "train.yaml", overrides=overrides)
+
+
+def _sample(model, p: TrainParams):
+    """Run the chosen sampler, logging progress; returns (idata, steps_per_draw or None)."""
+    import pymc as pm
+
+    if p.inference == "advi":
+        with model:
+            approx = pm.fit(n=p.advi_iterations, method="advi", random_seed=p.seed, progressbar=False)
+            idata = approx.sample(p.draws, random_seed=p.seed)
+        return idata, None
+    if p.inference == "pymc":
+        with model:
+            idata = pm.sample(draws=p.draws, tune=p.tune, chains=p.chains, cores=min(p.cores, p.chains),
+                              random_seed=p.seed, target_accept=p.target_accept, progressbar=False,
+                              compute_convergence_checks=False)
+        steps = float(idata.sample_stats["n_steps"].mean()) if "n_steps" in idata.sample_stats else None
+        return idata, steps
+    import nutpie
+
+    compiled = nutpie.compile_pymc_model(model)
+    sampler = nutpie.sample(compiled, draws=p.draws, tune=p.tune, chains=p.chains, cores=p.cores,
+                            seed=p.seed, target_accept=p.target_accept, progress_bar=False, blocking=False)
+    t0 = time.time()
+    done = threading.Event()
+
+    def heartbeat():
+        while not done.wait(15):
+            log.info("sampling: %d chains x (%d tune + %d draws), %.0f s elapsed", p.chains, p.tune,
+                     p.draws, time.time() - t0)
+
+    threading.Thread(target=heartbeat, daemon=True).start()
+    try:
+        idata = sampler.wait()
+    finally:
+        done.set()
+    st = idata.sample_stats
+    steps = float(st["n_steps"].mean()) if "n_steps" in st else None
+    return idata, steps
+
+
+def _stacking_weights(elpd: np.ndarray) -> np.ndarray:
+    """Weights on the simplex maximising sum_i log sum_c w_c exp(elpd[c, i])."""
+    from scipy.optimize import minimize
+
+    C = elpd.shape[0]
+    if C == 1:
+        return np.ones(1)
+    mx = elpd.max(axis=0)
+    dens = np.exp(elpd - mx)
+
+    def nll(z):
+        w = np.exp(z - z.max())
+        w /= w.sum()
+        return -np.log(w @ dens + 1e-300).sum()
+
+    res = minimize(nll, np.zeros(C), method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-8})
+    w = np.exp(res.x - res.x.max())
+    return w / w.sum()
+
+
+def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int) -> tuple[MixtureExpertsBNN, dict]:
+    """Fit on the eligible played player-games in ``frame``; returns the model and a fit report."""
+    import arviz as az
+
+    if frame.empty:
+        raise DataError(f"no eligible played player-games in seasons {first_season}-{last_season}; "
+                        f"load the warehouse for those seasons first")
+    X = feats.feature_matrix(frame, p.features)
+    y = frame[feats.TARGET].astype(float).to_numpy()
+    mean, sd = X.mean(axis=0), X.std(axis=0)
+    sd[sd == 0] = 1.0
+    Xz = (X - mean) / sd
+    y_mean, y_sd = float(y.mean()), float(y.std())
+    yz = (y - y_mean) / y_sd
+    d, K, H = X.shape[1], p.n_experts, p.hidden_units
+    model = build_pymc_model(Xz, yz, K, H, p.priors.model_dump(), p.shared_slopes)
+    log.info("fitting %s: %d rows x %d features, K=%d, H=%d, %s", MODEL_VERSION, len(y), d, K, H, p.inference)
+    t0 = time.time()
+    idata, steps = _sample(model, p)
+    wall = time.time() - t0
+    arrs = posterior_arrays(idata, d, K, H)
+    C, D = arrs["alpha"].shape[:2]
+    # predictive diagnostics on the last training season (held out only in the PSIS-LOO sense)
+    hold = (frame["season"] == frame["season"].max()).to_numpy()
+    flat = {k: v.reshape((C * D,) + v.shape[2:]) for k, v in arrs.items()}
+    w, mu, sigma = mixture_params(flat, Xz[hold], y_mean, y_sd, dtype=np.float64)
+    pred_mean = (w * mu).sum(axis=2).reshape(C, D, -1)
+    ll = mixture_logpdf(y[hold], w, mu, sigma).reshape(C, D, -1)
+    diag: dict = {"wall_s": round(wall, 1), "steps_per_draw": steps, "inference": p.inference,
+                  "chains": C, "draws_per_chain": D, "holdout_rows": int(hold.sum())}
+    if "diverging" in getattr(idata, "sample_stats", {}):
+        diag["divergences"] = int(idata.sample_stats["diverging"].sum())
+    if C > 1:
+        rh = np.asarray(az.rhat(az.convert_to_dataset({"m": pred_mean}))["m"].values)
+        ess = np.asarray(az.ess(az.convert_to_dataset({"m": pred_mean}))["m"].values)
+        diag.update(rhat_pred_max=float(rh.max()), rhat_pred_median=float(np.median(rh)),
+                    ess_pred_min=float(ess.min()), ess_pred_median=float(np.median(ess)))
+        raw = az.rhat(idata.posterior[["alpha", "scale_c"]])
+        diag["rhat_alpha_max"] = float(raw["alpha"].max())
+    # per-chain PSIS-LOO pointwise elpd -> stacking weights
+    elpd = np.empty((C, ll.shape[2]))
+    for c in range(C):
+        loo = az.loo(az.from_dict(posterior={"a": arrs["alpha"][c:c + 1, :, 0]},
+                                  log_likelihood={"y": ll[c:c + 1]}), pointwise=True)
+        elpd[c] = np.asarray(loo.loo_i.values)
+    weights = _stacking_weights(elpd)
+    diag["chain_elpd_holdout"] = [float(e) for e in elpd.sum(axis=1)]
+    diag["stacking_weights"] = [float(x) for x in weights]
+    counts = np.floor(weights * p.keep_draws).astype(int)
+    counts[np.argmax(weights)] += p.keep_draws - counts.sum()
+    keep = {}
+    for name, a in arrs.items():
+        parts = []
+        for c in range(C):
+            if counts[c] > 0:
+                idx = np.linspace(0, D - 1, counts[c]).round().astype(int)
+                parts.append(a[c, idx])
+        keep[name] = np.concatenate(parts).astype(np.float32)
+    import arviz
+    import pymc
+    import pytensor
+
+    meta = {
+        "format": ARTIFACT_FORMAT, "model_version": MODEL_VERSION, "feature_names": list(p.features),
+        "n_experts": K, "hidden_units": H, "scaler": {"mean": mean.tolist(), "sd": sd.tolist()},
+        "target": {"name": feats.TARGET, "mean": y_mean, "sd": y_sd},
+        "training_window": {"first_season": int(first_season), "last_season": int(last_season),
+                            "rows": int(len(y))},
+        "data_fingerprint": data_fingerprint(X, y, p.features),
+        "versions": {"pymc": pymc.__version__, "pytensor": pytensor.__version__, "arviz": arviz.__version__,
+                     "numpy": np.__version__},
+        "params": p.model_dump(), "diagnostics": diag, "stacking_weights": diag["stacking_weights"],
+    }
+    try:
+        import nutpie
+
+        meta["versions"]["nutpie"] = nutpie.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    log.info("fit done in %.1f s: %s", wall, {k: v for k, v in diag.items() if k != "chain_elpd_holdout"})
+    return MixtureExpertsBNN(keep, meta), diag

@@ -1,0 +1,178 @@
+"""Walk-forward validation of the model against baselines, on exactly the same player-games.
+
+Every forecast is scored through its CDF on the half-integer grid (yards are whole numbers), so all
+methods are compared the same way: CRPS is the ranked probability score over integer yards, the log
+score is log P(Y = y) = log(F(y + .5) - F(y - .5)), PIT is randomised. Point baselines get a
+distribution by adding their own training residuals (empirical CDF of y - point on the training rows);
+NFL.com's projection, which has no training rows here, gets the residuals of its earlier weeks of the
+same season (walk-forward, falling back to the season-to-date baseline's residuals before week 4).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr
+
+from nfl_bnn import features as feats
+
+log = logging.getLogger("nfl_bnn.validate")
+
+GRID = np.arange(-40, 401) + 0.5  # F(h) = P(Y <= h) at half-integers
+
+
+@dataclass
+class Forecast:
+    """A method's forecasts for n rows: CDF on GRID (n, len(GRID)) plus its own summaries."""
+
+    name: str
+    cdf: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+    median: np.ndarray
+    q05: np.ndarray
+    q25: np.ndarray
+    q75: np.ndarray
+    q95: np.ndarray
+
+
+def _grid_quantile(cdf: np.ndarray, p: float) -> np.ndarray:
+    """Interpolated quantile from a grid CDF."""
+    out = np.empty(cdf.shape[0])
+    for i, row in enumerate(cdf):
+        r = np.maximum.accumulate(row)
+        out[i] = np.interp(p, r + np.arange(len(r)) * 1e-12, GRID)
+    return out
+
+
+def from_cdf(name: str, cdf: np.ndarray, mean=None, sd=None) -> Forecast:
+    cdf = np.clip(cdf, 0.0, 1.0)
+    pmf = np.diff(np.concatenate([np.zeros((cdf.shape[0], 1)), cdf], axis=1), axis=1)
+    pts = GRID - 0.5
+    m = (pmf * pts).sum(axis=1) if mean is None else np.asarray(mean, float)
+    s = np.sqrt(np.maximum((pmf * pts**2).sum(axis=1) - m**2, 0)) if sd is None else np.asarray(sd, float)
+    q = {k: _grid_quantile(cdf, p) for k, p in [("q05", .05), ("q25", .25), ("median", .5), ("q75", .75), ("q95", .95)]}
+    return Forecast(name, cdf, m, s, **q)
+
+
+def residual_forecast(name: str, point: np.ndarray, residuals: np.ndarray | list[np.ndarray]) -> Forecast:
+    """Point + empirical residual distribution (one residual set for all rows, or one per row)."""
+    point = np.asarray(point, float)
+    res_list = residuals if isinstance(residuals, list) else [residuals] * len(point)
+    cdf = np.empty((len(point), len(GRID)))
+    for i, (pt_, r) in enumerate(zip(point, res_list)):
+        r = np.sort(np.asarray(r, float))
+        cdf[i] = np.searchsorted(r, GRID - pt_, side="right") / len(r)
+    return from_cdf(name, cdf, mean=point + np.array([np.mean(r) for r in res_list]),
+                    sd=np.array([np.std(r) for r in res_list]))
+
+
+def normal_forecast(name: str, mu: np.ndarray, sd: np.ndarray) -> Forecast:
+    mu, sd = np.asarray(mu, float), np.broadcast_to(np.asarray(sd, float), np.shape(mu))
+    cdf = ndtr((GRID[None, :] - mu[:, None]) / sd[:, None])
+    return from_cdf(name, cdf, mean=mu, sd=sd)
+
+
+def quantile_forecast(name: str, qs: np.ndarray, levels: np.ndarray) -> Forecast:
+    """Piecewise-linear CDF through sorted quantiles, linear tails reaching 0 and 1."""
+    qs = np.sort(qs, axis=1)
+    lo = qs[:, 0] - 2 * (qs[:, 1] - qs[:, 0]) - 1
+    hi = qs[:, -1] + 2 * (qs[:, -1] - qs[:, -2]) + 1
+    xs = np.column_stack([lo, qs, hi])
+    ps = np.concatenate([[0.0], levels, [1.0]])
+    cdf = np.array([np.interp(GRID, x + np.arange(len(x)) * 1e-9, ps) for x in xs])
+    return from_cdf(name, cdf)
+
+
+def score(fc: Forecast, y: np.ndarray, line: np.ndarray | None = None, rng=None) -> dict:
+    """MAE of the median, CRPS, log score, coverage 50/68/90, PIT and Brier at the line."""
+    y = np.asarray(y, float)
+    rng = rng or np.random.default_rng(0)
+    ind = (y[:, None] <= GRID[None, :]).astype(float)
+    crps = ((fc.cdf - ind) ** 2).sum(axis=1)
+    idx = np.clip(np.searchsorted(GRID, y), 1, len(GRID) - 1)  # GRID[idx] = y + .5
+    F_hi, F_lo = fc.cdf[np.arange(len(y)), idx], fc.cdf[np.arange(len(y)), idx - 1]
+    mass = np.maximum(F_hi - F_lo, 1e-6)
+    pit = F_lo + rng.uniform(size=len(y)) * (F_hi - F_lo)
+    out = {
+        "method": fc.name, "n": len(y),
+        "MAE": float(np.mean(np.abs(y - fc.median))),
+        "CRPS": float(crps.mean()),
+        "logS": float(-np.log(mass).mean()),
+        "cov50": float(np.mean((y >= fc.q25) & (y <= fc.q75))),
+        "cov68": float(np.mean(np.abs(y - fc.mean) <= fc.sd)),
+        "cov90": float(np.mean((y >= fc.q05) & (y <= fc.q95))),
+        "PIT_hist": np.histogram(pit, bins=10, range=(0, 1))[0].tolist(),
+    }
+    if line is not None:
+        ok = np.isfinite(line)
+        if ok.any():
+            li = np.searchsorted(GRID, line[ok])  # GRID[li] == line for lines ending in .5
+            p_over = 1 - fc.cdf[np.flatnonzero(ok), np.clip(li, 0, len(GRID) - 1)]
+            out["Brier"] = float(np.mean((p_over - (y[ok] > line[ok])) ** 2))
+            out["n_lines"] = int(ok.sum())
+    return out
+
+
+def baselines(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> list[Forecast]:
+    """Season-to-date, last-3, Normal linear, NGBoost Normal, LightGBM quantiles."""
+    X_tr, X_te = feats.feature_matrix(train), feats.feature_matrix(test)
+    y_tr = train[feats.TARGET].astype(float).to_numpy()
+    out = []
+    for name, col in [("season_to_date", "ypg_std"), ("last3_avg", "rush_l3")]:
+        out.append(residual_forecast(name, test[col].to_numpy(), y_tr - train[col].to_numpy()))
+    from sklearn.linear_model import LinearRegression
+
+    lr = LinearRegression().fit(X_tr, y_tr)
+    out.append(normal_forecast("normal_linear", lr.predict(X_te), np.std(y_tr - lr.predict(X_tr))))
+    from ngboost import NGBRegressor
+    from ngboost.distns import Normal
+
+    ngb = NGBRegressor(Dist=Normal, n_estimators=400, learning_rate=0.03, verbose=False, random_state=seed)
+    ngb.fit(X_tr, y_tr)
+    dist = ngb.pred_dist(X_te)
+    out.append(normal_forecast("ngboost_normal", dist.params["loc"], dist.params["scale"]))
+    import lightgbm as lgb
+
+    levels = np.array([0.02, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98])
+    qs = np.column_stack([
+        lgb.LGBMRegressor(objective="quantile", alpha=a, n_estimators=300, learning_rate=0.03, num_leaves=15,
+                          min_child_samples=40, verbose=-1, random_state=seed).fit(X_tr, y_tr).predict(X_te)
+        for a in levels])
+    out.append(quantile_forecast("lightgbm_quantile", qs, levels))
+    return out
+
+
+def nflcom_forecast(test: pd.DataFrame, proj: np.ndarray, fallback_res: np.ndarray) -> Forecast:
+    """NFL.com point projection + residuals of its own earlier weeks this season (walk-forward)."""
+    y = test[feats.TARGET].to_numpy(float)
+    res_list = []
+    for wk in test["week"].to_numpy():
+        prior = (test["week"].to_numpy() < wk) & np.isfinite(proj)
+        r = (y - proj)[prior]
+        res_list.append(r if len(r) >= 50 else fallback_res)
+    return residual_forecast("nflcom_projection", proj, res_list)
+
+
+def moe_forecast(model, test: pd.DataFrame) -> Forecast:
+    pred = model.predict(test)
+    cdf = model.cdf(test, GRID)
+    return Forecast("moe_bnn", cdf, pred["mean"].to_numpy(), pred["sd"].to_numpy(), pred["median"].to_numpy(),
+                    pred["q05"].to_numpy(), pred["q25"].to_numpy(), pred["q75"].to_numpy(), pred["q95"].to_numpy())
+
+
+def compare(model, train: pd.DataFrame, test: pd.DataFrame, nflcom_proj: np.ndarray | None = None) -> pd.DataFrame:
+    """Score the model and every baseline on the same played, eligible player-games of ``test``."""
+    if nflcom_proj is not None:  # every method on the same rows: those with a projection
+        ok = np.isfinite(np.asarray(nflcom_proj, float))
+        test, nflcom_proj = test[ok].reset_index(drop=True), np.asarray(nflcom_proj, float)[ok]
+    y = test[feats.TARGET].to_numpy(float)
+    fcs = [moe_forecast(model, test)] + baselines(train, test)
+    line = None
+    if nflcom_proj is not None:
+        line = np.round(np.asarray(nflcom_proj, float) - 0.5) + 0.5
+        y_tr = train[feats.TARGET].to_numpy(float)
+        fcs.append(nflcom_forecast(test, np.asarray(nflcom_proj, float), y_tr - train["ypg_std"].to_numpy()))
+    return pd.DataFrame([score(fc, y, line) for fc in fcs])
