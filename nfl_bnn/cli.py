@@ -121,7 +121,81 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
 
 # --- model: training, validation, backtest ----------------------------------------------------
 def _model_commands(sub: argparse._SubParsersAction) -> None:
-    pass
+    p = sub.add_parser("train", help="fit the mixture-of-experts model on the warehouse's seasons A-B")
+    p.add_argument("--first-season", type=int, required=True)
+    p.add_argument("--last-season", type=int, required=True)
+    p.add_argument("--out", required=True, help="artifact path (.npz)")
+    p.add_argument("--params", default=None, help="YAML of TrainParams (default params/train.yaml)")
+    p.set_defaults(handler=_cmd_train)
+    p = sub.add_parser("backtest", help="predict every week of a season from pre-kickoff information")
+    p.add_argument("--season", type=int, required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--out", required=True, help="CSV, one row per eligible player-game")
+    p.add_argument("--lines", default=None, help="nflcom:PATH (projection rounded to .5) or warehouse")
+    p.set_defaults(handler=_cmd_backtest)
+
+
+def _load_frames(first: int, last: int):
+    from nfl_bnn import warehouse
+
+    wh = warehouse.connect()
+    return warehouse.load_stats(wh, first - 1, last), warehouse.load_games(wh, first - 1, last), wh
+
+
+def _cmd_train(args) -> int:
+    from nfl_bnn import features
+    from nfl_bnn.train import fit, load_train_params
+
+    params = load_train_params(args.params)
+    stats, games, _ = _load_frames(args.first_season, args.last_season)
+    frame = features.training_frame(stats, games, args.first_season, args.last_season)
+    model, diag = fit(frame, params, args.first_season, args.last_season)
+    model.save(args.out)
+    print(f"trained on {len(frame)} player-games {args.first_season}-{args.last_season} in {diag['wall_s']} s; "
+          f"wrote {args.out}")
+    return 0
+
+
+def _cmd_backtest(args) -> int:
+    import numpy as np
+
+    from nfl_bnn import features
+    from nfl_bnn.errors import ConfigError
+    from nfl_bnn.fileio import atomic_write
+    from nfl_bnn.model import MixtureExpertsBNN
+
+    model = MixtureExpertsBNN.load(args.model)
+    stats, games, wh = _load_frames(args.season, args.season)
+    frame = features.attach_target(features.candidate_frame(stats, games, args.season, args.season), stats,
+                                   drop_missing=False).rename(columns={"rushing_yards": "actual_yards"})
+    model.check_features(features.FEATURES)
+    line = np.full(len(frame), np.nan)
+    if args.lines and args.lines.startswith("nflcom:"):
+        from nfl_bnn import nflcom
+
+        proj = nflcom.join_projections(frame, nflcom.read_projections(args.lines.split(":", 1)[1]))
+        line = nflcom.line_from_projection(proj)
+    elif args.lines == "warehouse":
+        from nfl_bnn import warehouse
+
+        for wk in sorted(frame["week"].unique()):
+            bl = warehouse.load_best_lines(wh, args.season, int(wk))
+            if len(bl):
+                bl = bl[bl["side"] == "over"].drop_duplicates("player_id").set_index("player_id")["line"]
+                sel = (frame["week"] == wk).to_numpy()
+                line[sel] = frame.loc[sel, "player_id"].map(bl).to_numpy(float)
+    elif args.lines:
+        raise ConfigError(f"--lines {args.lines!r} is not understood; use nflcom:PATH or warehouse")
+    pred = model.predict(frame)
+    p_over = np.full(len(frame), np.nan)
+    ok = np.isfinite(line)
+    if ok.any():
+        p_over[ok] = model.prob_over(frame[ok], line[ok])
+    out = frame[features.COLUMNS].join(pred)
+    out["p_over"], out["line"], out["actual_yards"] = p_over, line, frame["actual_yards"]
+    atomic_write(args.out, lambda p: out.to_csv(p, index=False))
+    print(f"wrote {len(out)} player-games of {args.season} to {args.out}")
+    return 0
 
 
 # --- betting: weekly run, ledger, settlement, review -----------------------------------------
