@@ -136,10 +136,12 @@ def empty_warehouse(request, project_home):
 @pytest.mark.parametrize("argv", [
     ["weekly", "--season", "2019", "--week", "5"],
     ["backtest-bets", "--season", "2019"],
-], ids=["weekly", "backtest-bets"])
-def test_empty_warehouse_says_load_data(empty_warehouse, capsys, argv):
+    ["train", "--first-season", "2016", "--last-season", "2017", "--out", "{home}/models/new.nc"],
+    ["backtest", "--season", "2019", "--model", "{home}/models/latest.nc", "--out", "{home}/bt"],
+], ids=["weekly", "backtest-bets", "train", "backtest"])
+def test_empty_warehouse_says_load_data(empty_warehouse, project_home, capsys, argv):
     capsys.readouterr()
-    line = one_line_error(capsys, argv, 1)
+    line = one_line_error(capsys, [a.format(home=project_home) for a in argv], 1)
     assert all(h in line for h in DATA_HINT), line
 
 
