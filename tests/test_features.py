@@ -110,3 +110,14 @@ def test_missing_columns_are_a_clear_error(rng):
     stats, games = synthetic(rng)
     with pytest.raises(DataError, match="lacks columns"):
         F.training_frame(stats.drop(columns=["carries"]), games, 2020, 2021)
+
+
+def test_back_who_missed_the_teams_recent_games_is_not_eligible(rng):
+    stats, games = synthetic(rng, seasons=(2020,), weeks=6)
+    # AAA's lead back misses weeks 3 and 4 (no stats rows): not eligible in week 5, eligible again after
+    # he plays in week 5 (for week 6), decided only from games before kickoff
+    out = (stats["player_id"] == "AAA-0") & stats["week"].isin([3, 4])
+    st = stats[~out]
+    assert "AAA-0" in set(F.for_week(st, games, 2020, 4)["player_id"])  # played week 2: within last 2
+    assert "AAA-0" not in set(F.for_week(st, games, 2020, 5)["player_id"])
+    assert "AAA-0" in set(F.for_week(st, games, 2020, 6)["player_id"])
