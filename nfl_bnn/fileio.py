@@ -40,10 +40,21 @@ def _write_error(target: Path, exc: OSError) -> NflBnnError:
                        f"the permissions of {target.parent}, then rerun")
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def _write_temp(target: Path, writer: Callable[[Path], None]) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        # mkstemp makes 0600 files; reports are meant to be shared, so honour the umask like open() does
+        os.fchmod(fd, 0o666 & ~_UMASK)
         os.close(fd)
     except OSError as exc:
         raise _write_error(target, exc) from None

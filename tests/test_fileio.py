@@ -94,3 +94,12 @@ def test_killed_holder_does_not_leave_stale_lock(tmp_path):
     time.sleep(0.05)
     with run_lock(lock, "week 1"):
         pass
+
+
+def test_outputs_get_normal_permissions_not_private_temp_ones(tmp_path):
+    """mkstemp's 0600 would make shared reports unreadable to others; files follow the umask instead."""
+    from nfl_bnn import fileio
+
+    f = atomic_write_text(tmp_path / "report.csv", "x")
+    assert f.stat().st_mode & 0o777 == 0o666 & ~fileio._UMASK
+    assert f.stat().st_mode & 0o044  # readable by group/others under the usual 022 umask
