@@ -31,7 +31,7 @@ log = logging.getLogger("nfl_bnn.backup")
 
 PREFIX = "nfl_bnn_backup_"
 TOP_LEVEL = {"models", "params", "reports", "ledger", "manifest.json"}
-MODEL_SUFFIXES = {".npz", ".nc"}
+MODEL_SUFFIXES = {".npz"}
 
 
 class BackupError(NflBnnError):

@@ -214,7 +214,7 @@ def _betting_commands(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--min-edge", type=float)
     w.add_argument("--min-confidence", type=float)
     w.add_argument("--paper-trade", action="store_true", default=None, help="mark every bet simulated")
-    w.add_argument("--model", help="model artifact (default from params/weekly.yaml: models/latest.nc)")
+    w.add_argument("--model", help="model artifact (default from params/weekly.yaml: models/latest.npz)")
     w.add_argument("--lines", choices=["warehouse", "proxy"], help="where lines come from (default warehouse)")
     w.add_argument("--params", help="weekly params file (default params/weekly.yaml)")
     w.set_defaults(handler=_cmd_weekly)
@@ -379,7 +379,7 @@ def _ops_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("drift", help="feature drift of a season vs the model's training scaler (exit 3: retrain)")
     p.add_argument("--season", type=int, required=True)
     p.add_argument("--last-week", type=int, default=22)
-    p.add_argument("--model", default="models/latest.nc")
+    p.add_argument("--model", default="models/latest.npz")
     p.add_argument("--threshold", type=float, default=0.5, help="shift in training sd that recommends retraining")
     p.set_defaults(handler=drift_cmd)
 
@@ -393,7 +393,7 @@ def _ops_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=restore_cmd)
 
     p = sub.add_parser("doctor", help="production checklist: each item PASS/FAIL with a reason (exit 1 on FAIL)")
-    p.add_argument("--model", default="models/latest.nc")
+    p.add_argument("--model", default="models/latest.npz")
     p.add_argument("--calibration-weeks", type=int, default=4)
     p.set_defaults(handler=doctor_cmd)
 

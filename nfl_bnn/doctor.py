@@ -195,7 +195,7 @@ CHECKS: list[tuple[str, Callable[[Context], str]]] = [
 
 def run_checks(model_path: str | Path | None = None, calibration_weeks: int = 4) -> list[Check]:
     """Run every check; each returns PASS with what it saw or FAIL with why (never raises)."""
-    ctx = Context(Path(model_path) if model_path else config.models_dir() / "latest.nc", calibration_weeks)
+    ctx = Context(Path(model_path) if model_path else config.models_dir() / "latest.npz", calibration_weeks)
     results = []
     for name, fn in CHECKS:
         try:

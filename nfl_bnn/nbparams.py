@@ -42,7 +42,7 @@ class TrainParams(NotebookParams):
     train_params: str = "params/train_fast.yaml"
     draws: int = Field(0, ge=0, description="override draws in train_params, 0 keeps them")
     tune: int = Field(0, ge=0, description="override tune in train_params, 0 keeps them")
-    model_path: str = "models/latest.nc"
+    model_path: str = "models/latest.npz"
     max_rhat: float = Field(1.1, gt=1.0)
     min_ess: float = Field(100.0, ge=0)
     max_divergence_share: float = Field(0.02, ge=0, le=1)
@@ -56,7 +56,7 @@ class WeeklyParams(NotebookParams):
     paper: bool = Field(True, description="paper trade: every bet marked simulated")
     lines: str = Field("warehouse", pattern="^(warehouse|proxy)$", description="warehouse or proxy lines")
     weekly_params: str = "params/weekly.yaml"
-    model_path: str = "models/latest.nc"
+    model_path: str = "models/latest.npz"
     max_bet_plots: int = Field(12, ge=0, le=60)
 
 
@@ -64,7 +64,7 @@ class CalibrationParams(NotebookParams):
     season: int = Field(2019, ge=1999, le=2100)
     first_week: int = Field(8, ge=1, le=22)
     last_week: int = Field(11, ge=1, le=22)
-    model_path: str = "models/latest.nc"
+    model_path: str = "models/latest.npz"
     alert_coverage90: float = Field(0.80, gt=0, lt=1)
 
 
@@ -77,7 +77,7 @@ class ReviewParams(NotebookParams):
 class DriftParams(NotebookParams):
     season: int = Field(2019, ge=1999, le=2100)
     last_week: int = Field(22, ge=1, le=22, description="use weeks up to this one")
-    model_path: str = "models/latest.nc"
+    model_path: str = "models/latest.npz"
     threshold_sd: float = Field(0.5, gt=0)
 
 
@@ -85,7 +85,7 @@ class BacktestParams(NotebookParams):
     season: int = Field(2019, ge=1999, le=2100)
     first_week: int = Field(1, ge=1, le=22)
     last_week: int = Field(17, ge=1, le=22)
-    model_path: str = "models/latest.nc"
+    model_path: str = "models/latest.npz"
     lines: str = Field("auto", pattern="^(auto|warehouse|proxy)$",
                        description="auto: best_prop_lines where present, else labelled PROXY lines")
     bankroll: float = Field(1000.0, gt=0)

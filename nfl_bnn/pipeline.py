@@ -57,7 +57,7 @@ class WeeklyParams(StrictModel):
     max_game_fraction: float = Field(gt=0, le=1, description="cap on one game's stakes, share of bankroll")
     margin_method: Literal["multiplicative", "power", "shin"] = "power"
     paper_trade: bool = False
-    model_path: str = "models/latest.nc"
+    model_path: str = "models/latest.npz"
     market: str = "player_rush_yds"
     lines: Literal["warehouse", "proxy"] = "warehouse"
     nflcom_path: str | None = None

@@ -127,7 +127,7 @@ DATA_HINT = ("make data", "build-demo-data")
 @pytest.fixture(params=["no tables", "empty tables"])
 def empty_warehouse(request, project_home):
     """A model is there; the warehouse has no tables at all, or the tables of `init-db` with no rows."""
-    fake_model(FEATURES).save(config.models_dir() / "latest.nc")
+    fake_model(FEATURES).save(config.models_dir() / "latest.npz")
     if request.param == "empty tables":
         assert cli.main(["init-db"]) == 0
     return request.param
@@ -136,8 +136,8 @@ def empty_warehouse(request, project_home):
 @pytest.mark.parametrize("argv", [
     ["weekly", "--season", "2019", "--week", "5"],
     ["backtest-bets", "--season", "2019"],
-    ["train", "--first-season", "2016", "--last-season", "2017", "--out", "{home}/models/new.nc"],
-    ["backtest", "--season", "2019", "--model", "{home}/models/latest.nc", "--out", "{home}/bt"],
+    ["train", "--first-season", "2016", "--last-season", "2017", "--out", "{home}/models/new.npz"],
+    ["backtest", "--season", "2019", "--model", "{home}/models/latest.npz", "--out", "{home}/bt"],
 ], ids=["weekly", "backtest-bets", "train", "backtest"])
 def test_empty_warehouse_says_load_data(empty_warehouse, project_home, capsys, argv):
     capsys.readouterr()

@@ -29,7 +29,7 @@ def home(tmp_path_factory):
         for v in ("PGHOST", "PGDATABASE", "PGSERVICE"):
             mp.delenv(v, raising=False)
         build_small_warehouse()
-        fake_model(FEATURES, mean=60.0, sd=28.0).save(config.models_dir() / "fake.nc")
+        fake_model(FEATURES, mean=60.0, sd=28.0).save(config.models_dir() / "fake.npz")
         yield root
 
 
@@ -50,11 +50,11 @@ def test_train_notebook_fits_checks_and_saves(home, tmp_path):
     fast = yaml.safe_load((config.PROJ_ROOT / "params" / "train_fast.yaml").read_text())
     tiny.write_text(yaml.safe_dump({**fast, "advi_iterations": 400}))
     run, page = _run("train", first_season=2017, last_season=2018, validate_season=2019, validate_weeks=12,
-                     train_params=str(tiny), draws=60, model_path="models/trained.nc",
+                     train_params=str(tiny), draws=60, model_path="models/trained.npz",
                      min_ess=0.0, max_rhat=10.0)
     assert _n(page, "img") >= 2  # trace and predictive check
     assert "Fit diagnostics" in page and "MAE on 2019" in page and "last-3 average" in page
-    assert (config.models_dir() / "trained.nc").is_file()
+    assert (config.models_dir() / "trained.npz").is_file()
     assert {"validation_predictions.csv", "validation_mae.csv", "train.html", "train.ipynb"} <= {
         p.name for p in run.iterdir()}
 
@@ -65,7 +65,7 @@ def test_train_notebook_refuses_to_score_on_training_season(home):
 
 
 def test_weekly_then_review(home):
-    run, page = _run("weekly", season=2019, week=10, paper=True, lines="warehouse", model_path="models/fake.nc",
+    run, page = _run("weekly", season=2019, week=10, paper=True, lines="warehouse", model_path="models/fake.npz",
                      bankroll=1000.0)
     assert _n(page, "img") >= 1 and _n(page, "table") >= 3
     assert "&lt;script&gt;" in page  # the hostile back is there, escaped
@@ -78,20 +78,20 @@ def test_weekly_then_review(home):
 
 
 def test_calibration_notebook(home):
-    run, page = _run("calibration", season=2019, first_week=8, last_week=11, model_path="models/fake.nc")
+    run, page = _run("calibration", season=2019, first_week=8, last_week=11, model_path="models/fake.npz")
     assert _n(page, "img") == 3  # PIT, reliability, coverage by week
     assert "PROXY line" in page and "Coverage by week" in page and "coverage90" in page
     assert (run / "calibration_by_week.csv").is_file()
 
 
 def test_drift_notebook(home):
-    run, page = _run("drift", season=2019, model_path="models/fake.nc")
+    run, page = _run("drift", season=2019, model_path="models/fake.npz")
     assert _n(page, "img") == 1 and ("RETRAIN recommended" in page or "no retraining needed" in page)
     assert (run / "s2019_drift.csv").is_file()
 
 
 def test_backtest_notebook_labels_proxy_lines(home):
-    run, page = _run("backtest", season=2019, first_week=3, last_week=6, lines="proxy", model_path="models/fake.nc")
+    run, page = _run("backtest", season=2019, first_week=3, last_week=6, lines="proxy", model_path="models/fake.npz")
     assert _n(page, "img") == 2 and "PROXY" in page
     assert (run / "s2019_backtest_predictions.csv").is_file()
 

@@ -258,16 +258,16 @@ def test_bad_line_in_warehouse_is_refused_and_files_untouched(wh, project_home):
 
 
 def test_older_api_returns_dict(wh, project_home):
-    api = pipeline.BNNMoEProductionPipeline(model_path="models/none.nc", bankroll=1000.0, kelly_fraction=0.15,
+    api = pipeline.BNNMoEProductionPipeline(model_path="models/none.npz", bankroll=1000.0, kelly_fraction=0.15,
                                             max_bet_fraction=0.03, min_edge=0.03, min_confidence=0.7)
     out = api.run_pipeline(season=SEASON, week=WEEK, wh=wh, model=FakeModel())
     assert out["success"] and out["error"] is None and len(out["bets"]) == 2 and len(out["output_files"]) == 3
     bad = pipeline.BNNMoEProductionPipeline(bankroll=-1).run_pipeline(season=SEASON, week=WEEK, wh=wh,
                                                                       model=FakeModel())
     assert not bad["success"] and "bankroll" in bad["error"]
-    missing = pipeline.BNNMoEProductionPipeline(model_path=str(project_home / "nope.nc")).run_pipeline(
+    missing = pipeline.BNNMoEProductionPipeline(model_path=str(project_home / "nope.npz")).run_pipeline(
         season=SEASON, week=WEEK, wh=wh)
-    assert not missing["success"] and "nope.nc" in missing["error"]
+    assert not missing["success"] and "nope.npz" in missing["error"]
 
 
 def test_backtest_on_proxy_lines_settles_and_is_labelled(wh, project_home):
@@ -299,7 +299,7 @@ def test_integration_tiny_real_model_duckdb_warehouse_postgres_ledger(wh, projec
     tp = train.load_train_params(pipeline.config.params_dir() / "train_fast.yaml", advi_iterations=300,
                                  keep_draws=50)
     model, _ = train.fit(frame, tp, SEASON, SEASON)
-    path = project_home / "models" / "tiny.nc"
+    path = project_home / "models" / "tiny.npz"
     model.save(path)
     pg = warehouse.connect(pg_server_url)
     schema.create_schema(pg)

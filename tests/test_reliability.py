@@ -225,15 +225,15 @@ def test_sigkill_at_any_point_keeps_previous_outputs_and_ledger(point, backend, 
 def test_sigkill_while_saving_a_model_keeps_the_previous_artifact(project_home, tmp_path):
     """Training writes its artifact through MixtureExpertsBNN.save (temp file + rename): a kill while the
     new artifact is half written leaves the previous one byte for byte, and it still loads."""
-    path = project_home / "models" / "latest.nc"
+    path = project_home / "models" / "latest.npz"
     fake_model(mean=65.0).save(path)
     before = path.read_bytes()
     proc, _ = start_child(tmp_path, "save", str(path))
     sigkill(proc)
     assert path.read_bytes() == before
     assert MixtureExpertsBNN.load(path).predict(np.array([[10.0, 11.0]]))["mean"].iloc[0] == pytest.approx(65, abs=3)
-    leftovers = [p.name for p in path.parent.iterdir() if p.name != "latest.nc"]
-    assert leftovers and all(n.startswith(".latest.nc.") and n.endswith(".tmp") for n in leftovers)  # hidden
+    leftovers = [p.name for p in path.parent.iterdir() if p.name != "latest.npz"]
+    assert leftovers and all(n.startswith(".latest.npz.") and n.endswith(".tmp") for n in leftovers)  # hidden
     fake_model(mean=70.0).save(path)  # the next save succeeds
     assert MixtureExpertsBNN.load(path).predict(np.array([[10.0, 11.0]]))["mean"].iloc[0] == pytest.approx(70, abs=3)
 
@@ -311,7 +311,7 @@ def test_database_on_a_closed_port_is_a_clear_error_and_changes_nothing(backend,
 # --- model artifacts: corrupted, truncated, mismatched, other features ---------------------------
 @pytest.fixture
 def artifact(project_home) -> Path:
-    path = project_home / "models" / "m.nc"
+    path = project_home / "models" / "m.npz"
     fake_model().save(path)
     return path
 
@@ -387,7 +387,7 @@ def test_damaged_artifact_is_refused_with_what_and_how_to_fix(artifact, damage, 
 
 
 def test_model_trained_on_other_features_is_refused(backend, project_home, capsys):
-    path = project_home / "models" / "other.nc"
+    path = project_home / "models" / "other.npz"
     fake_model(feature_names=("proj_carries", "opp_yards_allowed_l9")).save(path)
     rc = cli.main(["weekly", "--season", "2024", "--week", "4", "--model", str(path)])
     err = capsys.readouterr().err.strip().splitlines()
@@ -422,7 +422,7 @@ def test_disk_full_while_writing_outputs(backend, project_home, monkeypatch, cap
 
 
 def test_disk_full_while_saving_a_model(project_home, monkeypatch):
-    path = project_home / "models" / "latest.nc"
+    path = project_home / "models" / "latest.npz"
     fake_model(mean=65.0).save(path)
     before = path.read_bytes()
 
@@ -431,9 +431,9 @@ def test_disk_full_while_saving_a_model(project_home, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(np, "savez_compressed", full)
-    with pytest.raises(NflBnnError, match="latest.nc .the disk is full.; the previous file is unchanged"):
+    with pytest.raises(NflBnnError, match="latest.npz .the disk is full.; the previous file is unchanged"):
         fake_model(mean=70.0).save(path)
-    assert path.read_bytes() == before and sorted(p.name for p in path.parent.iterdir()) == ["latest.nc"]
+    assert path.read_bytes() == before and sorted(p.name for p in path.parent.iterdir()) == ["latest.npz"]
 
 
 def test_disk_full_before_any_work(project_home, monkeypatch):

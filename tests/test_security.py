@@ -310,7 +310,7 @@ def test_a_pickled_artifact_is_refused_not_executed(project_home, tmp_path):
         def __reduce__(self):
             return (Path.write_text, (flag, "code ran"))
 
-    path = project_home / "models" / "evil.nc"
+    path = project_home / "models" / "evil.npz"
     path.parent.mkdir(parents=True)
     with open(path, "wb") as fh:
         np.savez(fh, __meta__=np.array([Evil()], dtype=object), alpha=np.array([Evil()], dtype=object))
