@@ -19,8 +19,11 @@ from pydantic import Field
 
 from nfl_bnn import features as feats
 from nfl_bnn.errors import DataError
+from scipy.special import ndtr
+
 from nfl_bnn.model import (ARTIFACT_FORMAT, MODEL_VERSION, MixtureExpertsBNN, build_pymc_model,
-                           data_fingerprint, mixture_logpdf, mixture_params, posterior_arrays)
+                           data_fingerprint, mixture_logpdf, mixture_logpmf, mixture_params,
+                           posterior_arrays)
 from nfl_bnn.params import StrictModel, load_params
 
 log = logging.getLogger("nfl_bnn.train")
@@ -52,12 +55,27 @@ class TrainParams(StrictModel):
     keep_draws: int = Field(1000, ge=10)
     features: list[str] = Field(default_factory=lambda: list(feats.FEATURES))
     priors: Priors = Field(default_factory=Priors)
+    likelihood: Literal["discrete", "normal"] = "discrete"  # exact P(Y = y) for whole yards, or a density
+    scale_floor_yards: float = Field(1.0, ge=0)  # added to every expert's scale (yards)
+    gate_features: list[str] | None = None  # the gate's inputs (default: all features)
+    init: Literal["map", "default"] = "map"  # start every chain at the MAP, so all explore one mode
 
 
 def load_train_params(path: str | Path | None = None, **overrides) -> TrainParams:
     from nfl_bnn.config import params_dir
 
     return load_params(TrainParams, path or params_dir() / "train.yaml", overrides=overrides)
+
+
+def _map_start(model, p: TrainParams) -> dict[str, np.ndarray] | None:
+    """The MAP (L-BFGS from the default start) as every chain's initial point, or None."""
+    import pymc as pm
+
+    if p.init != "map":
+        return None
+    with model:
+        point = pm.find_MAP(progressbar=False, seed=p.seed)
+    return {rv.name: np.asarray(point[rv.name]) for rv in model.free_RVs}
 
 
 def _sample(model, p: TrainParams):
@@ -69,16 +87,18 @@ def _sample(model, p: TrainParams):
             approx = pm.fit(n=p.advi_iterations, method="advi", random_seed=p.seed, progressbar=False)
             idata = approx.sample(p.draws, random_seed=p.seed)
         return idata, None
+    start = _map_start(model, p)
     if p.inference == "pymc":
         with model:
             idata = pm.sample(draws=p.draws, tune=p.tune, chains=p.chains, cores=min(p.cores, p.chains),
+                              initvals=start, init="adapt_diag" if start is not None else "jitter+adapt_diag",
                               random_seed=p.seed, target_accept=p.target_accept, progressbar=False,
                               compute_convergence_checks=False)
         steps = float(idata.sample_stats["n_steps"].mean()) if "n_steps" in idata.sample_stats else None
         return idata, steps
     import nutpie
 
-    compiled = nutpie.compile_pymc_model(model)
+    compiled = nutpie.compile_pymc_model(model, initial_points=start) if start else nutpie.compile_pymc_model(model)
     sampler = nutpie.sample(compiled, draws=p.draws, tune=p.tune, chains=p.chains, cores=p.cores,
                             seed=p.seed, target_accept=p.target_accept, progress_bar=False, blocking=False)
     t0 = time.time()
@@ -134,7 +154,13 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
     y_mean, y_sd = float(y.mean()), float(y.std())
     yz = (y - y_mean) / y_sd
     d, K, H = X.shape[1], p.n_experts, p.hidden_units
-    model = build_pymc_model(Xz, yz, K, H, p.priors.model_dump(), p.shared_slopes)
+    unknown = [f for f in (p.gate_features or []) if f not in p.features]
+    if unknown:
+        raise DataError(f"train params: gate_features {unknown} are not among the features {p.features}")
+    gate_idx = None if p.gate_features is None else [p.features.index(f) for f in p.gate_features]
+    floor = p.scale_floor_yards / y_sd
+    model = build_pymc_model(Xz, yz, K, H, p.priors.model_dump(), p.shared_slopes, likelihood=p.likelihood,
+                             bin_halfwidth=0.5 / y_sd, scale_floor=floor, gate_features=gate_idx)
     log.info("fitting %s: %d rows x %d features, K=%d, H=%d, %s", MODEL_VERSION, len(y), d, K, H, p.inference)
     t0 = time.time()
     idata, steps = _sample(model, p)
@@ -144,9 +170,13 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
     # predictive diagnostics on the last training season (held out only in the PSIS-LOO sense)
     hold = (frame["season"] == frame["season"].max()).to_numpy()
     flat = {k: v.reshape((C * D,) + v.shape[2:]) for k, v in arrs.items()}
-    w, mu, sigma = mixture_params(flat, Xz[hold], y_mean, y_sd, dtype=np.float64)
+    w, mu, sigma = mixture_params(flat, Xz[hold], y_mean, y_sd, dtype=np.float64, scale_floor=floor)
     pred_mean = (w * mu).sum(axis=2).reshape(C, D, -1)
-    ll = mixture_logpdf(y[hold], w, mu, sigma).reshape(C, D, -1)
+    # P(over) at a typical line per row: the pooled predicted mean rounded to a half-yard line
+    line = np.floor(pred_mean.mean(axis=(0, 1))) + 0.5
+    p_over = (1.0 - (w * ndtr((line[None, :, None] - mu) / sigma)).sum(axis=2)).reshape(C, D, -1)
+    lik = mixture_logpmf if p.likelihood == "discrete" else mixture_logpdf
+    ll = lik(y[hold], w, mu, sigma).reshape(C, D, -1)
     diag: dict = {"wall_s": round(wall, 1), "steps_per_draw": steps, "inference": p.inference,
                   "chains": C, "draws_per_chain": D, "holdout_rows": int(hold.sum())}
     if "diverging" in getattr(idata, "sample_stats", {}):
@@ -156,8 +186,12 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
         ess = np.asarray(az.ess(az.convert_to_dataset({"m": pred_mean}))["m"].values)
         diag.update(rhat_pred_max=float(rh.max()), rhat_pred_median=float(np.median(rh)),
                     ess_pred_min=float(ess.min()), ess_pred_median=float(np.median(ess)))
+        rp = np.asarray(az.rhat(az.convert_to_dataset({"p": p_over}))["p"].values)
+        ep = np.asarray(az.ess(az.convert_to_dataset({"p": p_over}))["p"].values)
+        diag.update(rhat_pover_max=float(np.nanmax(rp)), ess_pover_min=float(np.nanmin(ep)))
         raw = az.rhat(idata.posterior[["alpha", "scale_c"]])
         diag["rhat_alpha_max"] = float(raw["alpha"].max())
+        diag["chain_means"] = {k: np.round(arrs[k].mean(axis=1), 3).tolist() for k in ("alpha", "scale_c", "gate_b")}
     # per-chain PSIS-LOO pointwise elpd -> stacking weights
     elpd = np.empty((C, ll.shape[2]))
     for c in range(C):
@@ -190,6 +224,7 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
         "data_fingerprint": data_fingerprint(X, y, p.features),
         "versions": {"pymc": pymc.__version__, "pytensor": pytensor.__version__, "arviz": arviz.__version__,
                      "numpy": np.__version__},
+        "scale_floor": floor, "likelihood": p.likelihood,
         "params": p.model_dump(), "diagnostics": diag, "stacking_weights": diag["stacking_weights"],
     }
     try:
