@@ -206,7 +206,7 @@ def _betting_commands(sub: argparse._SubParsersAction) -> None:
     """
     w = sub.add_parser("weekly", help="predictions and sized bets for one week; files in reports/weekly/")
     w.add_argument("--season", type=int, required=True)
-    w.add_argument("--week", type=int, required=True)
+    w.add_argument("--week", type=_week_or_next, required=True, help="NFL week, or `next` (for cron)")
     w.add_argument("--bankroll", type=float)
     w.add_argument("--profile", help="ultra_conservative | conservative (default) | moderate | aggressive")
     w.add_argument("--kelly-fraction", type=float)
@@ -256,11 +256,26 @@ def _weeks_arg(text: str | None) -> list[int] | None:
         raise ConfigError(f"--weeks {text!r}: use a range like 1-17 or a list like 3,4,5") from None
 
 
-def _cmd_weekly(args: argparse.Namespace) -> int:
-    from nfl_bnn import pipeline
+def _week_or_next(text: str) -> int | str:
+    """``--week`` for cron: a number, or ``next`` (the first week with a kickoff still ahead)."""
+    if text == "next":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"week must be a number or 'next', not {text!r}") from None
 
+
+def _cmd_weekly(args: argparse.Namespace) -> int:
+    from nfl_bnn import pipeline, warehouse
+
+    week = args.week
+    if week == "next":
+        with warehouse.connect(read_only=True) as wh:
+            week = warehouse.upcoming_week(wh, args.season)
+        print(f"week next = week {week} of season {args.season}")
     p = pipeline.load_weekly_params(
-        args.season, args.week, weekly_file=args.params, bankroll=args.bankroll, profile=args.profile,
+        args.season, week, weekly_file=args.params, bankroll=args.bankroll, profile=args.profile,
         kelly_fraction=args.kelly_fraction, max_bet_fraction=args.max_bet_fraction, min_edge=args.min_edge,
         min_confidence=args.min_confidence, paper_trade=args.paper_trade, model_path=args.model, lines=args.lines,
     )

@@ -27,6 +27,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
@@ -481,6 +482,24 @@ def load_best_lines(wh: Warehouse, season: int, week: int, market: str = "player
     df["line"] = pd.to_numeric(df["line"]).astype("float64")
     df["fetched_at"] = pd.to_datetime(df["fetched_at"]).astype("datetime64[ns]")
     return df.reset_index(drop=True)
+
+
+def upcoming_week(wh: Warehouse, season: int, now: datetime | None = None) -> int:
+    """The week a cron job should run now: the first week of ``season`` with a kickoff still ahead.
+
+    Kickoffs are stored as US/Eastern wall-clock times, so ``now`` defaults to the Eastern clock.
+    """
+    if now is None:
+        from zoneinfo import ZoneInfo
+
+        now = datetime.now(ZoneInfo("America/New_York")).replace(tzinfo=None)
+    wh.require_tables("mart.games")
+    week = wh.scalar("SELECT min(week) FROM mart.games WHERE season = ? AND kickoff >= ?", (int(season), now))
+    if week is None or pd.isna(week):
+        raise DataError(f"no game of season {season} kicks off after {now:%Y-%m-%d %H:%M} (US/Eastern) in the "
+                        "warehouse; import that season's schedule (`nfl-bnn import-nflverse --schedules ...`) "
+                        "or pass --week N")
+    return int(week)
 
 
 def table_counts(wh: Warehouse) -> dict[str, int]:

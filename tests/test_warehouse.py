@@ -183,3 +183,27 @@ def test_corrupt_duckdb_file(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(DatabaseError, match="bad.duckdb"):
         connect(str(path))
+
+
+def test_upcoming_week_for_cron(wh_url):
+    """`nfl-bnn weekly --week next` picks the first week with a kickoff still ahead (Eastern clock)."""
+    from datetime import datetime
+
+    from nfl_bnn.errors import DataError
+    from nfl_bnn.schema import create_schema
+    from nfl_bnn.warehouse import upcoming_week
+
+    with connect(wh_url) as wh:
+        create_schema(wh)
+        rows = [("2024_01_KC_LV", 1, "2024-09-08 13:00"), ("2024_02_KC_LV", 2, "2024-09-15 13:00"),
+                ("2024_02_DAL_NYG", 2, "2024-09-16 20:15"), ("2024_03_KC_LV", 3, "2024-09-22 13:00")]
+        for gid, week, ko in rows:
+            wh.execute("INSERT INTO mart.games (game_id, season, week, season_type, gameday, kickoff, home_team, "
+                       "away_team, source) VALUES (?, 2024, ?, 'REG', ?, ?, 'LV', 'KC', 'test')",
+                       (gid, week, ko[:10], datetime.fromisoformat(ko)))
+        assert upcoming_week(wh, 2024, now=datetime(2024, 9, 10, 9, 0)) == 2
+        # Monday night of week 2 is still ahead on Monday morning: week 2, not 3
+        assert upcoming_week(wh, 2024, now=datetime(2024, 9, 16, 9, 0)) == 2
+        assert upcoming_week(wh, 2024, now=datetime(2024, 9, 17, 9, 0)) == 3
+        with pytest.raises(DataError, match="no game of season 2024 kicks off after 2024-12-01"):
+            upcoming_week(wh, 2024, now=datetime(2024, 12, 1))
