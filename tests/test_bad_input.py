@@ -82,7 +82,7 @@ def test_params_file_with_a_typo(wh, capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv, names", [
-    (["weekly", "--season", "2024", "--week", "four"], "argument --week: invalid int value: 'four'"),
+    (["weekly", "--season", "2024", "--week", "four"], "argument --week: week must be a number or 'next', not 'four'"),
     (["weekly", "--season", "2024.5", "--week", "4"], "argument --season: invalid int value: '2024.5'"),
     (["weekly", "--season", "2024", "--week", "4", "--bankroll", "lots"], "argument --bankroll: invalid float"),
     (["settle", "--season", "x"], "argument --season: invalid int value: 'x'"),
