@@ -8,8 +8,8 @@ The failed executed notebook is kept under ``logs/failed-notebooks/`` for debugg
 raised names the failing cell and its exception.
 
 Values from data are escaped twice: tables go through :func:`html_table` / pandas' escaping, text
-through :func:`html_text`, and the exporter sanitizes every HTML output (``sanitize_html``), so a
-player or book named ``<script>`` cannot put script into a report.
+through :func:`html_text`, and :func:`sanitize_outputs` cleans every HTML output with a structural
+allow-list before export, so a player or book named ``<script>`` cannot put script into a report.
 """
 from __future__ import annotations
 
@@ -100,18 +100,57 @@ def _kernel_name(kernel: str | None) -> str:
     return name
 
 
+#: Markup our notebooks emit (headings, paragraphs, tables, lists); anything else in an HTML output,
+#: above all <script>, <img onerror=...>, <iframe>, is escaped into visible text by bleach.
+_ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "div", "em", "h1", "h2", "h3", "h4",
+                 "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "small", "span", "strong", "sub", "sup", "table",
+                 "tbody", "td", "tfoot", "th", "thead", "tr", "ul"}
+_ALLOWED_ATTRS = {"*": ["class", "id", "title"], "a": ["href"], "td": ["colspan", "rowspan"],
+                  "th": ["colspan", "rowspan"], "table": ["border"]}
+
+
+def sanitize_outputs(nb) -> None:
+    """Clean every HTML output of an executed notebook in place, and drop stderr streams.
+
+    nbconvert's own ``sanitize_html`` allows so few tags that it escapes our headings and tables into
+    visible markup, so outputs are cleaned here with a structural allow-list instead (values from data
+    are escaped a first time by :func:`html_table` / :func:`html_text`). stderr (library warnings, log
+    lines) stays in the executed notebook but is not part of the shareable report.
+    """
+    import bleach
+
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                continue
+            data = out.get("data", {})
+            if "text/html" in data:
+                raw = data["text/html"]
+                raw = "".join(raw) if isinstance(raw, list) else raw
+                data["text/html"] = bleach.clean(raw, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS,
+                                                 protocols={"http", "https"}, strip_comments=True)
+            for unsafe in ("application/javascript", "text/javascript", "image/svg+xml"):
+                data.pop(unsafe, None)
+            kept.append(out)
+        cell["outputs"] = kept
+
+
 def export_html(notebook_path: str | Path, html_path: str | Path, title: str | None = None) -> Path:
     """Render an executed notebook to self-contained HTML: no code cells or prompts, images embedded."""
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook_path), as_version=4)
+    sanitize_outputs(nb)
     exporter = HTMLExporter(
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
-        sanitize_html=True,
+        sanitize_html=False,  # done by sanitize_outputs: nbconvert's list would escape our own tables
     )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or Path(notebook_path).stem}})
     return atomic_write_text(html_path, body)

@@ -51,6 +51,9 @@ def test_run_writes_folder_with_notebook_html_and_csv(project_home, tmp_path):
     assert HOSTILE not in page  # escaped everywhere: table, caption, text, plain display, stdout
     assert "<script>alert" not in page
     assert page.count("&lt;script&gt;") >= 4
+    # our own markup renders as markup (not escaped into visible tags)
+    assert "<table" in page and "<h4>" in page and "<p>Best bet:" in page
+    assert "&lt;table" not in page and "&lt;h4" not in page and "&lt;p&gt;" not in page
     assert not list((project_home / "reports" / "review").glob(".*partial"))
 
 
