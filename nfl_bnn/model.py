@@ -114,8 +114,17 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
                                   if len(gidx) < d else gate_Wg)
         gate_b = pm.Normal("gate_b", 0.0, 1.0, shape=(K - 1,))
         logits = pt.concatenate([pt.zeros((n, 1)), X @ gate_W + gate_b], axis=1)
-        alpha = pm.Normal("alpha", 0.0, 1.0, shape=(K,), transform=ordered,
-                          initval=np.linspace(-0.5, 0.5, K))
+        if p.get("alpha_gap_shape", 0) > 0:
+            # ordered intercepts with gaps bounded away from 0 (Gamma prior): removes the mode in which
+            # experts share a location and differ only in scale (a symmetric heavy-tail fit that one of
+            # four chains fell into, measured in the report of issue 3)
+            a0 = pm.Normal("alpha0", -0.5, 1.0)
+            gaps = pm.Gamma("alpha_gap", alpha=p["alpha_gap_shape"], beta=p["alpha_gap_shape"] / 0.8,
+                            shape=(K - 1,))
+            alpha = pm.Deterministic("alpha", pt.concatenate([a0[None], a0 + pt.cumsum(gaps)]))
+        else:
+            alpha = pm.Normal("alpha", 0.0, 1.0, shape=(K,), transform=ordered,
+                              initval=np.linspace(-0.5, 0.5, K))
         beta_mu = pm.Normal("beta_mu", 0.0, p["beta_sd"], shape=(d,))
         if shared_slopes:  # experts differ in intercept, scale and hidden units only
             beta = pm.Deterministic("beta", pt.tile(beta_mu[None, :], (K, 1)))

@@ -36,6 +36,7 @@ class Priors(StrictModel):
     gamma_sd: float = Field(0.3, gt=0)
     hidden_sd: float = Field(0.5, gt=0)
     v_sd: float = Field(0.3, gt=0)
+    alpha_gap_shape: float = Field(0.0, ge=0)  # >0: Gamma(shape, shape/0.8) gaps between intercepts
 
 
 class TrainParams(StrictModel):

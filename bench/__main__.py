@@ -1,0 +1,134 @@
+"""`make bench` (`python -m bench`): the model's speed, size, memory and accuracy targets, measured.
+
+With ../shared/data (real nflverse 2009-2024): for each test season S in 2023, 2024, train on
+2012..S-1 with params/train.yaml (the full-quality NUTS fit) and print training time, steps per draw,
+R-hat/ESS of predictive quantities, artifact size, load time, predict time for 40 players x 3 lines,
+peak RSS of a weekly prediction run (a fresh subprocess: load + features + predict), and the
+walk-forward validation table against every baseline (and NFL.com's projection for 2024).
+
+Without ../shared/data it says so and falls back to the embedded warehouse (nflgame 2009-2019):
+train 2012-2018, validate 2019.
+
+    .venv/bin/python -m bench [--params FILE] [--seasons 2023 2024]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.nflverse_frames import SHARED  # noqa: E402
+from nfl_bnn import features as F, nflcom, validate as V  # noqa: E402
+from nfl_bnn.model import MixtureExpertsBNN  # noqa: E402
+from nfl_bnn.train import fit, load_train_params  # noqa: E402
+
+WEEKLY_RUN = """
+import resource, sys, pandas as pd
+sys.path.insert(0, {root!r})
+from nfl_bnn import features as F
+from nfl_bnn.model import MixtureExpertsBNN
+m = MixtureExpertsBNN.load({model!r})
+stats, games = pd.read_parquet({stats!r}), pd.read_parquet({games!r})
+fr = F.for_week(stats, games, {season}, {week})
+pred = m.predict(fr)
+p = m.prob_over(fr, pred["median"].round().to_numpy() - 0.5)
+print(len(fr), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def _frames():
+    if (SHARED / "nflverse" / "player_stats_2009_2024.parquet").is_file():
+        from bench.nflverse_frames import load
+
+        print(f"data: real nflverse 2009-2024 from {SHARED}")
+        stats, games = load()
+        return stats, games, True
+    print(f"data: {SHARED} is ABSENT -> falling back to the embedded warehouse (nflgame 2009-2019, no "
+          f"spread/total); numbers below are NOT the real-data figures")
+    from nfl_bnn import warehouse
+
+    wh = warehouse.connect()
+    return warehouse.load_stats(wh), warehouse.load_games(wh), False
+
+
+def _time_predict(m: MixtureExpertsBNN, X40: pd.DataFrame, reps: int = 10) -> float:
+    lines = np.column_stack([np.full(len(X40), v) for v in (40.5, 60.5, 80.5)])
+    m.predict(X40), m.prob_over(X40, lines, per_draw=True)
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        m.predict(X40)
+        m.prob_over(X40, lines, per_draw=True)
+    return (time.perf_counter() - t0) / reps
+
+
+def _weekly_rss(model_path: Path, stats: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
+                tmp: Path) -> tuple[int, float]:
+    sp, gp = tmp / "stats.parquet", tmp / "games.parquet"
+    stats.to_parquet(sp), games.to_parquet(gp)
+    code = WEEKLY_RUN.format(root=str(ROOT), model=str(model_path), stats=str(sp), games=str(gp),
+                             season=season, week=week)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    n, rss = out.stdout.split()[-2:]
+    return int(n), float(rss)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench")
+    ap.add_argument("--params", default=None, help="TrainParams YAML (default params/train.yaml)")
+    ap.add_argument("--seasons", type=int, nargs="+", default=None)
+    ap.add_argument("--first-season", type=int, default=2012)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    stats, games, real = _frames()
+    seasons = args.seasons or ([2023, 2024] if real else [2019])
+    p = load_train_params(args.params)
+    print(f"params: {args.params or 'params/train.yaml'}: inference={p.inference} K={p.n_experts} "
+          f"chains={p.chains} tune={p.tune} draws={p.draws} likelihood={p.likelihood}")
+    tables = []
+    tmp = Path(tempfile.mkdtemp(prefix="nfl_bnn_bench_"))
+    for S in seasons:
+        train = F.training_frame(stats, games, args.first_season, S - 1)
+        test = F.training_frame(stats, games, S, S)
+        t0 = time.perf_counter()
+        model, diag = fit(train, p, args.first_season, S - 1)
+        t_fit = time.perf_counter() - t0
+        path = model.save(tmp / f"moe_{S}.npz")
+        t0 = time.perf_counter()
+        m = MixtureExpertsBNN.load(path)
+        t_load = time.perf_counter() - t0
+        t_pred = _time_predict(m, test.iloc[:40])
+        wk = int(test["week"].max())
+        n_week, rss = _weekly_rss(path, stats, games, S, wk, tmp)
+        keys = ["steps_per_draw", "divergences", "rhat_pred_max", "ess_pred_min", "rhat_pover_max",
+                "ess_pover_min", "stacking_weights"]
+        print(f"\n== train {args.first_season}-{S - 1} ({len(train)} player-games), test {S} ({len(test)})")
+        print(f"training wall {t_fit:.1f} s (sampler {diag['wall_s']} s); "
+              + json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in diag.items() if k in keys}))
+        print(f"artifact {path.stat().st_size / 1e6:.2f} MB ({m.n_draws} draws), load {t_load * 1000:.0f} ms, "
+              f"predict+prob_over 40 players x 3 lines {t_pred * 1000:.1f} ms")
+        print(f"weekly prediction run (subprocess: load + features + predict, {S} week {wk}, {n_week} backs): "
+              f"peak RSS {rss:.0f} MB")
+        proj = None
+        nfl = SHARED / "nflcom" / f"rb_projections_{S}.csv"
+        if real and nfl.is_file():
+            proj = nflcom.join_projections(test, nflcom.read_projections(nfl)).to_numpy(float)
+        table = V.compare(m, train, test, proj)
+        table.insert(0, "season", S)
+        tables.append(table)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print("\n== walk-forward validation (same player-games for every method)")
+        print(pd.concat(tables).drop(columns=["PIT_hist"]).round(3).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
