@@ -52,6 +52,33 @@ def bet_distributions(grid: np.ndarray, density: np.ndarray, lines: Sequence[flo
     return fig
 
 
+def prediction_intervals(pred: pd.DataFrame, max_rows: int = 60) -> Figure:
+    """Every eligible back of a week: 5-95% and 25-75% intervals, median, and the line where there is one.
+
+    ``pred`` needs player_name, team, q05, q25, median, q75, q95 and optionally line; sorted by median so
+    the week reads as a ranking.
+    """
+    df = pred.sort_values("median").tail(max_rows).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.22 * max(len(df), 1)))
+    if df.empty:
+        ax.text(0.5, 0.5, "no eligible players", ha="center", va="center")
+        ax.axis("off")
+        return fig
+    y = np.arange(len(df))
+    ax.hlines(y, df["q05"], df["q95"], color="C0", lw=1, alpha=0.6, label="5-95%")
+    ax.hlines(y, df["q25"], df["q75"], color="C0", lw=4, alpha=0.8, label="25-75%")
+    ax.plot(df["median"], y, "o", color="k", ms=3, label="median")
+    if "line" in df and df["line"].notna().any():
+        ax.plot(df["line"], y, "x", color="C3", ms=6, label="line")
+    labels = [f"{n} ({t})" for n, t in zip(df["player_name"].astype(str), df["team"].astype(str))]
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlabel("rushing yards")
+    ax.legend(loc="lower right", fontsize=7)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def pit_histogram(pit: np.ndarray, bins: int = 10) -> Figure:
     """PIT values; a flat histogram means calibrated, a U shape overconfident, a hump underconfident."""
     pit = np.asarray(pit, float)

@@ -67,8 +67,10 @@ def test_train_notebook_refuses_to_score_on_training_season(home):
 def test_weekly_then_review(home):
     run, page = _run("weekly", season=2019, week=10, paper=True, lines="warehouse", model_path="models/fake.npz",
                      bankroll=1000.0)
-    assert _n(page, "img") >= 1 and _n(page, "table") >= 3
+    assert _n(page, "img") >= 2 and _n(page, "table") >= 4  # every back's intervals + bets' distributions
+    assert "Every eligible back" in page and "eligible backs</h4>" in page
     assert "&lt;script&gt;" in page  # the hostile back is there, escaped
+    assert "PosixPath(" not in page  # no stray object reprs in a shared report
     assert "Exposure" in page and "Alerts" in page
     assert (run / "s2019_w10_bets.csv").is_file() and (run / "s2019_w10_predictions.csv").is_file()
 

@@ -57,3 +57,18 @@ def test_rank_and_trace_plots_from_fake_idata(rng):
     idata = az.from_dict(posterior={"mu": rng.normal(size=(2, 50)), "sigma": rng.gamma(2, size=(2, 50))})
     assert plots.rank_plot(idata, ["mu", "sigma"]).axes
     assert plots.trace_plot(idata, ["mu"]).axes
+
+
+def test_prediction_intervals_sorted_by_median_with_lines():
+    pred = pd.DataFrame({"player_name": ["A", "B", "C"], "team": ["KC", "LV", "DAL"],
+                         "q05": [10, 30, 0], "q25": [30, 50, 15], "median": [45, 70, 25],
+                         "q75": [60, 90, 35], "q95": [90, 130, 60], "line": [44.5, np.nan, 24.5]})
+    fig = plots.prediction_intervals(pred)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["C (DAL)", "A (KC)", "B (LV)"]
+    medians = ax.lines[0].get_xdata()
+    assert list(medians) == [25, 45, 70]
+    line_marks = ax.lines[1].get_xdata()
+    assert line_marks[0] == 24.5 and np.isnan(line_marks[2])
+    empty = plots.prediction_intervals(pred.iloc[:0])
+    assert empty.axes[0].texts[0].get_text() == "no eligible players"
