@@ -27,6 +27,7 @@ from nfl_bnn.model import (ARTIFACT_FORMAT, MODEL_VERSION, MixtureExpertsBNN, bu
 from nfl_bnn.params import StrictModel, load_params
 
 log = logging.getLogger("nfl_bnn.train")
+RHAT_POOL = 1.05  # below this R-hat of predicted means the chains are pooled, above it stacked
 
 
 class Priors(StrictModel):
@@ -199,7 +200,14 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
         loo = az.loo(az.from_dict(posterior={"a": arrs["alpha"][c:c + 1, :, 0]},
                                   log_likelihood={"y": ll[c:c + 1]}), pointwise=True)
         elpd[c] = np.asarray(loo.loo_i.values)
-    weights = _stacking_weights(elpd)
+    if C > 1 and diag.get("rhat_pred_max", np.inf) < RHAT_POOL:
+        # the chains agree on every prediction: pool them equally (stacking identical chains is
+        # degenerate, any weights fit, and putting all weight on one chain would waste 3/4 of the draws)
+        weights = np.full(C, 1.0 / C)
+        diag["combination"] = "pooled (chains agree)"
+    else:
+        weights = _stacking_weights(elpd)
+        diag["combination"] = "stacking"
     diag["chain_elpd_holdout"] = [float(e) for e in elpd.sum(axis=1)]
     diag["stacking_weights"] = [float(x) for x in weights]
     counts = np.floor(weights * p.keep_draws).astype(int)
