@@ -42,7 +42,8 @@ stats, games = pd.read_parquet({stats!r}), pd.read_parquet({games!r})
 fr = F.for_week(stats, games, {season}, {week})
 pred = m.predict(fr)
 p = m.prob_over(fr, pred["median"].round().to_numpy() - 0.5)
-print(len(fr), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")]  # reset at exec, unlike ru_maxrss
+print(len(fr), int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
