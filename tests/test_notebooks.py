@@ -52,10 +52,13 @@ def test_train_notebook_fits_checks_and_saves(home, tmp_path):
     run, page = _run("train", first_season=2017, last_season=2018, validate_season=2019, validate_weeks=12,
                      train_params=str(tiny), draws=60, model_path="models/trained.npz",
                      min_ess=0.0, max_rhat=10.0)
-    assert _n(page, "img") >= 2  # trace and predictive check
-    assert "Fit diagnostics" in page and "MAE on 2019" in page and "last-3 average" in page
+    assert _n(page, "img") >= 3  # trace, predictive check, PIT
+    assert "Fit diagnostics" in page and "model vs baselines" in page
+    for method in ("moe_bnn", "season_to_date", "last3_avg", "normal_linear", "ngboost_normal", "lightgbm_quantile"):
+        assert method in page
+    assert "CRPS" in page and ("lowest CRPS of all methods" in page or "LOSES on CRPS to" in page)
     assert (config.models_dir() / "trained.npz").is_file()
-    assert {"validation_predictions.csv", "validation_mae.csv", "train.html", "train.ipynb"} <= {
+    assert {"validation_predictions.csv", "validation_scores.csv", "train.html", "train.ipynb"} <= {
         p.name for p in run.iterdir()}
 
 
