@@ -85,6 +85,18 @@ def _log_bin_prob(mu, sigma, lo, hi):
     return l_hi + pt.log1mexp(pt.minimum(l_lo - l_hi, -1e-12))
 
 
+def quiet_pytensor() -> None:
+    """Silence PyTensor's "could not link to a BLAS installation" warning.
+
+    A pip-installed PyTensor always prints it; it concerns PyTensor's C backend, while sampling runs
+    in nutpie's compiled (numba) backend, so for this model it is noise in every log and report.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*could not link to a BLAS installation.*")
+    logging.getLogger("pytensor.tensor.blas").setLevel(logging.ERROR)
+
+
 def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_units: int = 0,
                      priors: Mapping[str, float] | None = None, shared_slopes: bool = True,
                      likelihood: str = "discrete", bin_halfwidth: float | None = None,
@@ -98,6 +110,7 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
     ``scale_floor`` (standardised units) is added to every component scale; ``gate_features`` (column
     indices) restricts the gate's inputs, the other gate weights being fixed at 0.
     """
+    quiet_pytensor()
     import pymc as pm
     import pytensor.tensor as pt
     from pymc.distributions.transforms import ordered
