@@ -34,6 +34,24 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_slow)
 
 
+@pytest.fixture(autouse=True)
+def fresh_logging():
+    """``setup_logging`` binds its console handler to the sys.stderr of the moment and a file handler to
+    the log path of the moment; drop them around each test so one test's captured stderr or temp log
+    folder never receives another test's records."""
+    import logging
+
+    def reset():
+        lg = logging.getLogger("nfl_bnn")
+        for h in [h for h in lg.handlers if hasattr(h, "_nfl_bnn")]:
+            lg.removeHandler(h)
+            h.close()
+
+    reset()
+    yield
+    reset()
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(20241)

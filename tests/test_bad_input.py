@@ -4,30 +4,16 @@ tests of the same rules (betting, params, importers, pipeline) are listed in doc
 """
 from __future__ import annotations
 
-import logging
 
 import pytest
 
 from _fakes import fake_model
 from test_pipeline import LINES, FakeModel, line_rows, make_frames
 
-from nfl_bnn import cli, config, pipeline, warehouse
+from nfl_bnn import cli, config, warehouse
 from nfl_bnn.features import FEATURES
 from nfl_bnn.model import MixtureExpertsBNN
 
-
-@pytest.fixture(autouse=True)
-def fresh_logging():
-    """Drop the nfl_bnn handlers an earlier test bound to its own (now closed) stderr."""
-    def reset():
-        lg = logging.getLogger("nfl_bnn")
-        for h in [h for h in lg.handlers if hasattr(h, "_nfl_bnn")]:
-            lg.removeHandler(h)
-            h.close()
-
-    reset()
-    yield
-    reset()
 
 
 def one_line_error(capsys, argv, code):

@@ -11,7 +11,7 @@ import re
 
 import pytest
 import yaml
-from _fakes import HOSTILE_NAME, build_small_warehouse, fake_model
+from _fakes import build_small_warehouse, fake_model
 
 from nfl_bnn import config, reports
 from nfl_bnn.features import FEATURES

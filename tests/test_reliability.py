@@ -22,7 +22,7 @@ import pytest
 from _fakes import fake_model
 from test_pipeline import LINES, SEASON, WEEK, FakeModel, line_rows, make_frames
 
-from nfl_bnn import cli, ledger, pipeline, warehouse
+from nfl_bnn import cli, pipeline, warehouse
 from nfl_bnn.errors import ModelArtifactError, NflBnnError
 from nfl_bnn.model import MixtureExpertsBNN
 
@@ -85,21 +85,6 @@ elif point == "save":  # a model artifact half written
 sys.exit(cli.main(["weekly", "--season", "2024", "--week", "4", *sys.argv[1:]]))
 '''
 
-
-@pytest.fixture(autouse=True)
-def fresh_logging():
-    """cli.main sets up logging once per process; drop handlers bound to an earlier test's stderr/log file."""
-    import logging
-
-    def reset():
-        lg = logging.getLogger("nfl_bnn")
-        for h in [h for h in lg.handlers if hasattr(h, "_nfl_bnn")]:
-            lg.removeHandler(h)
-            h.close()
-
-    reset()
-    yield
-    reset()
 
 
 BOTH = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]

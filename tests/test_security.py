@@ -6,7 +6,6 @@ docs/reliability.md).
 from __future__ import annotations
 
 import ast
-import logging
 import re
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -16,24 +15,12 @@ import pytest
 
 from test_pipeline import FakeModel, line_rows, make_frames
 
-from nfl_bnn import cli, ledger, pipeline, warehouse
+from nfl_bnn import cli, ledger, warehouse
 from nfl_bnn.model import MixtureExpertsBNN
 
 PKG = Path(__file__).resolve().parents[1] / "nfl_bnn"
 SECRET = "S3cr3t-pw_do-not-leak"
 
-
-@pytest.fixture(autouse=True)
-def fresh_logging():
-    def reset():
-        lg = logging.getLogger("nfl_bnn")
-        for h in [h for h in lg.handlers if hasattr(h, "_nfl_bnn")]:
-            lg.removeHandler(h)
-            h.close()
-
-    reset()
-    yield
-    reset()
 
 
 def _everything_written(home: Path) -> str:
