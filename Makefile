@@ -91,7 +91,7 @@ restore: $(STAMP) ## restore ARCHIVE=backups/nfl_bnn_backup_....tar.gz and prove
 doctor: $(STAMP) ## production checklist: each item PASS/FAIL with a reason
 	$(NFL) doctor --model $(MODEL)
 
-quickstart: setup data ## fresh clone -> data, a fast model, weekly + calibration + review reports for 2019 week 10
+quickstart: setup data ## fresh clone -> embedded data, NUTS-trained model, weekly + calibration + review reports for 2019 week 10
 	$(MAKE) --no-print-directory train TRAIN_NB=params/quickstart.yaml
 	$(MAKE) --no-print-directory weekly SEASON=2019 WEEK=10 PAPER=1 LINES=proxy
 	$(MAKE) --no-print-directory calibrate SEASON=2019 WEEKS=8-11
