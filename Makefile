@@ -93,6 +93,10 @@ doctor: $(STAMP) ## production checklist: each item PASS/FAIL with a reason
 
 quickstart: setup data ## fresh clone -> embedded data, NUTS-trained model, weekly + calibration + review reports for 2019 week 10
 	$(MAKE) --no-print-directory train TRAIN_NB=params/quickstart.yaml
+	@echo ">> paper-trading weeks 6-9 of 2019 on PROXY lines, so the review has a season to show"
+	@for w in 6 7 8 9; do $(NFL) weekly --season 2019 --week $$w --paper-trade --lines proxy >/dev/null \
+	  || [ $$? -eq 3 ] || exit 1; done
+	$(NFL) settle --season 2019
 	$(MAKE) --no-print-directory weekly SEASON=2019 WEEK=10 PAPER=1 LINES=proxy
 	$(MAKE) --no-print-directory calibrate SEASON=2019 WEEKS=8-11
 	$(MAKE) --no-print-directory review SEASON=2019 WEEK=10

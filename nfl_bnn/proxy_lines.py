@@ -5,9 +5,11 @@ for the market. Two rules, both built only from information available before kic
 
 * ``proxy:nflcom`` (2024): NFL.com's published pre-game projection of the player's rushing yards,
   moved to the nearest half-yard (x.5), priced -110/-110;
-* ``proxy:season_avg`` (any season, e.g. the embedded 2009-2019 data): the player's season-to-date
-  rushing yards per game over the games he played BEFORE this week (at least ``min_games``), moved to
-  the nearest half-yard, priced -110/-110.
+* ``proxy:season_median`` (any season, e.g. the embedded 2009-2019 data): the MEDIAN of the player's
+  rushing yards over the games he played BEFORE this week this season (at least ``min_games``), moved
+  to the nearest half-yard, priced -110/-110. The median, not the mean: books set an over/under near
+  the median of a right-skewed quantity, and a mean-based line sits above it, which would hand any
+  model a systematic, fake edge on the under.
 
 Every row carries ``source`` = ``proxy:<rule>`` and ``book`` = ``PROXY``; anything reported on these
 lines must say "PROXY LINES" in its title (see :func:`is_proxy`), and P&L against them is never real
@@ -63,20 +65,20 @@ def _both_sides(df: pd.DataFrame, season: int, week: int, rule: str) -> pd.DataF
     return out.sort_values(["player_name", "side"]).reset_index(drop=True)
 
 
-def season_avg_lines(stats: pd.DataFrame, players: pd.DataFrame, season: int, week: int,
+def season_median_lines(stats: pd.DataFrame, players: pd.DataFrame, season: int, week: int,
                      min_games: int = 2) -> pd.DataFrame:
-    """``proxy:season_avg`` lines for ``players`` (player_id, player_name, team) of one week.
+    """``proxy:season_median`` lines for ``players`` (player_id, player_name, team) of one week.
 
     Only rows of ``stats`` from the same season and an EARLIER week are used, so the line is known
     before kickoff; players with fewer than ``min_games`` earlier games get no line.
     """
     prior = stats[(stats["season"] == int(season)) & (stats["week"] < int(week))]
-    agg = prior.groupby("player_id")["rushing_yards"].agg(["mean", "size"])
+    agg = prior.groupby("player_id")["rushing_yards"].agg(["median", "size"])
     agg = agg[agg["size"] >= min_games]
     p = players[["player_id", "player_name", "team"]].drop_duplicates("player_id")
     p = p.merge(agg, left_on="player_id", right_index=True, how="inner")
-    p["line"] = [half_yard(v) for v in p["mean"]]
-    return _both_sides(p, season, week, "season_avg")
+    p["line"] = [half_yard(v) for v in p["median"]]
+    return _both_sides(p, season, week, "season_median")
 
 
 def read_nflcom(path: str | Path) -> pd.DataFrame:
@@ -116,8 +118,8 @@ def proxy_lines(stats: pd.DataFrame, players: pd.DataFrame, season: int, week: i
         nc = read_nflcom(nflcom_path)
         if (nc["season"] == int(season)).any():
             return nflcom_lines(nc, players, season, week)
-        log.info("no NFL.com projections for season %s in %s; using proxy:season_avg", season, nflcom_path)
-    return season_avg_lines(stats, players, season, week, min_games=min_games)
+        log.info("no NFL.com projections for season %s in %s; using proxy:season_median", season, nflcom_path)
+    return season_median_lines(stats, players, season, week, min_games=min_games)
 
 
 def proxy_note(lines: pd.DataFrame) -> str:
@@ -136,5 +138,5 @@ __all__ = [
     "proxy_lines",
     "proxy_note",
     "read_nflcom",
-    "season_avg_lines",
+    "season_median_lines",
 ]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nfl_bnn import ledger, pipeline
+from nfl_bnn import ledger, pipeline, proxy_lines
 from nfl_bnn.errors import BusyError, ConfigError, DatabaseError, DataError, NflBnnError
 
 SEASON, WEEK = 2024, 4
@@ -157,7 +157,7 @@ def test_zero_bets_two_weeks_running_alerts(wh, project_home):
 def test_proxy_lines_are_labelled(wh, project_home):
     res = pipeline.run_week(params(lines="proxy"), wh=wh, model=FakeModel())
     assert "PROXY LINES" in res.summary.splitlines()[0]
-    assert set(res.candidates.source) == {"proxy:season_avg"}
+    assert set(res.candidates.source) == {"proxy:season_median"}
 
 
 def test_crash_after_staging_or_in_ledger_keeps_previous_state(wh, project_home):
@@ -273,11 +273,11 @@ def test_older_api_returns_dict(wh, project_home):
 def test_backtest_on_proxy_lines_settles_and_is_labelled(wh, project_home):
     from nfl_bnn import backtest_betting
 
-    # season-average proxy needs >= 2 earlier games: weeks 3 (2 games before) is priced, week 4 is unplayed
+    # season-median proxy needs >= 2 earlier games: weeks 3 (2 games before) is priced, week 4 is unplayed
     wh.execute("DELETE FROM best_prop_lines")
     res = backtest_betting.run(SEASON, FakeModel(), params(bankroll=1000.0), wh, weeks=[3], lines_mode="auto")
     assert res.proxy and "PROXY LINES" in res.title and "PROXY LINES" in res.text.splitlines()[0]
-    assert len(res.bets) and set(res.bets.source) == {"proxy:season_avg"}
+    assert len(res.bets) and set(res.bets.source) == {"proxy:season_median"}
     assert set(res.bets.status) <= {"win", "loss", "push", "void"}
     # the bankroll curve is the start plus the settled profit
     assert res.totals["final_bankroll"] == pytest.approx(1000.0 + res.bets.profit.sum())
@@ -345,3 +345,18 @@ _orig_run_week = pipeline.run_week
 
 def _real_run(p, wh):
     return _orig_run_week(p, wh=wh, model=FakeModel())
+
+
+def test_season_median_proxy_uses_only_earlier_games_and_the_median():
+    """Lines sit at the median (books' convention for skewed props), from games before the week only."""
+    stats = pd.DataFrame({
+        "season": [2019] * 5, "week": [1, 2, 3, 4, 5], "player_id": ["p1"] * 5,
+        "rushing_yards": [10, 50, 200, 0, 999],  # weeks 4 and 5 are not before week 4
+    })
+    players = pd.DataFrame({"player_id": ["p1", "p2"], "player_name": ["A Back", "No History"], "team": ["KC", "LV"]})
+    lines = proxy_lines.season_median_lines(stats, players, 2019, 4)
+    # earlier games 10, 50, 200: median 50 -> 50.5 (the mean, 86.7, would have given 86.5)
+    assert set(lines["player_id"]) == {"p1"} and set(lines["line"]) == {50.5}
+    assert set(lines["side"]) == {"over", "under"} and set(lines["source"]) == {"proxy:season_median"}
+    assert (lines["over_odds"] == -110).all() and (lines["under_odds"] == -110).all()
+    assert proxy_lines.season_median_lines(stats, players, 2019, 3)["line"].iloc[0] == 30.5  # median of 10, 50
