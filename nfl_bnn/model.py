@@ -53,6 +53,23 @@ QUANTILES = {"q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0.75, "q95": 0.95}
 FIX = "retrain it with `nfl-bnn train --first-season A --last-season B --out PATH`"
 
 
+TRANSFORMS = ("identity", "log")
+
+
+def target_space(yards, transform: str = "identity", offset: float = 0.0) -> np.ndarray:
+    """Yards -> the space the Normal mixture lives in: yards itself, or ``log(yards + offset)``.
+
+    Why a log space: rushing yards are right-skewed with a hard floor near 0 (a long run adds 50 yards,
+    nothing takes 50 away), so a Normal mixture in yards must widen both tails to reach the long runs.
+    Values at or below ``-offset`` map to -inf (probability 0).
+    """
+    x = np.asarray(yards, dtype=np.float64)
+    if transform == "identity":
+        return x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x + offset > 0, np.log(np.maximum(x + offset, 1e-300)), -np.inf)
+
+
 def _dims(shape: Sequence[str], d: int, K: int, H: int) -> tuple[int, ...]:
     env = {"d": d, "K": K, "K-1": K - 1, "H": H}
     return tuple(env[s] for s in shape)
@@ -100,7 +117,9 @@ def quiet_pytensor() -> None:
 def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_units: int = 0,
                      priors: Mapping[str, float] | None = None, shared_slopes: bool = True,
                      likelihood: str = "discrete", bin_halfwidth: float | None = None,
-                     scale_floor: float = 0.0, gate_features: Sequence[int] | None = None):
+                     scale_floor: float = 0.0, gate_features: Sequence[int] | None = None,
+                     row_weights: np.ndarray | None = None,
+                     bin_edges: tuple[np.ndarray, np.ndarray] | None = None):
     """The PyMC model on standardised inputs ``Xz`` (n, d) and standardised target ``yz`` (n,).
 
     ``likelihood="discrete"``: yards are whole numbers, so each observation contributes the exact
@@ -108,7 +127,11 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
     in standardised units). Unlike a density, this is bounded by 1, so no component can collapse onto a
     cluster of identical values (the Gaussian-mixture degeneracy that gave one chain an elpd of -112,390).
     ``scale_floor`` (standardised units) is added to every component scale; ``gate_features`` (column
-    indices) restricts the gate's inputs, the other gate weights being fixed at 0.
+    indices) restricts the gate's inputs, the other gate weights being fixed at 0. ``row_weights``
+    (n,), each in (0, 1], multiply each row's log-likelihood (a weighted likelihood: older seasons count
+    for less, so the fit follows the drift in dispersion between eras); discrete likelihood only.
+    ``bin_edges`` (lo, hi), standardised, replace ``yz -/+ bin_halfwidth`` as each whole yard's bin (for a
+    transformed target the bins are not of equal width).
     """
     quiet_pytensor()
     import pymc as pm
@@ -120,6 +143,12 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
     n, d = Xz.shape
     K, H = int(n_experts), int(hidden_units)
     gidx = list(range(d)) if gate_features is None else [int(i) for i in gate_features]
+    if row_weights is not None:
+        rw = np.asarray(row_weights, dtype=np.float64)
+        if rw.shape != (n,) or not np.all((rw > 0) & (rw <= 1)):
+            raise ValueError(f"row_weights must have shape ({n},) with values in (0, 1]")
+        if likelihood != "discrete":
+            raise ValueError("row_weights need likelihood='discrete' (a weighted Potential)")
     with pm.Model() as m:
         X = pt.as_tensor_variable(np.asarray(Xz, dtype=np.float64))
         gate_Wg = pm.Normal("gate_Wg", 0.0, p["gate_sd"], shape=(len(gidx), K - 1))
@@ -157,9 +186,15 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         if likelihood == "discrete":
             h = float(bin_halfwidth) if bin_halfwidth else 0.5 / 40.0
             log_w = logits - pt.logsumexp(logits, axis=1, keepdims=True)
-            yt = pt.as_tensor_variable(yv)[:, None]
-            comp = log_w + _log_bin_prob(mu, sigma, yt - h, yt + h)
-            pm.Potential("y_loglik", pt.logsumexp(comp, axis=1).sum())
+            if bin_edges is not None:
+                lo_e = pt.as_tensor_variable(np.asarray(bin_edges[0], dtype=np.float64))[:, None]
+                hi_e = pt.as_tensor_variable(np.asarray(bin_edges[1], dtype=np.float64))[:, None]
+            else:
+                yt = pt.as_tensor_variable(yv)[:, None]
+                lo_e, hi_e = yt - h, yt + h
+            comp = log_w + _log_bin_prob(mu, sigma, lo_e, hi_e)
+            ll = pt.logsumexp(comp, axis=1)
+            pm.Potential("y_loglik", (ll * rw).sum() if row_weights is not None else ll.sum())
         else:
             w = pt.special.softmax(logits, axis=1)
             pm.NormalMixture("y", w=w, mu=mu, sigma=sigma, observed=yv)
@@ -211,12 +246,16 @@ def mixture_logpdf(y: np.ndarray, w: np.ndarray, mu: np.ndarray, sigma: np.ndarr
     return (mx + np.log(np.exp(comp - mx).sum(axis=2, keepdims=True)))[..., 0]
 
 
-def mixture_logpmf(y: np.ndarray, w: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+def mixture_logpmf(y: np.ndarray, w: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
+                   transform: str = "identity", offset: float = 0.0) -> np.ndarray:
     """log P(Y = y) for integer yards y (n,) under each draw's mixture, log(F(y+.5) - F(y-.5)): (S, n)."""
     from scipy.special import log_ndtr
 
-    y = np.asarray(y, dtype=np.float64)[None, :, None]
-    a, b = (y - 0.5 - mu) / sigma, (y + 0.5 - mu) / sigma
+    y = np.asarray(y, dtype=np.float64)
+    lo_e = target_space(y - 0.5, transform, offset)[None, :, None]
+    hi_e = target_space(y + 0.5, transform, offset)[None, :, None]
+    with np.errstate(invalid="ignore"):
+        a, b = (lo_e - mu) / sigma, (hi_e - mu) / sigma
     up = a > 0
     lo, hi = np.where(up, -b, a), np.where(up, -a, b)
     l_hi, l_lo = log_ndtr(hi), log_ndtr(lo)
@@ -233,6 +272,8 @@ class MixtureExpertsBNN:
         self.params = {k: np.asarray(v, dtype=np.float32) for k, v in params.items()}
         self.meta = dict(meta)
         self._validate()
+        t = self.meta["target"]
+        self._tf = (str(t.get("transform", "identity")), float(t.get("offset", 0.0)))
 
     # -- public attributes the older system's users call ---------------------------------------
     @property
@@ -283,6 +324,10 @@ class MixtureExpertsBNN:
         tgt = m["target"]
         if not (np.isfinite(tgt.get("mean", np.nan)) and np.isfinite(tgt.get("sd", np.nan)) and tgt["sd"] > 0):
             raise ModelArtifactError(f"model artifact target scaling is missing or invalid: {FIX}")
+        if tgt.get("transform", "identity") not in TRANSFORMS or (
+                tgt.get("transform") == "log" and not (np.isfinite(tgt.get("offset", np.nan)) and tgt["offset"] > 0)):
+            raise ModelArtifactError(f"model artifact target transform {tgt.get('transform')!r} (offset "
+                                     f"{tgt.get('offset')!r}) is not one of {TRANSFORMS} with a positive offset: {FIX}")
         S = None
         for name, shape in PARAM_SHAPES.items():
             if name not in self.params:
@@ -319,7 +364,7 @@ class MixtureExpertsBNN:
         return (A - sc["mean"]) / sc["sd"]
 
     def mixture(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(w, mu, sigma) in yards, each (n_draws, n_rows, K)."""
+        """(w, mu, sigma) in target space (yards, or log(yards + offset)), each (n_draws, n_rows, K)."""
         t = self.meta["target"]
         return mixture_params(self.params, self._X(X), t["mean"], t["sd"],
                               scale_floor=float(self.meta.get("scale_floor", 0.0)))
@@ -328,10 +373,19 @@ class MixtureExpertsBNN:
     def predict(self, X) -> pd.DataFrame:
         """Posterior predictive summary per row: mean, median, sd, q05, q25, q75, q95 (yards)."""
         w, mu, sigma = self.mixture(X)
-        mean = (w * mu).sum(axis=2).mean(axis=0)
-        second = (w * (sigma.astype(np.float64) ** 2 + mu.astype(np.float64) ** 2)).sum(axis=2).mean(axis=0)
-        sd = np.sqrt(np.maximum(second - mean**2, 0.0))
-        qs = mixture_quantiles(w, mu, sigma, list(QUANTILES.values()))
+        tf, off = self._tf
+        if tf == "log":  # moments of a log-normal mixture, shifted back by the offset
+            m64, s2 = mu.astype(np.float64), sigma.astype(np.float64) ** 2
+            first = (w * np.exp(m64 + 0.5 * s2)).sum(axis=2).mean(axis=0)
+            second = (w * np.exp(2 * m64 + 2 * s2)).sum(axis=2).mean(axis=0)
+            sd = np.sqrt(np.maximum(second - first**2, 0.0))
+            mean = first - off
+            qs = np.exp(mixture_quantiles(w, mu, sigma, list(QUANTILES.values()), tol=1e-4)) - off
+        else:
+            mean = (w * mu).sum(axis=2).mean(axis=0)
+            second = (w * (sigma.astype(np.float64) ** 2 + mu.astype(np.float64) ** 2)).sum(axis=2).mean(axis=0)
+            sd = np.sqrt(np.maximum(second - mean**2, 0.0))
+            qs = mixture_quantiles(w, mu, sigma, list(QUANTILES.values()))
         out = pd.DataFrame({"mean": mean, "median": qs[2], "sd": sd, "q05": qs[0], "q25": qs[1],
                             "q75": qs[3], "q95": qs[4]})
         if isinstance(X, pd.DataFrame):
@@ -350,7 +404,7 @@ class MixtureExpertsBNN:
         L = np.asarray(lines, dtype=np.float64)
         if L.shape[0] != mu.shape[1] or L.ndim not in (1, 2):
             raise DataError(f"lines have shape {L.shape}; give one line per row (n,) or (n, L) for {mu.shape[1]} rows")
-        L2 = L if L.ndim == 2 else L[:, None]
+        L2 = target_space(L if L.ndim == 2 else L[:, None], *self._tf)
         z = (L2[None, :, :, None].astype(np.float32) - mu[:, :, None, :]) / sigma[:, :, None, :]
         p = 1.0 - (w[:, :, None, :] * ndtr(z)).sum(axis=3)  # (S, n, L)
         p = np.clip(p, 0.0, 1.0)
@@ -361,7 +415,12 @@ class MixtureExpertsBNN:
     def logpdf(self, X, y) -> np.ndarray:
         """Posterior predictive log density of y per row (log of the mean density over draws)."""
         w, mu, sigma = self.mixture(X)
-        ll = mixture_logpdf(np.asarray(y, float), w.astype(np.float64), mu.astype(np.float64), sigma.astype(np.float64))
+        y = np.asarray(y, float)
+        ll = mixture_logpdf(target_space(y, *self._tf), w.astype(np.float64), mu.astype(np.float64),
+                            sigma.astype(np.float64))
+        if self._tf[0] == "log":  # density in yards: divide by dy/dz = yards + offset
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ll = ll - np.log(np.where(y + self._tf[1] > 0, y + self._tf[1], np.nan))[None, :]
         mx = ll.max(axis=0)
         return mx + np.log(np.exp(ll - mx).mean(axis=0))
 
@@ -369,7 +428,7 @@ class MixtureExpertsBNN:
         """Predictive CDF per row on a grid of yards: (n_rows, len(grid))."""
         w, mu, sigma = self.mixture(X)
         out = np.empty((mu.shape[1], len(grid)))
-        g = np.asarray(grid, dtype=np.float32)
+        g = target_space(grid, *self._tf).astype(np.float32)
         for i in range(0, mu.shape[1], chunk):
             sl = slice(i, i + chunk)
             z = (g[None, None, :, None] - mu[:, sl, None, :]) / sigma[:, sl, None, :]

@@ -23,7 +23,7 @@ from scipy.special import ndtr
 
 from nfl_bnn.model import (ARTIFACT_FORMAT, MODEL_VERSION, MixtureExpertsBNN, build_pymc_model,
                            data_fingerprint, mixture_logpdf, mixture_logpmf, mixture_params,
-                           posterior_arrays)
+                           posterior_arrays, target_space)
 from nfl_bnn.params import StrictModel, load_params
 
 log = logging.getLogger("nfl_bnn.train")
@@ -61,12 +61,27 @@ class TrainParams(StrictModel):
     scale_floor_yards: float = Field(1.0, ge=0)  # added to every expert's scale (yards)
     gate_features: list[str] | None = None  # the gate's inputs (default: all features)
     init: Literal["map", "default"] = "map"  # start every chain at the MAP, so all explore one mode
+    # each row's log-likelihood is weighted season_decay ** (last training season - its season):
+    # 1.0 = all seasons count alike; < 1 lets the fit follow the drift in dispersion between eras
+    season_decay: float = Field(1.0, gt=0, le=1)
+    # the space the Normal mixture lives in: yards, or log(yards + target_offset_yards) (right-skewed,
+    # floored near 0); the likelihood stays the exact probability of each whole yard either way
+    target_transform: Literal["identity", "log"] = "identity"
+    target_offset_yards: float = Field(25.0, gt=0)
 
 
 def load_train_params(path: str | Path | None = None, **overrides) -> TrainParams:
     from nfl_bnn.config import params_dir
 
     return load_params(TrainParams, path or params_dir() / "train.yaml", overrides=overrides)
+
+
+def season_weights(seasons: np.ndarray, decay: float) -> np.ndarray | None:
+    """Likelihood weight of each row, ``decay ** (newest season - its season)``; None when decay is 1."""
+    if decay >= 1.0:
+        return None
+    s = np.asarray(seasons, dtype=np.int64)
+    return np.power(float(decay), (s.max() - s).astype(np.float64))
 
 
 def _map_start(model, p: TrainParams) -> dict[str, np.ndarray] | None:
@@ -153,16 +168,30 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
     mean, sd = X.mean(axis=0), X.std(axis=0)
     sd[sd == 0] = 1.0
     Xz = (X - mean) / sd
-    y_mean, y_sd = float(y.mean()), float(y.std())
-    yz = (y - y_mean) / y_sd
+    tf, off = p.target_transform, p.target_offset_yards
+    if tf == "log" and y.min() + 0.5 + off <= 0.01:
+        raise DataError(f"rushing yards as low as {y.min():.0f} cannot be modelled as log(yards + "
+                        f"{off:g}); raise target_offset_yards in the train params above {-y.min():.0f}")
+    yt = target_space(y, tf, off)
+    y_mean, y_sd = float(yt.mean()), float(yt.std())
+    yz = (yt - y_mean) / y_sd
+    edges = None
+    if tf == "log":  # each whole yard's bin [y - .5, y + .5] in standardised log space
+        lo_y = np.log(np.maximum(y - 0.5 + off, 1e-3))
+        edges = ((lo_y - y_mean) / y_sd, (target_space(y + 0.5, tf, off) - y_mean) / y_sd)
     d, K, H = X.shape[1], p.n_experts, p.hidden_units
     unknown = [f for f in (p.gate_features or []) if f not in p.features]
     if unknown:
         raise DataError(f"train params: gate_features {unknown} are not among the features {p.features}")
     gate_idx = None if p.gate_features is None else [p.features.index(f) for f in p.gate_features]
-    floor = p.scale_floor_yards / y_sd
+    # the floor is scale_floor_yards at the mean yardage (in log space: d log(y + off) = dy / (y + off))
+    floor = p.scale_floor_yards / y_sd / (float(y.mean()) + off if tf == "log" else 1.0)
+    row_w = season_weights(frame["season"].to_numpy(), p.season_decay)
+    if row_w is not None and p.likelihood != "discrete":
+        raise DataError("train params: season_decay < 1 needs likelihood: discrete (a weighted likelihood)")
     model = build_pymc_model(Xz, yz, K, H, p.priors.model_dump(), p.shared_slopes, likelihood=p.likelihood,
-                             bin_halfwidth=0.5 / y_sd, scale_floor=floor, gate_features=gate_idx)
+                             bin_halfwidth=0.5 / y_sd, scale_floor=floor, gate_features=gate_idx,
+                             row_weights=row_w, bin_edges=edges)
     log.info("fitting %s: %d rows x %d features, K=%d, H=%d, %s", MODEL_VERSION, len(y), d, K, H, p.inference)
     t0 = time.time()
     idata, steps = _sample(model, p)
@@ -175,10 +204,14 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
     w, mu, sigma = mixture_params(flat, Xz[hold], y_mean, y_sd, dtype=np.float64, scale_floor=floor)
     pred_mean = (w * mu).sum(axis=2).reshape(C, D, -1)
     # P(over) at a typical line per row: the pooled predicted mean rounded to a half-yard line
-    line = np.floor(pred_mean.mean(axis=(0, 1))) + 0.5
-    p_over = (1.0 - (w * ndtr((line[None, :, None] - mu) / sigma)).sum(axis=2)).reshape(C, D, -1)
-    lik = mixture_logpmf if p.likelihood == "discrete" else mixture_logpdf
-    ll = lik(y[hold], w, mu, sigma).reshape(C, D, -1)
+    centre = pred_mean.mean(axis=(0, 1))
+    line = np.floor(np.exp(centre) - off if tf == "log" else centre) + 0.5
+    line_t = target_space(line, tf, off)
+    p_over = (1.0 - (w * ndtr((line_t[None, :, None] - mu) / sigma)).sum(axis=2)).reshape(C, D, -1)
+    if p.likelihood == "discrete":
+        ll = mixture_logpmf(y[hold], w, mu, sigma, tf, off).reshape(C, D, -1)
+    else:
+        ll = mixture_logpdf(yt[hold], w, mu, sigma).reshape(C, D, -1)
     diag: dict = {"wall_s": round(wall, 1), "steps_per_draw": steps, "inference": p.inference,
                   "chains": C, "draws_per_chain": D, "holdout_rows": int(hold.sum())}
     if "diverging" in getattr(idata, "sample_stats", {}):
@@ -227,7 +260,7 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
     meta = {
         "format": ARTIFACT_FORMAT, "model_version": MODEL_VERSION, "feature_names": list(p.features),
         "n_experts": K, "hidden_units": H, "scaler": {"mean": mean.tolist(), "sd": sd.tolist()},
-        "target": {"name": feats.TARGET, "mean": y_mean, "sd": y_sd},
+        "target": {"name": feats.TARGET, "mean": y_mean, "sd": y_sd, "transform": tf, "offset": off},
         "training_window": {"first_season": int(first_season), "last_season": int(last_season),
                             "rows": int(len(y))},
         "data_fingerprint": data_fingerprint(X, y, p.features),

@@ -150,3 +150,82 @@ def test_fit_with_advi_on_tiny_data(rng, tmp_path):
     pred = m2.predict(df.iloc[:20])
     # a 2,000-step ADVI fit learns the main slope (true model: 50 + 15 * proj_carries + noise)
     assert np.corrcoef(pred["mean"], df["proj_carries"].iloc[:20])[0, 1] > 0.5
+
+
+def test_season_weights_decay_with_age():
+    from nfl_bnn.train import season_weights
+
+    assert season_weights(np.array([2020, 2022]), 1.0) is None
+    w = season_weights(np.array([2020, 2021, 2022, 2022]), 0.5)
+    np.testing.assert_allclose(w, [0.25, 0.5, 1.0, 1.0])
+
+
+def test_row_weights_scale_each_rows_loglik(rng):
+    """The weighted model's log-likelihood is sum_i w_i * loglik_i, row by row."""
+    from nfl_bnn.model import build_pymc_model
+
+    n = 3
+    Xz, yz = rng.normal(size=(n, 2)), np.round(rng.normal(size=n) * 40) / 40
+
+    def loglik(w):
+        m = build_pymc_model(Xz, yz, 2, likelihood="discrete", row_weights=w)
+        return float(m.compile_logp(vars=m.potentials, jacobian=False)(m.initial_point()))
+
+    full = loglik(None)
+    assert loglik(np.full(n, 0.5)) == pytest.approx(0.5 * full)
+    # loglik_i from halving row i alone: full - 0.5 * l_i
+    l_i = np.array([2 * (full - loglik(np.where(np.arange(n) == i, 0.5, 1.0))) for i in range(n)])
+    assert l_i.sum() == pytest.approx(full) and (l_i < 0).all()
+    w = np.array([1.0, 0.6, 0.1])
+    assert loglik(w) == pytest.approx(float(w @ l_i))
+    with pytest.raises(ValueError, match="row_weights"):
+        build_pymc_model(Xz, yz, 2, row_weights=np.zeros(n))
+    with pytest.raises(ValueError, match="discrete"):
+        build_pymc_model(Xz, yz, 2, likelihood="normal", row_weights=np.ones(n))
+
+
+def test_log_target_space_matches_monte_carlo(rng, X):
+    """With target log(yards + 25), every summary is that of exp(mixture draw) - 25."""
+    m0 = make_model(rng, S=20, K=2, H=0)
+    meta = dict(m0.meta, target={"name": "rushing_yards", "mean": 4.2, "sd": 0.5, "transform": "log", "offset": 25.0})
+    params = dict(m0.params, gamma=0.1 * m0.params["gamma"], scale_c=np.full_like(m0.params["scale_c"], -0.3))
+    m = MixtureExpertsBNN(params, meta)
+    w, mu, sigma = m.mixture(X)
+    S, n, K = w.shape
+    N = 1000
+    comp = np.array([[rng.choice(K, size=N, p=w[s, i] / w[s, i].sum()) for i in range(n)] for s in range(S)])
+    sims = np.exp(rng.normal(np.take_along_axis(mu, comp, 2), np.take_along_axis(sigma, comp, 2))) - 25.0
+    sims = sims.transpose(1, 0, 2).reshape(n, -1)
+    pred = m.predict(X)
+    for col, val in [("median", np.median(sims, 1)), ("q05", np.quantile(sims, .05, 1)),
+                     ("q95", np.quantile(sims, .95, 1)), ("mean", sims.mean(1)), ("sd", sims.std(1))]:
+        tol = 0.1 if col in ("q05", "q95") else 0.05  # Monte Carlo noise of a skewed tail quantile
+        assert (np.abs(pred[col] - val) < tol * sims.std(axis=1)).all(), col
+    lines = np.round(np.median(sims, axis=1)) + 10.5
+    assert np.abs(m.prob_over(X, lines) - (sims > lines[:, None]).mean(1)).max() < 0.02
+    grid = np.array([-30.5, -0.5, 40.5])
+    cdf = m.cdf(X, grid)
+    assert (cdf[:, 0] == 0).all()  # below -offset: impossible
+    assert np.abs(cdf[:, 2] - (sims <= 40.5).mean(1)).max() < 0.02
+    with pytest.raises(ModelArtifactError, match="transform"):
+        MixtureExpertsBNN(m0.params, dict(meta, target=dict(meta["target"], transform="sqrt")))
+
+
+def test_fit_in_log_space_on_tiny_data(rng, tmp_path):
+    from nfl_bnn.config import params_dir
+    from nfl_bnn.features import FEATURES
+    from nfl_bnn.train import fit, load_train_params
+
+    n = 300
+    df = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
+    df["season"] = np.repeat([2020, 2021], n // 2)
+    df["rushing_yards"] = np.round(np.exp(3.8 + 0.4 * df["proj_carries"] + rng.normal(0, 0.3, n)) - 20)
+    p = load_train_params(params_dir() / "train_fast.yaml", target_transform="log", target_offset_yards=25.0)
+    model, _ = fit(df, p, 2020, 2021)
+    m2 = MixtureExpertsBNN.load(model.save(tmp_path / "fit.npz"))
+    assert m2.meta["target"]["transform"] == "log" and m2.meta["target"]["offset"] == 25.0
+    pred = m2.predict(df.iloc[:50])
+    assert np.corrcoef(pred["median"], df["proj_carries"].iloc[:50])[0, 1] > 0.5
+    assert (pred["q05"] >= -25).all() and (pred["q95"] - pred["median"] > pred["median"] - pred["q05"]).mean() > 0.5
+    with pytest.raises(DataError, match="target_offset_yards"):
+        fit(df.assign(rushing_yards=df["rushing_yards"].where(df.index > 0, -40.0)), p, 2020, 2021)
