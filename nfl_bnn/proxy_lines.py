@@ -122,6 +122,16 @@ def proxy_lines(stats: pd.DataFrame, players: pd.DataFrame, season: int, week: i
     return season_median_lines(stats, players, season, week, min_games=min_games)
 
 
+def review_title(bets: pd.DataFrame, season: int, week: int | None = None) -> str:
+    """Title of a P&L review: says PROXY LINES whenever any bet was priced on proxy lines (ledger
+    column ``line_source``), so proxy P&L is never mistaken for real P&L."""
+    what = f"Season {season}" + (f" week {week}" if week is not None else "")
+    src = bets["line_source"].astype(str) if "line_source" in bets else pd.Series(dtype=str)
+    if src.str.startswith("proxy:").any():
+        return f"{what} \u2014 {PROXY_TITLE}, NOT REAL P&L"
+    return what
+
+
 def proxy_note(lines: pd.DataFrame) -> str:
     """One sentence for reports saying which proxy rule priced the lines."""
     rules = sorted(set(lines["source"].astype(str))) if len(lines) else []
@@ -130,6 +140,7 @@ def proxy_note(lines: pd.DataFrame) -> str:
 
 
 __all__ = [
+    "review_title",
     "PROXY_TITLE",
     "half_yard",
     "is_proxy",

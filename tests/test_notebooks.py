@@ -79,6 +79,7 @@ def test_weekly_then_review(home):
 
     run, page = _run("review", season=2019, week=10)
     assert _n(page, "img") >= 1 and "Season to date" in page and "roi_4wk" in page
+    assert "<h2>Season 2019 week 10</h2>" in page  # real (warehouse) lines: no PROXY label
     assert (run / "s2019_w10_settled_bets.csv").is_file()
 
 

@@ -360,3 +360,11 @@ def test_season_median_proxy_uses_only_earlier_games_and_the_median():
     assert set(lines["side"]) == {"over", "under"} and set(lines["source"]) == {"proxy:season_median"}
     assert (lines["over_odds"] == -110).all() and (lines["under_odds"] == -110).all()
     assert proxy_lines.season_median_lines(stats, players, 2019, 3)["line"].iloc[0] == 30.5  # median of 10, 50
+
+
+def test_review_title_says_proxy_whenever_a_bet_was_priced_on_proxy_lines():
+    real = pd.DataFrame({"line_source": ["csv", "odds_api"]})
+    mixed = pd.DataFrame({"line_source": ["csv", "proxy:season_median"]})
+    assert proxy_lines.review_title(real, 2019, 10) == "Season 2019 week 10"
+    assert "PROXY LINES, NOT REAL P&L" in proxy_lines.review_title(mixed, 2019, 10)
+    assert "PROXY LINES" in proxy_lines.review_title(mixed, 2019)
