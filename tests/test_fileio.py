@@ -66,13 +66,19 @@ def _hold(path, ready, release):
         release.wait(10)
 
 
-def test_second_run_refuses_then_lock_is_released(tmp_path):
-    lock = tmp_path / "w1.lock"
+def _start_holder(lock):
+    """Another process that holds the lock until ``release`` is set (or it is killed)."""
     ctx = mp.get_context("fork")
     ready, release = ctx.Event(), ctx.Event()
     proc = ctx.Process(target=_hold, args=(lock, ready, release))
     proc.start()
     assert ready.wait(10)
+    return proc, release
+
+
+def test_second_run_refuses_then_lock_is_released(tmp_path):
+    lock = tmp_path / "w1.lock"
+    proc, release = _start_holder(lock)
     with pytest.raises(BusyError, match="another run of week 1 is in progress"):
         with run_lock(lock, "week 1"):
             pass
@@ -84,11 +90,7 @@ def test_second_run_refuses_then_lock_is_released(tmp_path):
 
 def test_killed_holder_does_not_leave_stale_lock(tmp_path):
     lock = tmp_path / "w1.lock"
-    ctx = mp.get_context("fork")
-    ready, release = ctx.Event(), ctx.Event()
-    proc = ctx.Process(target=_hold, args=(lock, ready, release))
-    proc.start()
-    assert ready.wait(10)
+    proc, _ = _start_holder(lock)
     proc.kill()
     proc.join(10)
     time.sleep(0.05)
