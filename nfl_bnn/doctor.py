@@ -91,10 +91,13 @@ def _recent_frame(ctx: Context, weeks: int):
         stats = warehouse.load_stats(wh, first_season=season - 1, last_season=season)
         games = warehouse.load_games(wh, first_season=season - 1, last_season=season)
     frame = features.training_frame(stats, games, season, season)
-    frame = frame[frame["week"].between(last_week - weeks + 1, last_week)]
-    if frame.empty:
-        raise AssertionError(f"no eligible player-games in season {season} weeks {last_week - weeks + 1}-{last_week}")
-    return frame
+    frame = frame[frame["week"] <= last_week]
+    # the last `weeks` weeks that HAVE eligible player-games: the latest rows may be a postseason week
+    # (or a Pro Bowl) where few or no backs qualify
+    recent = sorted(frame["week"].unique())[-weeks:]
+    if not recent:
+        raise AssertionError(f"no eligible player-games in season {season} up to week {last_week}")
+    return frame[frame["week"].isin(recent)]
 
 
 def check_predictions(ctx: Context) -> str:

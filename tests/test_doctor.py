@@ -44,3 +44,25 @@ def test_each_failure_has_a_reason(project_home):
     assert not res["predictions"].ok and "outside 50-85" in res["predictions"].reason
     assert not res["calibration"].ok and "below 80%" in res["calibration"].reason
     assert all(r.line().startswith(("PASS", "FAIL")) for r in res.values())
+
+
+def test_recent_weeks_skip_a_latest_week_without_eligible_backs(healthy):
+    """The warehouse's newest rows may be a postseason week or a Pro Bowl where no back qualifies;
+    the prediction and calibration checks use the latest weeks that have eligible backs."""
+    from _fakes import small_warehouse_frames
+
+    from nfl_bnn import warehouse
+
+    games, stats, _ = small_warehouse_frames((2017, 2018, 2019), 12)
+    g = games[(games["season"] == 2019) & (games["week"] == 12)].head(1).copy()
+    g["week"], g["season_type"] = 20, "POST"
+    g["game_id"] = "2019_20_" + g["away_team"] + "_" + g["home_team"]
+    s = stats[stats["game_id"].isin(games.loc[g.index, "game_id"])].head(1).copy()
+    s["week"], s["season_type"], s["game_id"], s["position"] = 20, "POST", g["game_id"].iloc[0], "QB"
+    with warehouse.connect() as wh:
+        wh.upsert_df("mart.games", g)
+        wh.upsert_df("mart.player_game_stats", s)
+    res = _by_name(doctor.run_checks(healthy))
+    assert "latest stats: season 2019 week 20" in res["database"].reason
+    assert res["predictions"].ok and "season 2019 week 12" in res["predictions"].reason
+    assert res["calibration"].ok and res["calibration"].reason.startswith("weeks 9-12 of 2019")
