@@ -73,6 +73,16 @@ def profit_on_win(stake: float, odds: float) -> float:
     return stake * (american_to_decimal(odds) - 1.0)
 
 
+def half_yard(x):
+    """The nearest line ending in .5 (floor(x) + 0.5; ties at whole numbers go up), at least 0.5.
+
+    Proxy lines, backtest lines and validation Brier lines are all made with this one rule.
+    Works on scalars and arrays.
+    """
+    out = np.maximum(np.floor(np.asarray(x, dtype=float)) + 0.5, 0.5)
+    return float(out) if out.ndim == 0 else out
+
+
 # --- margin removal -------------------------------------------------------------------------------
 def remove_margin(over_odds: float, under_odds: float, method: MarginMethod = "power") -> tuple[float, float]:
     """No-margin probabilities (over, under) of a two-sided market; they sum to exactly 1.

@@ -7,13 +7,14 @@ Unmatched projections are kept out and counted in the log.
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from nfl_bnn.betting import half_yard
 from nfl_bnn.errors import DataError
+from nfl_bnn.names import normalise_name
 
 log = logging.getLogger("nfl_bnn.nflcom")
 
@@ -21,24 +22,18 @@ TEAM_MAP = {"LAR": "LA", "OAK": "LV", "SD": "LAC", "STL": "LA", "JAC": "JAX", "W
 REQUIRED = ["season", "week", "PlayerName", "Team", "RushingYDS"]
 
 
-def normalise_name(name: str) -> str:
-    """'J.K. Dobbins Jr.' -> 'jk dobbins'."""
-    s = re.sub(r"[^a-z ]", "", str(name).lower().replace("-", " "))
-    s = re.sub(r"\b(jr|sr|ii|iii|iv|v)\b", "", s)
-    return re.sub(r"\s+", " ", s).strip()
-
-
 def read_projections(path: str | Path) -> pd.DataFrame:
     """season, week, team, name_key, proj_rush_yds from an NFL.com projections CSV."""
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"NFL.com projections file {p} does not exist; pass --lines nflcom:PATH to a CSV")
+        raise DataError(f"NFL.com projections file {p} does not exist; check the path to the CSV "
+                        "(e.g. rb_projections_2024.csv)")
     df = pd.read_csv(p)
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise DataError(f"NFL.com projections file {p} lacks columns {missing}; expected {REQUIRED}")
     out = pd.DataFrame({"season": df["season"].astype(int), "week": df["week"].astype(int),
-                        "team": df["Team"].astype(str).replace(TEAM_MAP),
+                        "team": df["Team"].astype(str).str.upper().replace(TEAM_MAP),
                         "name_key": df["PlayerName"].map(normalise_name),
                         "proj_rush_yds": pd.to_numeric(df["RushingYDS"], errors="coerce")})
     return out.drop_duplicates(["season", "week", "team", "name_key"])
@@ -55,5 +50,5 @@ def join_projections(frame: pd.DataFrame, proj: pd.DataFrame) -> pd.Series:
 
 
 def line_from_projection(proj: pd.Series | np.ndarray) -> np.ndarray:
-    """The proxy line: the projection rounded to the nearest .5 that is not a whole number."""
-    return np.round(np.asarray(proj, float) - 0.5) + 0.5
+    """The proxy line: the projection moved to the nearest .5 (:func:`nfl_bnn.betting.half_yard`)."""
+    return half_yard(proj)

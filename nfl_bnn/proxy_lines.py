@@ -18,38 +18,23 @@ P&L: a proxy is a weaker opponent than a real market.
 from __future__ import annotations
 
 import logging
-import math
-import re
-import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
-from nfl_bnn.errors import DataError
+from nfl_bnn import nflcom
+from nfl_bnn.betting import half_yard
+from nfl_bnn.names import normalise_name
 
 log = logging.getLogger("nfl_bnn.proxy_lines")
 
 PROXY_ODDS = -110
 PROXY_BOOK = "PROXY"
-NFLCOM_TEAM = {"LAR": "LA", "JAC": "JAX", "WSH": "WAS"}
 PROXY_TITLE = "PROXY LINES"
-
-
-def half_yard(x: float) -> float:
-    """Nearest line ending in .5 (the x.5 values are 1 apart, so it is floor(x) + 0.5); at least 0.5."""
-    return max(math.floor(float(x)) + 0.5, 0.5)
 
 
 def is_proxy(lines: pd.DataFrame) -> bool:
     return bool(len(lines)) and lines["source"].astype(str).str.startswith("proxy:").any()
-
-
-def name_key(name: str) -> str:
-    """Join key for player names across sources: ascii, lowercase, letters only, no Jr/Sr/II/III/IV/V."""
-    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().lower()
-    s = re.sub(r"[^a-z ]", "", s.replace("-", " "))
-    words = [w for w in s.split() if w not in {"jr", "sr", "ii", "iii", "iv", "v"}]
-    return "".join(words)
 
 
 def _both_sides(df: pd.DataFrame, season: int, week: int, rule: str) -> pd.DataFrame:
@@ -77,37 +62,22 @@ def season_median_lines(stats: pd.DataFrame, players: pd.DataFrame, season: int,
     agg = agg[agg["size"] >= min_games]
     p = players[["player_id", "player_name", "team"]].drop_duplicates("player_id")
     p = p.merge(agg, left_on="player_id", right_index=True, how="inner")
-    p["line"] = [half_yard(v) for v in p["median"]]
+    p["line"] = half_yard(p["median"].to_numpy(float))
     return _both_sides(p, season, week, "season_median")
 
 
-def read_nflcom(path: str | Path) -> pd.DataFrame:
-    """NFL.com RB projections CSV (season, week, PlayerName, Team, RushingYDS), with a clear error."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"NFL.com projections file {p} does not exist; pass the path to rb_projections_2024.csv")
-    df = pd.read_csv(p)
-    need = ["season", "week", "PlayerName", "Team", "RushingYDS"]
-    missing = [c for c in need if c not in df.columns]
-    if missing:
-        raise DataError(f"{p}: missing column(s) {missing}; expected NFL.com's projections with {need}")
-    return df
-
-
-def nflcom_lines(nflcom: pd.DataFrame, players: pd.DataFrame, season: int, week: int) -> pd.DataFrame:
-    """``proxy:nflcom`` lines: the projection joined to ``players`` by name key and team."""
-    wk = nflcom[(nflcom["season"] == int(season)) & (nflcom["week"] == int(week))].copy()
-    wk = wk[wk["RushingYDS"].notna() & (wk["RushingYDS"] >= 0)]
-    wk["key"] = wk["PlayerName"].map(name_key)
-    wk["team_key"] = wk["Team"].astype(str).str.upper().replace(NFLCOM_TEAM)
+def nflcom_lines(proj: pd.DataFrame, players: pd.DataFrame, season: int, week: int) -> pd.DataFrame:
+    """``proxy:nflcom`` lines: projections (:func:`nfl_bnn.nflcom.read_projections`) joined to ``players``
+    (player_id, player_name, team) by season, week, team and normalised name."""
+    wk = proj[(proj["season"] == int(season)) & (proj["week"] == int(week))]
+    wk = wk[wk["proj_rush_yds"].notna() & (wk["proj_rush_yds"] >= 0)]
     p = players[["player_id", "player_name", "team"]].drop_duplicates("player_id").copy()
-    p["key"] = p["player_name"].map(name_key)
-    m = p.merge(wk[["key", "team_key", "RushingYDS"]], left_on=["key", "team"], right_on=["key", "team_key"])
-    m = m.drop_duplicates("player_id")
+    p["name_key"] = p["player_name"].map(normalise_name)
+    m = p.merge(wk[["name_key", "team", "proj_rush_yds"]], on=["name_key", "team"]).drop_duplicates("player_id")
     unmatched = len(p) - len(m)
     if unmatched:
         log.info("proxy:nflcom s%s w%s: %d of %d players have no NFL.com projection", season, week, unmatched, len(p))
-    m["line"] = [half_yard(v) for v in m["RushingYDS"]]
+    m["line"] = half_yard(m["proj_rush_yds"].to_numpy(float))
     return _both_sides(m, season, week, "nflcom")
 
 
@@ -115,7 +85,7 @@ def proxy_lines(stats: pd.DataFrame, players: pd.DataFrame, season: int, week: i
                 nflcom_path: str | Path | None = None, min_games: int = 2) -> pd.DataFrame:
     """NFL.com proxy where a projections file for the season is given, else the season-average proxy."""
     if nflcom_path is not None:
-        nc = read_nflcom(nflcom_path)
+        nc = nflcom.read_projections(nflcom_path)
         if (nc["season"] == int(season)).any():
             return nflcom_lines(nc, players, season, week)
         log.info("no NFL.com projections for season %s in %s; using proxy:season_median", season, nflcom_path)
@@ -142,12 +112,9 @@ def proxy_note(lines: pd.DataFrame) -> str:
 __all__ = [
     "review_title",
     "PROXY_TITLE",
-    "half_yard",
     "is_proxy",
-    "name_key",
     "nflcom_lines",
     "proxy_lines",
     "proxy_note",
-    "read_nflcom",
     "season_median_lines",
 ]

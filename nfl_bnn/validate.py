@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.special import ndtr
 
 from nfl_bnn import features as feats
+from nfl_bnn import nflcom
 
 log = logging.getLogger("nfl_bnn.validate")
 
@@ -172,7 +173,7 @@ def compare(model, train: pd.DataFrame, test: pd.DataFrame, nflcom_proj: np.ndar
     fcs = [moe_forecast(model, test)] + baselines(train, test)
     line = None
     if nflcom_proj is not None:
-        line = np.round(np.asarray(nflcom_proj, float) - 0.5) + 0.5
+        line = nflcom.line_from_projection(nflcom_proj)
         y_tr = train[feats.TARGET].to_numpy(float)
         fcs.append(nflcom_forecast(test, np.asarray(nflcom_proj, float), y_tr - train["ypg_std"].to_numpy()))
     return pd.DataFrame([score(fc, y, line) for fc in fcs])

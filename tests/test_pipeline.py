@@ -368,3 +368,21 @@ def test_review_title_says_proxy_whenever_a_bet_was_priced_on_proxy_lines():
     assert proxy_lines.review_title(real, 2019, 10) == "Season 2019 week 10"
     assert "PROXY LINES, NOT REAL P&L" in proxy_lines.review_title(mixed, 2019, 10)
     assert "PROXY LINES" in proxy_lines.review_title(mixed, 2019)
+
+
+def test_nflcom_proxy_lines_join_by_name_key_and_team(tmp_path):
+    """NFL.com's CSV goes through the one reader (nfl_bnn.nflcom) and the one name key (nfl_bnn.names)."""
+    from nfl_bnn import nflcom
+    from nfl_bnn.names import normalise_name
+
+    csv = tmp_path / "rb.csv"
+    pd.DataFrame({"season": [2024] * 3, "week": [5] * 3, "PlayerName": ["Kenneth Walker III", "Kyren Williams",
+                  "Other Guy"], "Team": ["SEA", "LAR", "KC"], "RushingYDS": [61.0, 72.4, 50.0]}).to_csv(csv)
+    players = pd.DataFrame({"player_id": ["a", "b", "c"], "player_name": ["Kenneth Walker", "Kyren Williams",
+                            "José Núñez"], "team": ["SEA", "LA", "KC"]})
+    lines = proxy_lines.nflcom_lines(nflcom.read_projections(csv), players, 2024, 5)
+    over = lines[lines.side == "over"].set_index("player_id")["line"]
+    assert over.to_dict() == {"a": 61.5, "b": 72.5}  # LAR -> LA; suffix III dropped; 61.0 -> 61.5 (ties up)
+    assert set(lines["source"]) == {"proxy:nflcom"}
+    assert normalise_name("José Núñez-Smith Jr.") == "jose nunez smith"
+    assert list(nflcom.line_from_projection(np.array([61.0, 61.49, 0.2]))) == [61.5, 61.5, 0.5]

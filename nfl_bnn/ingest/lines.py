@@ -31,13 +31,13 @@ under odds (ties: book name). Both of that book's odds are kept so its margin ca
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from nfl_bnn.errors import DataError
+from nfl_bnn.names import normalise_name
 from nfl_bnn.ingest import count_column, numeric, require_columns, whole
 from nfl_bnn.schema import create_schema
 from nfl_bnn.teams import map_series
@@ -136,13 +136,6 @@ def validate_quotes(raw: pd.DataFrame, where: str, source: str) -> pd.DataFrame:
     return out[QUOTE_COLUMNS].reset_index(drop=True)
 
 
-_SUFFIX = re.compile(r"\b(jr|sr|ii|iii|iv|v)\b")
-
-
-def normalise_name(name: str) -> str:
-    """'Kenneth Walker III' and 'kenneth walker' -> 'kenneth walker'; used only for matching."""
-    s = re.sub(r"[^a-z ]", "", str(name).lower().replace("-", " "))
-    return " ".join(_SUFFIX.sub("", s).split())
 
 
 def match_players(wh: Warehouse, quotes: pd.DataFrame) -> pd.DataFrame:
