@@ -38,8 +38,8 @@ sys.path.insert(0, {root!r})
 from nfl_bnn import features as F
 from nfl_bnn.model import MixtureExpertsBNN
 m = MixtureExpertsBNN.load({model!r})
-stats, games = pd.read_parquet({stats!r}), pd.read_parquet({games!r})
-fr = F.for_week(stats, games, {season}, {week})
+stats, games, inj = pd.read_parquet({stats!r}), pd.read_parquet({games!r}), pd.read_parquet({injuries!r})
+fr = F.for_week(stats, games, {season}, {week}, inj)
 pred = m.predict(fr)
 p = m.prob_over(fr, pred["median"].round().to_numpy() - 0.5)
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")]  # reset at exec, unlike ru_maxrss
@@ -49,17 +49,17 @@ print(len(fr), int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(reso
 
 def _frames():
     if (SHARED / "nflverse" / "player_stats_2009_2024.parquet").is_file():
-        from bench.nflverse_frames import load
+        from bench.nflverse_frames import injuries_frame, load
 
-        print(f"data: real nflverse 2009-2024 from {SHARED}")
+        print(f"data: real nflverse 2009-2024 (injury reports 2016-2024) from {SHARED}")
         stats, games = load()
-        return stats, games, True
+        return stats, games, injuries_frame(), True
     print(f"data: {SHARED} is ABSENT -> falling back to the embedded warehouse (nflgame 2009-2019, no "
           f"spread/total); numbers below are NOT the real-data figures")
     from nfl_bnn import warehouse
 
     wh = warehouse.connect()
-    return warehouse.load_stats(wh), warehouse.load_games(wh), False
+    return warehouse.load_stats(wh), warehouse.load_games(wh), warehouse.load_injuries(wh), False
 
 
 def _time_predict(m: MixtureExpertsBNN, X40: pd.DataFrame, reps: int = 10) -> float:
@@ -72,12 +72,12 @@ def _time_predict(m: MixtureExpertsBNN, X40: pd.DataFrame, reps: int = 10) -> fl
     return (time.perf_counter() - t0) / reps
 
 
-def _weekly_rss(model_path: Path, stats: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
-                tmp: Path) -> tuple[int, float]:
-    sp, gp = tmp / "stats.parquet", tmp / "games.parquet"
-    stats.to_parquet(sp), games.to_parquet(gp)
+def _weekly_rss(model_path: Path, stats: pd.DataFrame, games: pd.DataFrame, injuries: pd.DataFrame,
+                season: int, week: int, tmp: Path) -> tuple[int, float]:
+    sp, gp, ip = tmp / "stats.parquet", tmp / "games.parquet", tmp / "injuries.parquet"
+    stats.to_parquet(sp), games.to_parquet(gp), injuries.to_parquet(ip)
     code = WEEKLY_RUN.format(root=str(ROOT), model=str(model_path), stats=str(sp), games=str(gp),
-                             season=season, week=week)
+                             injuries=str(ip), season=season, week=week)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     n, rss = out.stdout.split()[-2:]
     return int(n), float(rss)
@@ -90,7 +90,7 @@ def main() -> None:
     ap.add_argument("--first-season", type=int, default=2012)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
-    stats, games, real = _frames()
+    stats, games, injuries, real = _frames()
     seasons = args.seasons or ([2023, 2024] if real else [2019])
     p = load_train_params(args.params)
     print(f"params: {args.params or 'params/train.yaml'}: inference={p.inference} K={p.n_experts} "
@@ -98,8 +98,8 @@ def main() -> None:
     tables = []
     tmp = Path(tempfile.mkdtemp(prefix="nfl_bnn_bench_"))
     for S in seasons:
-        train = F.training_frame(stats, games, args.first_season, S - 1)
-        test = F.training_frame(stats, games, S, S)
+        train = F.training_frame(stats, games, args.first_season, S - 1, injuries)
+        test = F.training_frame(stats, games, S, S, injuries)
         t0 = time.perf_counter()
         model, diag = fit(train, p, args.first_season, S - 1)
         t_fit = time.perf_counter() - t0
@@ -109,7 +109,7 @@ def main() -> None:
         t_load = time.perf_counter() - t0
         t_pred = _time_predict(m, test.iloc[:40])
         wk = int(test["week"].max())
-        n_week, rss = _weekly_rss(path, stats, games, S, wk, tmp)
+        n_week, rss = _weekly_rss(path, stats, games, injuries, S, wk, tmp)
         keys = ["steps_per_draw", "divergences", "rhat_pred_max", "ess_pred_min", "rhat_pover_max",
                 "ess_pover_min", "stacking_weights"]
         print(f"\n== train {args.first_season}-{S - 1} ({len(train)} player-games), test {S} ({len(test)})")

@@ -42,6 +42,14 @@ def stats_frame(games: pd.DataFrame, shared: Path = SHARED) -> pd.DataFrame:
     return out.drop_duplicates(["game_id", "player_id"]).reset_index(drop=True)
 
 
+def injuries_frame(shared: Path = SHARED) -> pd.DataFrame:
+    """Weekly injury reports 2016-2024 shaped like ``warehouse.load_injuries`` (the importer's own validation)."""
+    from nfl_bnn.ingest.nflverse import injuries_frame as shape
+
+    path = shared / "nflverse" / "injuries_2016_2024.parquet"
+    return shape(pd.read_parquet(path), str(path))[0]
+
+
 def load(shared: Path = SHARED) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(stats, games) shaped like the warehouse readers' output."""
     games = games_frame(shared)

@@ -41,12 +41,12 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
         from nfl_bnn.ingest.nflverse import DEFAULT_PLAYER_STATS_URL, DEFAULT_SCHEDULES_URL, import_nflverse
         from nfl_bnn.warehouse import connect
 
-        stats, scheds = args.player_stats or [], args.schedules or []
-        if not stats and not scheds:
+        stats, scheds, inj = args.player_stats or [], args.schedules or [], args.injuries or []
+        if not stats and not scheds and not inj:
             stats, scheds = [DEFAULT_PLAYER_STATS_URL], [DEFAULT_SCHEDULES_URL]
             print(f"no files given: downloading the nflverse defaults\n  {scheds[0]}\n  {stats[0]}")
         with connect() as wh:
-            _report(import_nflverse(wh, player_stats=stats, schedules=scheds))
+            _report(import_nflverse(wh, player_stats=stats, schedules=scheds, injuries=inj))
             print(f"into {wh.description}")
         return 0
 
@@ -97,6 +97,9 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
                    help="player_stats (legacy) or stats_player_week files, parquet or CSV")
     p.add_argument("--schedules", nargs="+", action="extend", metavar="PATH_OR_URL",
                    help="nflverse schedules (games) files, parquet or CSV")
+    p.add_argument("--injuries", nargs="+", action="extend", metavar="PATH_OR_URL",
+                   help="nflverse weekly injury reports (injuries_SEASON.parquet); the model's injury features "
+                   "need the current week's report before each weekly run")
     p.set_defaults(handler=import_nflverse)
 
     p = sub.add_parser("import-lines", help="import prop lines and recompute the best price per player and side")
@@ -139,7 +142,8 @@ def _load_frames(first: int, last: int):
     from nfl_bnn import warehouse
 
     wh = warehouse.connect()
-    return warehouse.load_stats(wh, first - 1, last), warehouse.load_games(wh, first - 1, last), wh
+    return (warehouse.load_stats(wh, first - 1, last), warehouse.load_games(wh, first - 1, last),
+            warehouse.load_injuries(wh, first, last), wh)
 
 
 def _cmd_train(args) -> int:
@@ -147,8 +151,8 @@ def _cmd_train(args) -> int:
     from nfl_bnn.train import fit, load_train_params
 
     params = load_train_params(args.params)
-    stats, games, _ = _load_frames(args.first_season, args.last_season)
-    frame = features.training_frame(stats, games, args.first_season, args.last_season)
+    stats, games, injuries, _ = _load_frames(args.first_season, args.last_season)
+    frame = features.training_frame(stats, games, args.first_season, args.last_season, injuries)
     model, diag = fit(frame, params, args.first_season, args.last_season)
     model.save(args.out)
     print(f"trained on {len(frame)} player-games {args.first_season}-{args.last_season} in {diag['wall_s']} s; "
@@ -165,10 +169,9 @@ def _cmd_backtest(args) -> int:
     from nfl_bnn.model import MixtureExpertsBNN
 
     model = MixtureExpertsBNN.load(args.model)
-    stats, games, wh = _load_frames(args.season, args.season)
-    frame = features.attach_target(features.candidate_frame(stats, games, args.season, args.season), stats,
+    stats, games, injuries, wh = _load_frames(args.season, args.season)
+    frame = features.attach_target(features.candidate_frame(stats, games, args.season, args.season, injuries), stats,
                                    drop_missing=False).rename(columns={"rushing_yards": "actual_yards"})
-    model.check_features(features.FEATURES)
     line = np.full(len(frame), np.nan)
     if args.lines and args.lines.startswith("nflcom:"):
         from nfl_bnn import nflcom

@@ -77,8 +77,10 @@ def check_database(ctx: Context) -> str:
     if counts.get("mart.player_game_stats", 0) == 0:
         raise AssertionError(f"{desc} has no player stats; {warehouse.INIT_HINT}")
     ctx._latest = (int(last.season[0]), int(last.week[0]))
+    n_inj = counts.get("mart.injuries", 0)
+    inj = f"{n_inj} injury reports" if n_inj else "no injury reports (the injury feature reads 'nobody out')"
     return (f"{desc} answers; {counts['mart.player_game_stats']} player-games, {counts['mart.games']} games, "
-            f"{counts['bets']} bets; latest stats: season {ctx._latest[0]} week {ctx._latest[1]}")
+            f"{counts['bets']} bets, {inj}; latest stats: season {ctx._latest[0]} week {ctx._latest[1]}")
 
 
 def _recent_frame(ctx: Context, weeks: int):
@@ -90,7 +92,8 @@ def _recent_frame(ctx: Context, weeks: int):
     with warehouse.connect(read_only=True) as wh:
         stats = warehouse.load_stats(wh, first_season=season - 1, last_season=season)
         games = warehouse.load_games(wh, first_season=season - 1, last_season=season)
-    frame = features.training_frame(stats, games, season, season)
+        injuries = warehouse.load_injuries(wh, first_season=season, last_season=season)
+    frame = features.training_frame(stats, games, season, season, injuries)
     frame = frame[frame["week"] <= last_week]
     # the last `weeks` weeks that HAVE eligible player-games: the latest rows may be a postseason week
     # (or a Pro Bowl) where few or no backs qualify

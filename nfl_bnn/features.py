@@ -9,8 +9,15 @@ statistics of the table, so that no feature depends on future rows.
 Eligibility is decided from the same prior information: a back (position RB or FB, or unknown
 position with a history of carries) whose last team plays this week, who played this season or last
 season, played in at least one of his team's last ``RECENT_TEAM_GAMES`` games before this one
-(so injured or released backs drop out), ranks in the top 2 of his team by projected carries and is projected at least
-``MIN_PROJ_CARRIES`` carries. A candidate with no stats row in the game did not play: his target is
+(so injured or released backs drop out), is not listed Out or Doubtful on that week's injury report
+(published before kickoff; reports stamped at or after kickoff are ignored), ranks in the top 2 of his
+team by projected carries and is projected at least ``MIN_PROJ_CARRIES`` carries (for this ranking only,
+the carries of teammates listed out are shared among the rest in proportion to their own).
+
+Role changes are what box-score averages see last, so two features carry them: ``last_share`` (the
+back's share of his team's non-QB carries in his latest game) and ``mate_out_share`` (the summed carry
+share of this week's candidate teammates listed Out or Doubtful: carries that must go to someone).
+Without injury reports (the embedded nflgame data, or a week not imported yet) ``mate_out_share`` is 0. A candidate with no stats row in the game did not play: his target is
 missing (a void bet) and :func:`training_frame` drops him.
 """
 from __future__ import annotations
@@ -35,6 +42,8 @@ FEATURES = [
     "opp_rush_allowed",
     "is_home",
     "week",
+    "last_share",
+    "mate_out_share",
 ]
 ID_COLUMNS = ["season", "week", "game_id", "player_id", "player_name", "team", "opponent", "is_home"]
 TARGET = "rushing_yards"
@@ -42,6 +51,9 @@ COLUMNS = ID_COLUMNS + [f for f in FEATURES if f not in ID_COLUMNS]
 
 STATS_COLUMNS = ["season", "week", "season_type", "game_id", "player_id", "player_name", "position", "team",
                  "opponent", "is_home", "carries", "rushing_yards"]
+INJURY_COLUMNS = ["season", "week", "team", "player_id", "report_status"]
+#: Report statuses that take a back out of the candidates (Doubtful backs rarely play: a void bet).
+OUT_STATUSES = {"Out", "Doubtful"}
 GAMES_COLUMNS = ["game_id", "season", "week", "season_type", "home_team", "away_team", "home_score",
                  "away_score", "spread_line", "total_line"]
 
@@ -56,6 +68,7 @@ ALLOWED_WINDOW = 8  # games in the opponent rolling window
 LEAGUE_POINTS = 22.0
 POINTS_WINDOW = 8
 MIN_PROJ_CARRIES = 8.0
+MAX_LOST_SHARE = 0.8  # eligibility scales carries by at most 1 / (1 - 0.8) when teammates are out
 TOP_N_PER_TEAM = 2
 RECENT_TEAM_GAMES = 2  # must have played in one of the team's last 2 games (real data: 12.6% void, ~39 backs/week)
 BACK_POSITIONS = {"RB", "FB", "HB"}
@@ -128,6 +141,7 @@ def _player_states(stats: pd.DataFrame) -> pd.DataFrame:
     g = s.groupby("player_id", sort=False)
     s["proj_carries"] = g["carries"].transform(lambda x: x.ewm(alpha=EWMA_ALPHA, adjust=True).mean())
     s["carry_share"] = g["share"].transform(lambda x: x.ewm(alpha=EWMA_ALPHA, adjust=True).mean())
+    s["last_share"] = s["share"]
     s["rush_l3"] = g["rushing_yards"].transform(lambda x: x.rolling(3, min_periods=1).mean())
     # yards per carry over the last 24 games, shrunk to the league mean
     cy = g["rushing_yards"].transform(lambda x: x.rolling(24, min_periods=1).sum())
@@ -146,7 +160,7 @@ def _player_states(stats: pd.DataFrame) -> pd.DataFrame:
     s["last_played_t"] = s["t"]
     s = s.rename(columns={"season": "state_season", "team": "state_team"})
     keep = ["player_id", "player_name", "t", "last_played_t", "state_season", "state_team", "proj_carries",
-            "carry_share",
+            "carry_share", "last_share",
             "rush_l3", "ypc_shrunk", "season_yards", "season_games", "prev_ypg", "is_back"]
     return s[keep]
 
@@ -187,7 +201,33 @@ def _team_game_states(stats: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
     return tg
 
 
-def _frame(stats: pd.DataFrame, games: pd.DataFrame, weeks: pd.DataFrame) -> pd.DataFrame:
+def _report_status(injuries: pd.DataFrame | None, games: pd.DataFrame) -> pd.DataFrame:
+    """(season, week, player_id, report_status) of reports published before the team's kickoff.
+
+    A report without a timestamp (or a game without a kickoff) is taken as published before kickoff:
+    the official report is due the day before the game.
+    """
+    cols = ["season", "week", "player_id", "report_status"]
+    if injuries is None or injuries.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("season", "week") else object) for c in cols})
+    _check(injuries, INJURY_COLUMNS, "injuries")
+    r = injuries[injuries["report_status"].notna()].copy()
+    if "reported_at" in r.columns and "kickoff" in games.columns:
+        g = games[["season", "week", "home_team", "away_team", "kickoff"]]
+        ko = pd.concat([g.rename(columns={"home_team": "team"}), g.rename(columns={"away_team": "team"})])
+        ko = ko[["season", "week", "team", "kickoff"]].drop_duplicates(["season", "week", "team"])
+        r = r.merge(ko, on=["season", "week", "team"], how="left")
+        late = pd.to_datetime(r["reported_at"]) >= pd.to_datetime(r["kickoff"])
+        if late.any():
+            log.info("ignoring %d injury report(s) stamped at or after kickoff", int(late.sum()))
+        r = r[~late.fillna(False).to_numpy()]
+    r["season"] = r["season"].astype("int64")
+    r["week"] = r["week"].astype("int64")
+    return r[cols].drop_duplicates(["season", "week", "player_id"], keep="last")
+
+
+def _frame(stats: pd.DataFrame, games: pd.DataFrame, weeks: pd.DataFrame,
+           injuries: pd.DataFrame | None = None) -> pd.DataFrame:
     """Eligible candidates with features for each (season, week) in ``weeks``."""
     _check(stats, STATS_COLUMNS, "stats")
     _check(games, GAMES_COLUMNS, "games")
@@ -208,16 +248,25 @@ def _frame(stats: pd.DataFrame, games: pd.DataFrame, weeks: pd.DataFrame) -> pd.
     # recent participation: played in one of the team's last RECENT_TEAM_GAMES games (injured, released
     # or benched backs drop out until they play again)
     cand = cand[cand["last_played_t"] >= cand["recent_from_t"]]
-    cand = cand.copy()
+    # this week's injury report: Out/Doubtful backs leave the candidates, their share goes to teammates
+    cand = cand.merge(_report_status(injuries, games), on=["season", "week", "player_id"], how="left")
+    out_now = cand["report_status"].isin(OUT_STATUSES).to_numpy()
+    lost = cand["carry_share"].where(out_now, 0.0).groupby([cand["game_id"], cand["team"]]).transform("sum")
+    cand["mate_out_share"] = lost.to_numpy()
+    cand = cand[~out_now].copy()
+    # for eligibility only, the lost carries go to the remaining backs in proportion to their own
+    # (a backup whose starter is out is a starter this week); the feature itself stays as measured
+    rank_carries = cand["proj_carries"] / (1.0 - cand["mate_out_share"].clip(upper=MAX_LOST_SHARE))
     cand["ypg_std"] = _season_to_date(cand)
     # a new season resets carry expectations halfway towards a committee back
     new_season = cand["state_season"] < cand["season"]
     cand.loc[new_season, "proj_carries"] *= 0.85
+    cand["rank_carries"] = (rank_carries * np.where(new_season, 0.85, 1.0)).to_numpy()
     cand["is_home"] = cand["is_home"].astype(bool)
-    cand = cand.sort_values(["season", "week", "game_id", "team", "proj_carries"],
+    cand = cand.sort_values(["season", "week", "game_id", "team", "rank_carries"],
                             ascending=[True, True, True, True, False])
     cand["team_rank"] = cand.groupby(["game_id", "team"]).cumcount() + 1
-    elig = cand[(cand["team_rank"] <= TOP_N_PER_TEAM) & (cand["proj_carries"] >= MIN_PROJ_CARRIES)]
+    elig = cand[(cand["team_rank"] <= TOP_N_PER_TEAM) & (cand["rank_carries"] >= MIN_PROJ_CARRIES)]
     out = elig[COLUMNS].copy()
     out["is_home"] = out["is_home"].astype(bool)
     out["week"] = out["week"].astype(int)
@@ -235,28 +284,40 @@ def feature_matrix(frame: pd.DataFrame, feature_names: list[str] | None = None) 
     return X
 
 
-def for_week(stats: pd.DataFrame, games: pd.DataFrame, season: int, week: int) -> pd.DataFrame:
-    """Eligible backs of one week with their features, from games before that week only."""
+def for_week(stats: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
+             injuries: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Eligible backs of one week with their features, from games before that week only.
+
+    ``injuries``: weekly injury reports (``warehouse.load_injuries``); only this week's are used.
+    """
     t = int(season) * 100 + int(week)
     st = stats[_t(stats["season"], stats["week"]) < t]
-    return _frame(st, games, pd.DataFrame({"season": [int(season)], "week": [int(week)]}))
+    inj = None if injuries is None else injuries[_t(injuries["season"], injuries["week"]) == t]
+    return _frame(st, games, pd.DataFrame({"season": [int(season)], "week": [int(week)]}), inj)
 
 
 def candidate_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, last_season: int,
-                    ) -> pd.DataFrame:
+                    injuries: pd.DataFrame | None = None) -> pd.DataFrame:
     """Eligible backs of every regular-season week in the window (played or not), with features."""
     _check(games, GAMES_COLUMNS, "games")
     g = games[(games["season_type"] == "REG") & games["season"].between(first_season, last_season)]
-    return _frame(stats, games, g[["season", "week"]].drop_duplicates())
+    return _frame(stats, games, g[["season", "week"]].drop_duplicates(), injuries)
 
 
 def training_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, last_season: int,
-                   ) -> pd.DataFrame:
+                   injuries: pd.DataFrame | None = None) -> pd.DataFrame:
     """Eligible player-games of every regular-season week in the window, with target ``rushing_yards``.
 
     Eligible candidates without a stats row did not play (a void bet); they are dropped and counted.
     """
-    return attach_target(candidate_frame(stats, games, first_season, last_season), stats)
+    return attach_target(candidate_frame(stats, games, first_season, last_season, injuries), stats)
+
+
+def injury_coverage(injuries: pd.DataFrame | None, season: int, week: int) -> int:
+    """How many injury reports of (season, week) there are: 0 means the injury features are blind."""
+    if injuries is None or injuries.empty:
+        return 0
+    return int(((injuries["season"] == int(season)) & (injuries["week"] == int(week))).sum())
 
 
 def attach_target(frame: pd.DataFrame, stats: pd.DataFrame, drop_missing: bool = True) -> pd.DataFrame:

@@ -484,6 +484,10 @@ class MixtureExpertsBNN:
         except ModelArtifactError as exc:
             raise ModelArtifactError(f"model artifact {p}: {exc}") from None
 
+    def learned_from(self, feature: str) -> bool:
+        """Whether ``feature`` varied in the training rows (a constant one, e.g. injuries never imported, did not)."""
+        return feature in self.feature_names and feature not in self.meta.get("constant_features", [])
+
     def check_features(self, feature_names: Sequence[str]) -> None:
         """Refuse data whose feature list differs from the one the model was trained on."""
         if list(feature_names) != self.feature_names:

@@ -20,6 +20,7 @@ SCHEMAS: list[str] = ["mart"]
 KEYS: dict[str, tuple[str, ...]] = {
     "mart.games": ("game_id",),
     "mart.player_game_stats": ("game_id", "player_id"),
+    "mart.injuries": ("season", "week", "player_id"),
     "prop_lines": ("season", "week", "market", "book", "player_name", "fetched_at"),
     "best_prop_lines": ("season", "week", "market", "player_name", "side"),
     "bets": ("bet_id",),
@@ -62,6 +63,22 @@ TABLES: dict[str, str] = {
             receiving_yards  INTEGER,
             source           TEXT NOT NULL,
             PRIMARY KEY (game_id, player_id)
+        )""",
+    # the official injury report of each week (nflverse `injuries`), published before kickoff: Out and
+    # Doubtful backs leave the candidates, and their carry share moves to their teammates' features
+    "mart.injuries": """
+        CREATE TABLE IF NOT EXISTS mart.injuries (
+            season           INTEGER NOT NULL,
+            week             INTEGER NOT NULL,
+            team             TEXT NOT NULL,
+            player_id        TEXT NOT NULL,
+            player_name      TEXT,
+            position         TEXT,
+            report_status    TEXT CHECK (report_status IN ('Out', 'Doubtful', 'Questionable')),
+            practice_status  TEXT,
+            reported_at      TIMESTAMP,
+            source           TEXT NOT NULL,
+            PRIMARY KEY (season, week, player_id)
         )""",
     "prop_lines": """
         CREATE TABLE IF NOT EXISTS prop_lines (

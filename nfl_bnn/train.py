@@ -166,6 +166,11 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
     X = feats.feature_matrix(frame, p.features)
     y = frame[feats.TARGET].astype(float).to_numpy()
     mean, sd = X.mean(axis=0), X.std(axis=0)
+    constant = [f for f, v in zip(p.features, sd) if v == 0]
+    if constant:  # e.g. mate_out_share without injury reports: the prior alone decides its weight
+        log.warning("features %s are constant in the training rows, so the model cannot learn from them%s",
+                    constant, " (import the injury reports: nfl-bnn import-nflverse --injuries ...)"
+                    if "mate_out_share" in constant else "")
     sd[sd == 0] = 1.0
     Xz = (X - mean) / sd
     tf, off = p.target_transform, p.target_offset_yards
@@ -266,7 +271,7 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
         "data_fingerprint": data_fingerprint(X, y, p.features),
         "versions": {"pymc": pymc.__version__, "pytensor": pytensor.__version__, "arviz": arviz.__version__,
                      "numpy": np.__version__},
-        "scale_floor": floor, "likelihood": p.likelihood,
+        "scale_floor": floor, "likelihood": p.likelihood, "constant_features": constant,
         "params": p.model_dump(), "diagnostics": diag, "stacking_weights": diag["stacking_weights"],
     }
     try:

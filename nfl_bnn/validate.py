@@ -87,6 +87,14 @@ def quantile_forecast(name: str, qs: np.ndarray, levels: np.ndarray) -> Forecast
     return from_cdf(name, cdf)
 
 
+def _own_mass(cdf: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Each row's forecast probability of a whole number of yards in [lo, hi]."""
+    rows = np.arange(cdf.shape[0])
+    i_hi = np.clip(np.searchsorted(GRID, np.floor(hi) + 0.5), 0, len(GRID) - 1)
+    i_lo = np.clip(np.searchsorted(GRID, np.ceil(lo) - 0.5), 0, len(GRID) - 1)
+    return np.where(np.floor(hi) >= np.ceil(lo), cdf[rows, i_hi] - cdf[rows, i_lo], 0.0)
+
+
 def score(fc: Forecast, y: np.ndarray, line: np.ndarray | None = None, rng=None) -> dict:
     """MAE of the median, CRPS, log score, coverage 50/68/90, PIT and Brier at the line."""
     y = np.asarray(y, float)
@@ -104,6 +112,9 @@ def score(fc: Forecast, y: np.ndarray, line: np.ndarray | None = None, rng=None)
         "logS": float(-np.log(mass).mean()),
         "cov50": float(np.mean((y >= fc.q25) & (y <= fc.q75))),
         "cov68": float(np.mean(np.abs(y - fc.mean) <= fc.sd)),
+        # what cov68 would be if this forecast were calibrated: its own P(|Y - mean| <= sd). 0.68 only
+        # for a Normal; a right-skewed, heavy-tailed distribution puts more mass within one sd
+        "cov68_own": float(np.mean(_own_mass(fc.cdf, fc.mean - fc.sd, fc.mean + fc.sd))),
         "cov90": float(np.mean((y >= fc.q05) & (y <= fc.q95))),
         "PIT_hist": np.histogram(pit, bins=10, range=(0, 1))[0].tolist(),
     }
@@ -117,9 +128,14 @@ def score(fc: Forecast, y: np.ndarray, line: np.ndarray | None = None, rng=None)
     return out
 
 
-def baselines(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> list[Forecast]:
-    """Season-to-date, last-3, Normal linear, NGBoost Normal, LightGBM quantiles."""
-    X_tr, X_te = feats.feature_matrix(train), feats.feature_matrix(test)
+def baselines(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0,
+              feature_names: list[str] | None = None) -> list[Forecast]:
+    """Season-to-date, last-3, Normal linear, NGBoost Normal, LightGBM quantiles.
+
+    The model baselines get ``feature_names`` (the compared model's own features), so a win or a loss
+    is the model's, not its inputs'.
+    """
+    X_tr, X_te = feats.feature_matrix(train, feature_names), feats.feature_matrix(test, feature_names)
     y_tr = train[feats.TARGET].astype(float).to_numpy()
     out = []
     for name, col in [("season_to_date", "ypg_std"), ("last3_avg", "rush_l3")]:
@@ -170,7 +186,7 @@ def compare(model, train: pd.DataFrame, test: pd.DataFrame, nflcom_proj: np.ndar
         ok = np.isfinite(np.asarray(nflcom_proj, float))
         test, nflcom_proj = test[ok].reset_index(drop=True), np.asarray(nflcom_proj, float)[ok]
     y = test[feats.TARGET].to_numpy(float)
-    fcs = [moe_forecast(model, test)] + baselines(train, test)
+    fcs = [moe_forecast(model, test)] + baselines(train, test, feature_names=model.feature_names)
     line = None
     if nflcom_proj is not None:
         line = nflcom.line_from_projection(nflcom_proj)

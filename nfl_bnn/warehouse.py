@@ -466,6 +466,30 @@ def load_games(wh: Warehouse, first_season: int | None = None, last_season: int 
     return df.reset_index(drop=True)
 
 
+INJURY_COLUMNS = ["season", "week", "team", "player_id", "player_name", "position", "report_status",
+                  "practice_status", "reported_at"]
+
+
+def load_injuries(wh: Warehouse, first_season: int | None = None, last_season: int | None = None) -> pd.DataFrame:
+    """``mart.injuries`` (weekly injury reports); an empty frame when the table is absent or empty.
+
+    Injury reports are optional: without them the injury features read as "nobody listed", which the
+    weekly run warns about (see :func:`nfl_bnn.features.injury_coverage`).
+    """
+    if not wh.table_exists("mart.injuries"):
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("season", "week") else object)
+                             for c in INJURY_COLUMNS})
+    where, params = _season_filter(first_season, last_season)
+    df = wh.query_df("SELECT season, week, team, player_id, player_name, position, report_status, practice_status, "
+                     f"reported_at FROM mart.injuries{where} ORDER BY season, week, team, player_id", params)
+    for c in ("season", "week"):
+        df[c] = df[c].astype("int64")
+    df["reported_at"] = pd.to_datetime(df["reported_at"]).astype("datetime64[ns]")
+    for c in ("team", "player_id", "player_name", "position", "report_status", "practice_status"):
+        df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df.reset_index(drop=True)
+
+
 def load_best_lines(wh: Warehouse, season: int, week: int, market: str = "player_rush_yds") -> pd.DataFrame:
     """``best_prop_lines`` of one week and market (one row per player and side)."""
     wh.require_tables("best_prop_lines")

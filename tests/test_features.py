@@ -121,3 +121,71 @@ def test_back_who_missed_the_teams_recent_games_is_not_eligible(rng):
     assert "AAA-0" in set(F.for_week(st, games, 2020, 4)["player_id"])  # played week 2: within last 2
     assert "AAA-0" not in set(F.for_week(st, games, 2020, 5)["player_id"])
     assert "AAA-0" in set(F.for_week(st, games, 2020, 6)["player_id"])
+
+
+def _report(season, week, team, player_id, status, reported_at=None):
+    return dict(season=season, week=week, team=team, player_id=player_id, player_name=player_id,
+                position="RB", report_status=status, practice_status=None, reported_at=reported_at)
+
+
+def _with_kickoffs(games):
+    return games.assign(kickoff=pd.to_datetime("2020-09-01") + pd.to_timedelta(
+        (games["season"] - 2020) * 365 + games["week"] * 7, unit="D") + pd.Timedelta(hours=13))
+
+
+def test_last_share_is_the_share_of_the_backs_latest_game(rng):
+    stats, games = synthetic(rng)
+    fr = F.for_week(stats, games, 2021, 4).set_index("player_id")
+    wk3 = stats[(stats["season"] == 2021) & (stats["week"] == 3) & (stats["position"] != "QB")]
+    share = wk3.set_index("player_id")["carries"] / wk3.groupby("team")["carries"].transform("sum").to_numpy()
+    for pid, row in fr.iterrows():
+        assert row["last_share"] == pytest.approx(share[pid])
+
+
+def test_out_back_leaves_the_candidates_and_his_share_goes_to_his_teammate(rng):
+    stats, games = synthetic(rng)
+    games = _with_kickoffs(games)
+    stats.loc[stats["player_id"] == "AAA-1", "carries"] = 6  # a backup under the 8-carry threshold
+    before = F.for_week(stats, games, 2021, 4).set_index("player_id")
+    assert "AAA-1" not in before.index
+    assert (before["mate_out_share"] == 0).all()  # no reports: nobody out
+    ko = games.loc[(games["season"] == 2021) & (games["week"] == 4), "kickoff"].iloc[0]
+    inj = pd.DataFrame([_report(2021, 4, "AAA", "AAA-0", "Out", ko - pd.Timedelta(days=2)),
+                        _report(2021, 4, "BBB", "BBB-1", "Questionable", ko - pd.Timedelta(days=2))])
+    after = F.for_week(stats, games, 2021, 4, inj).set_index("player_id")
+    assert "AAA-0" not in after.index and "BBB-1" in after.index
+    # the starter is out: his backup becomes eligible, knowing the share that went missing
+    assert after.loc["AAA-1", "mate_out_share"] == pytest.approx(before.loc["AAA-0", "carry_share"])
+    assert (after.drop(index="AAA-1")["mate_out_share"] == 0).all()
+    # every other back is unchanged
+    cols = [c for c in F.COLUMNS if c != "player_id"]
+    pd.testing.assert_frame_equal(after.drop(index="AAA-1")[cols], before.drop(index="AAA-0")[cols])
+    # the same report inside the whole-window frame gives the same week
+    tr = F.candidate_frame(stats, games, 2020, 2021, inj)
+    wk = tr[(tr["season"] == 2021) & (tr["week"] == 4)].set_index("player_id")
+    pd.testing.assert_frame_equal(wk[cols].sort_index(), after[cols].sort_index())
+
+
+def test_reports_after_kickoff_and_of_other_weeks_change_nothing(rng):
+    stats, games = synthetic(rng)
+    games = _with_kickoffs(games)
+    base = F.candidate_frame(stats, games, 2020, 2021)
+    ko = games.loc[(games["season"] == 2021) & (games["week"] == 4), "kickoff"].iloc[0]
+    late = pd.DataFrame([_report(2021, 4, "AAA", "AAA-0", "Out", ko + pd.Timedelta(minutes=5))])
+    pd.testing.assert_frame_equal(F.candidate_frame(stats, games, 2020, 2021, late), base)
+    # a week-5 report changes week 5 only
+    nxt = pd.DataFrame([_report(2021, 5, "AAA", "AAA-0", "Doubtful")])
+    got = F.candidate_frame(stats, games, 2020, 2021, nxt)
+    t = lambda d: d["season"] * 100 + d["week"]
+    pd.testing.assert_frame_equal(got[t(got) != 202105].reset_index(drop=True),
+                                  base[t(base) != 202105].reset_index(drop=True))
+    assert "AAA-0" not in set(got.loc[t(got) == 202105, "player_id"])
+    assert F.injury_coverage(nxt, 2021, 5) == 1 and F.injury_coverage(nxt, 2021, 4) == 0
+    assert F.injury_coverage(None, 2021, 5) == 0
+
+
+def test_injury_frame_without_required_columns_is_a_clear_error(rng):
+    stats, games = synthetic(rng)
+    bad = pd.DataFrame([_report(2021, 4, "AAA", "AAA-0", "Out")]).drop(columns=["report_status"])
+    with pytest.raises(DataError, match="injuries frame lacks columns"):
+        F.candidate_frame(stats, games, 2020, 2021, bad)

@@ -8,7 +8,7 @@ from nfl_bnn.cli import main
 from nfl_bnn.errors import DataError
 from nfl_bnn.ingest.nflverse import import_nflverse, is_full_name
 from conftest import reset_pg
-from nfl_bnn.warehouse import connect, load_games, load_stats
+from nfl_bnn.warehouse import connect, load_games, load_injuries, load_stats
 
 
 
@@ -190,3 +190,58 @@ def test_cli_import_nflverse(tmp_path, project_home, capsys):
     assert "mart.player_game_stats: 1 inserted, 0 updated, 0 skipped" in out
     assert main(["import-nflverse", "--player-stats", str(tmp_path / "nope.csv")]) == 1
     assert "nope.csv does not exist" in capsys.readouterr().err
+
+
+# --- injury reports --------------------------------------------------------------------------
+def injury_rows(**over):
+    base = dict(season=2015, game_type="REG", team="OAK", week=1, gsis_id="00-0030000", position="RB",
+                full_name="Latavius Murray", first_name="Latavius", last_name="Murray",
+                report_primary_injury="Ankle", report_secondary_injury=None, report_status="Questionable",
+                practice_primary_injury="Ankle", practice_secondary_injury=None,
+                practice_status="Limited Participation in Practice", date_modified="2015-09-11T20:05:00Z")
+    return [{**base, **over}]
+
+
+def test_injury_reports_import_kept_latest_and_eastern_time(tmp_path, wh_url):
+    rows = (injury_rows() + injury_rows(report_status="Out", date_modified="2015-09-12T15:00:00Z")
+            + injury_rows(gsis_id="00-0031234", full_name="Jeremy Hill", team="CIN", report_status="Note")
+            + injury_rows(game_type="WC", week=18) + injury_rows(gsis_id=None, full_name="No Id"))
+    with connect(wh_url) as wh:
+        counts = import_nflverse(wh, [], [sched(tmp_path)], injuries=[stats_file(tmp_path, rows, "inj.csv")])
+        assert [(c.table, c.inserted, c.skipped) for c in counts][-1] == ("mart.injuries", 2, 3)
+        inj = load_injuries(wh).set_index("player_id")
+        again = import_nflverse(wh, [], [], injuries=[stats_file(tmp_path, rows, "inj.csv")])
+        assert (again[-1].inserted, again[-1].updated) == (0, 0)
+    murray, hill = inj.loc["00-0030000"], inj.loc["00-0031234"]
+    assert (murray.team, murray.report_status) == ("LV", "Out")  # the later report wins; team codes mapped
+    assert murray.reported_at == pd.Timestamp("2015-09-12 11:00")  # UTC -> US/Eastern (EDT)
+    assert hill.report_status is None  # 'Note' is no game status
+
+
+def test_bad_injury_file_rejected_and_warehouse_unchanged(tmp_path, wh_url):
+    with connect(wh_url) as wh:
+        with pytest.raises(DataError, match=r"inj.csv does not look like an nflverse injuries file.*report_status"):
+            import_nflverse(wh, [], [sched(tmp_path)], injuries=[
+                stats_file(tmp_path, [{k: v for k, v in injury_rows()[0].items() if k != "report_status"}], "inj.csv")])
+        with pytest.raises(DataError, match=r"'date_modified' has an unreadable timestamp 'yesterday'"):
+            import_nflverse(wh, [], [sched(tmp_path)], injuries=[
+                stats_file(tmp_path, injury_rows(date_modified="yesterday"), "inj.csv")])
+        with pytest.raises(DataError, match=r"unknown team code 'XYZ'"):
+            import_nflverse(wh, [], [sched(tmp_path)], injuries=[stats_file(tmp_path, injury_rows(team="XYZ"), "inj.csv")])
+        assert not wh.table_exists("mart.games")  # schedules in the same command were not written either
+        assert load_injuries(wh).empty  # absent table: an empty frame, the features read "nobody out"
+
+
+@pytest.mark.realdata
+def test_real_injury_reports_are_published_before_kickoff(shared_data, tmp_path):
+    nv = shared_data / "nflverse"
+    with connect(str(tmp_path / "w.duckdb")) as wh:
+        counts = import_nflverse(wh, [], [nv / "schedules_2009_2024.parquet"],
+                                 injuries=[nv / "injuries_2016_2024.parquet"])
+        inj, games = load_injuries(wh), load_games(wh)
+    assert counts[-1].inserted == len(inj) > 45000
+    ko = pd.concat([games.rename(columns={t: "team"})[["season", "week", "team", "kickoff"]]
+                    for t in ("home_team", "away_team")])
+    m = inj.merge(ko, on=["season", "week", "team"], how="left")
+    assert m["kickoff"].notna().mean() > 0.999  # every report finds its team's game
+    assert (m["reported_at"] < m["kickoff"]).mean() > 0.998  # the Friday report: ~2 days before kickoff

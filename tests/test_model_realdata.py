@@ -16,13 +16,14 @@ import pytest
 @pytest.mark.realdata
 def test_fit_2012_2023_converges_and_beats_model_baselines_on_2024(shared_data):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from bench.nflverse_frames import load
+    from bench.nflverse_frames import injuries_frame, load
     from nfl_bnn import features as F, validate as V
     from nfl_bnn.train import fit, load_train_params
 
     stats, games = load(shared_data)
-    train = F.training_frame(stats, games, 2012, 2023)
-    test = F.training_frame(stats, games, 2024, 2024)
+    injuries = injuries_frame(shared_data)
+    train = F.training_frame(stats, games, 2012, 2023, injuries)
+    test = F.training_frame(stats, games, 2024, 2024, injuries)
     model, diag = fit(train, load_train_params(), 2012, 2023)
     assert diag["rhat_pred_max"] < 1.05 and diag["rhat_pover_max"] < 1.05
     table = V.compare(model, train, test).set_index("method")

@@ -386,3 +386,35 @@ def test_nflcom_proxy_lines_join_by_name_key_and_team(tmp_path):
     assert set(lines["source"]) == {"proxy:nflcom"}
     assert normalise_name("José Núñez-Smith Jr.") == "jose nunez smith"
     assert list(nflcom.line_from_projection(np.array([61.0, 61.49, 0.2]))) == [61.5, 61.5, 0.5]
+
+
+class InjuryAwareModel(FakeModel):
+    feature_names = ["proj_carries", "mate_out_share"]
+
+    def __init__(self, learned=True):
+        self.learned = learned
+
+    def learned_from(self, feature):
+        return self.learned and feature in self.feature_names
+
+
+def test_week_uses_the_injury_report_and_warns_without_one(wh, project_home, caplog):
+    # no report for the week: a model that learned from injuries warns that backups are under-projected
+    with caplog.at_level("WARNING", logger="nfl_bnn.pipeline"):
+        res = pipeline.run_week(params(lines="proxy"), wh=wh, model=InjuryAwareModel())
+    assert "no injury report for season 2024 week 4" in caplog.text
+    assert "KC-RB1" in set(res.predictions.player_id)
+    caplog.clear()
+    # a model trained without injury reports (embedded data) has nothing to warn about
+    with caplog.at_level("WARNING", logger="nfl_bnn.pipeline"):
+        pipeline.run_week(params(lines="proxy"), wh=wh, model=InjuryAwareModel(learned=False))
+    assert "no injury report" not in caplog.text
+    # KC's starter listed Out before kickoff: not predicted, his backup knows the share that went missing
+    wh.upsert_df("mart.injuries", pd.DataFrame([dict(
+        season=SEASON, week=WEEK, team="KC", player_id="KC-RB1", player_name="KC Back1", position="RB",
+        report_status="Out", practice_status=None, reported_at=datetime(2024, 9, 27, 16), source="test")]))
+    with caplog.at_level("WARNING", logger="nfl_bnn.pipeline"):
+        res = pipeline.run_week(params(lines="proxy"), wh=wh, model=InjuryAwareModel())
+    assert "no injury report" not in caplog.text
+    preds = res.predictions.set_index("player_id")
+    assert "KC-RB1" not in preds.index and "KC-RB2" in preds.index

@@ -34,3 +34,18 @@ def test_quantile_forecast_reproduces_its_quantiles():
     fc = V.quantile_forecast("q", np.array([[0.0, 20.0, 40.0, 60.0, 100.0]]), levels)
     assert fc.median[0] == pytest.approx(40.0, abs=0.6)
     assert fc.q05[0] == pytest.approx(0.0, abs=0.6) and fc.q95[0] == pytest.approx(100.0, abs=0.6)
+
+
+def test_cov68_own_is_what_a_calibrated_forecast_of_that_shape_covers(rng):
+    # Normal: mean +/- 1 sd holds ~68% of its own mass
+    normal = V.score(V.normal_forecast("n", np.full(2000, 60.0), 25.0), np.round(rng.normal(60, 25, 2000)))
+    assert normal["cov68_own"] == pytest.approx(0.68, abs=0.02)
+    # a right-skewed heavy-tailed law (log-normal-ish like rushing yards): its own mean +/- 1 sd holds
+    # far more than 68%, and draws from it cover about that much: a calibrated skewed forecast
+    # "over-covers" cov68 by construction
+    res = np.exp(rng.normal(0, 0.6, 20000)) * 40 - 40 * np.exp(0.18)
+    y = np.round(50 + rng.choice(res, 3000))
+    s = V.score(V.residual_forecast("skew", np.full(3000, 50.0), res), y)
+    assert s["cov68_own"] > 0.74
+    assert s["cov68"] == pytest.approx(s["cov68_own"], abs=0.03)
+    assert 0.88 < s["cov90"] < 0.92  # while its quantile intervals are calibrated

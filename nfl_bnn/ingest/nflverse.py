@@ -33,6 +33,8 @@ DEFAULT_PLAYER_STATS_URL = f"{RELEASES}/player_stats/player_stats.parquet"
 DEFAULT_SCHEDULES_URL = "https://github.com/nflverse/nfldata/raw/master/data/games.csv"
 #: Per-season file of the newer schema, e.g. ``STATS_PLAYER_WEEK_URL.format(season=2024)``.
 STATS_PLAYER_WEEK_URL = f"{RELEASES}/stats_player/stats_player_week_{{season}}.parquet"
+#: Per-season weekly injury reports, e.g. ``INJURIES_URL.format(season=2024)``.
+INJURIES_URL = f"{RELEASES}/injuries/injuries_{{season}}.parquet"
 
 POST_TYPES = {"WC", "DIV", "CON", "SB", "POST"}
 SCHEDULE_COLUMNS = ["game_id", "season", "game_type", "week", "gameday", "gametime", "away_team", "home_team",
@@ -41,6 +43,9 @@ STAT_COLUMNS = ["player_id", "season", "week", "position", "carries", "rushing_y
                 "targets", "receiving_yards"]
 LEGACY_ONLY = ["recent_team", "season_type", "player_display_name"]
 NEW_ONLY = ["team", "game_id", "player_name"]
+INJURY_COLUMNS = ["season", "game_type", "week", "team", "gsis_id", "full_name", "position", "report_status",
+                  "practice_status", "date_modified"]
+REPORT_STATUSES = {"out": "Out", "doubtful": "Doubtful", "questionable": "Questionable"}
 
 
 def read_table(source: str | Path) -> tuple[pd.DataFrame, str]:
@@ -208,6 +213,48 @@ def player_stats_frame(df: pd.DataFrame, where: str, games: pd.DataFrame,
     return merged[cols].reset_index(drop=True), dropped
 
 
+# --- injury reports ----------------------------------------------------------------------------
+def injuries_frame(df: pd.DataFrame, where: str) -> tuple[pd.DataFrame, int]:
+    """Validate nflverse weekly injury reports and shape them as ``mart.injuries``; return (rows, dropped).
+
+    Only the regular season is kept (the model predicts regular-season weeks). ``report_status`` is
+    the game-status designation (Out, Doubtful, Questionable; anything else, e.g. 'Note' or empty,
+    means no designation and is stored as NULL). ``date_modified`` (UTC) becomes ``reported_at`` in
+    US/Eastern wall-clock time, the clock kickoffs are stored in, so features can refuse a report
+    published after kickoff. A player reported twice in one week keeps his latest report.
+    """
+    require_columns(df, INJURY_COLUMNS, where, "an nflverse injuries file")
+    ids = ["gsis_id", "full_name", "season", "week"]
+    keep = (df["game_type"].astype("string").str.upper() == "REG").fillna(False).to_numpy()
+    no_id = (df["gsis_id"].isna() | (df["gsis_id"].astype("string").str.strip() == "")).to_numpy()
+    dropped = int((~keep | no_id).sum())
+    df = df[keep & ~no_id].reset_index(drop=True)
+    out = pd.DataFrame({"player_id": df["gsis_id"].astype(str).str.strip()})
+    for c in ("season", "week"):
+        out[c] = whole(df, count_column(df, c, where, ids), c, where, ids).astype("int64")
+    out["team"] = map_series(df["team"], f"{where} column 'team'")
+    out["player_name"] = df["full_name"].astype(object).where(df["full_name"].notna(), None)
+    out["position"] = df["position"].astype(object).where(df["position"].notna(), None)
+    status = df["report_status"].astype("string").str.strip().str.lower().map(REPORT_STATUSES)
+    out["report_status"] = status.astype(object).where(status.notna(), None)
+    out["practice_status"] = df["practice_status"].astype(object).where(df["practice_status"].notna(), None)
+    stamp = pd.to_datetime(df["date_modified"], errors="coerce", utc=True)
+    bad = stamp.isna() & df["date_modified"].notna()
+    if bad.any():
+        raise DataError(f"{where}: column 'date_modified' has an unreadable timestamp "
+                        f"{df.loc[bad, 'date_modified'].iloc[0]!r} (player {df.loc[bad, 'full_name'].iloc[0]!r}); "
+                        "expected an ISO timestamp")
+    out["reported_at"] = stamp.dt.tz_convert("America/New_York").dt.tz_localize(None).astype("datetime64[ns]")
+    out["source"] = "nflverse"
+    before = len(out)
+    out = (out.sort_values("reported_at", na_position="first")
+           .drop_duplicates(["season", "week", "player_id"], keep="last"))
+    dropped += before - len(out)
+    cols = ["season", "week", "team", "player_id", "player_name", "position", "report_status", "practice_status",
+            "reported_at", "source"]
+    return out[cols].sort_values(["season", "week", "team", "player_id"]).reset_index(drop=True), dropped
+
+
 def _existing_games(wh: Warehouse) -> pd.DataFrame:
     if not wh.table_exists("mart.games"):
         return pd.DataFrame(columns=["game_id", "season", "week", "season_type", "home_team", "away_team"])
@@ -232,10 +279,10 @@ def _known_names(wh: Warehouse) -> dict[str, str]:
 
 
 def import_nflverse(wh: Warehouse, player_stats: Sequence[str | Path] = (),
-                    schedules: Sequence[str | Path] = ()) -> list[UpsertCounts]:
-    """Import schedules, then player stats, all validated first and written in one transaction."""
-    if not player_stats and not schedules:
-        raise DataError("nothing to import: pass --player-stats and/or --schedules")
+                    schedules: Sequence[str | Path] = (), injuries: Sequence[str | Path] = ()) -> list[UpsertCounts]:
+    """Import schedules, then player stats and injury reports, all validated first and written in one transaction."""
+    if not player_stats and not schedules and not injuries:
+        raise DataError("nothing to import: pass --player-stats, --schedules and/or --injuries")
     games_parts, dropped_games = [], 0
     for src in schedules:
         raw, where = read_table(src)
@@ -263,6 +310,14 @@ def import_nflverse(wh: Warehouse, player_stats: Sequence[str | Path] = (),
             dropped_stats += n
             full = s["player_name"].map(is_full_name)
             names.update(dict(zip(s.loc[full, "player_id"], s.loc[full, "player_name"])))
+    inj_parts, dropped_inj = [], 0
+    for src in injuries:
+        raw, where = read_table(src)
+        r, n = injuries_frame(raw, where)
+        log.info("%s: %d regular-season injury reports (%d dropped: postseason, no id or superseded)",
+                 where, len(r), n)
+        inj_parts.append(r)
+        dropped_inj += n
     frames: dict[str, pd.DataFrame] = {}
     dropped: dict[str, int] = {}
     if new_games is not None:
@@ -274,4 +329,11 @@ def import_nflverse(wh: Warehouse, player_stats: Sequence[str | Path] = (),
         stats = stats.drop_duplicates(["game_id", "player_id"], keep="last")
         frames["mart.player_game_stats"] = stats
         dropped["mart.player_game_stats"] = dropped_stats + before - len(stats)
+    if inj_parts:
+        inj = pd.concat(inj_parts, ignore_index=True)
+        before = len(inj)
+        inj = (inj.sort_values("reported_at", na_position="first")
+               .drop_duplicates(["season", "week", "player_id"], keep="last"))
+        frames["mart.injuries"] = inj.reset_index(drop=True)
+        dropped["mart.injuries"] = dropped_inj + before - len(inj)
     return write_tables(wh, frames, dropped)
