@@ -9,7 +9,7 @@ walk-forward validation table against every baseline (and NFL.com's projection f
 Without ../shared/data it says so and falls back to the embedded warehouse (nflgame 2009-2019):
 train 2012-2018, validate 2019.
 
-    .venv/bin/python -m bench [--params FILE] [--seasons 2023 2024]
+    .venv/bin/python -m bench [--params FILE] [--seasons 2023 2024] [--set KEY=VALUE ...]
 """
 from __future__ import annotations
 
@@ -88,12 +88,22 @@ def main() -> None:
     ap.add_argument("--params", default=None, help="TrainParams YAML (default params/train.yaml)")
     ap.add_argument("--seasons", type=int, nargs="+", default=None)
     ap.add_argument("--first-season", type=int, default=2012)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override one train param (YAML value), e.g. --set n_experts=3 --set hidden_units=2")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     stats, games, injuries, real = _frames()
     seasons = args.seasons or ([2023, 2024] if real else [2019])
-    p = load_train_params(args.params)
-    print(f"params: {args.params or 'params/train.yaml'}: inference={p.inference} K={p.n_experts} "
+    import yaml
+
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            ap.error(f"--set {item!r}: use KEY=VALUE")
+        overrides[key.strip()] = yaml.safe_load(value)
+    p = load_train_params(args.params, **overrides)
+    print(f"params: {args.params or 'params/train.yaml'} {overrides or ''}: inference={p.inference} K={p.n_experts} "
           f"chains={p.chains} tune={p.tune} draws={p.draws} likelihood={p.likelihood}")
     tables = []
     tmp = Path(tempfile.mkdtemp(prefix="nfl_bnn_bench_"))

@@ -1,8 +1,9 @@
-"""Full-quality fit on real data (2012-2023) and walk-forward validation on 2024 (slow: ~5 min on 2 cores).
+"""Full-quality fit on real data (2012-2023) and walk-forward validation on 2024 (slow: ~4 min on 2 cores).
 
-Asserts only what `make bench` measured to hold (see the issue-3 report): predictive R-hat < 1.05, lower
-CRPS and log score than every model baseline. Not asserted because not reached: CRPS/MAE vs NFL.com's
-projection (18.67 / 26.78 vs the model's 19.47 / 28.17) and 90% coverage (0.93, target 0.88-0.92).
+Asserts only what `make bench` measured to hold (see the README's measured figures): predictive R-hat
+< 1.05, lower CRPS and log score than every model baseline, 90% coverage within 0.88-0.95 (measured
+0.916). Not asserted because not reached: CRPS/MAE vs NFL.com's projection (18.51 / 26.51 vs the
+model's 19.06 / 27.52).
 """
 from __future__ import annotations
 
@@ -30,4 +31,4 @@ def test_fit_2012_2023_converges_and_beats_model_baselines_on_2024(shared_data):
     others = table.drop(index="moe_bnn")
     assert table.loc["moe_bnn", "CRPS"] < others["CRPS"].min()
     assert table.loc["moe_bnn", "logS"] < others["logS"].min()
-    assert 0.88 <= table.loc["moe_bnn", "cov90"] <= 0.95  # measured 0.93: above the 0.92 target
+    assert 0.88 <= table.loc["moe_bnn", "cov90"] <= 0.95  # measured 0.916 (2023: 0.934)
