@@ -57,6 +57,9 @@ def test_train_notebook_fits_checks_and_saves(home, tmp_path):
     for method in ("moe_bnn", "season_to_date", "last3_avg", "normal_linear", "ngboost_normal", "lightgbm_quantile"):
         assert method in page
     assert "CRPS" in page and ("lowest CRPS of all methods" in page or "LOSES on CRPS to" in page)
+    assert "if calibrated, this skewed distribution would cover" in page
+    # the synthetic warehouse has no injury reports: the report says the model could not learn from them
+    assert re.search(r"not learned from:</b> [^<]*mate_out_share", page)
     assert (config.models_dir() / "trained.npz").is_file()
     assert {"validation_predictions.csv", "validation_scores.csv", "train.html", "train.ipynb"} <= {
         p.name for p in run.iterdir()}
