@@ -25,6 +25,7 @@ def test_all_pass_on_healthy_setup(healthy):
     assert [n for n, r in res.items() if not r.ok] == [], {n: r.reason for n, r in res.items()}
     assert set(res) == {"model", "database", "predictions", "outputs writable", "logging", "backup",
                         "risk parameters", "calibration"}
+    assert "no injury reports (the injury feature reads 'nobody out')" in res["database"].reason
     assert "mean predicted yards 65.0" in res["predictions"].reason
     assert "season 2019 week 12" in res["predictions"].reason
     assert res["calibration"].reason.startswith("weeks 9-12 of 2019")
