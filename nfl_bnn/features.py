@@ -12,13 +12,14 @@ season, played in at least one of his team's last ``RECENT_TEAM_GAMES`` games be
 (so injured or released backs drop out), is not listed Out or Doubtful on that week's injury report
 (published before kickoff; reports stamped at or after kickoff are ignored), ranks in the top 2 of his
 team by projected carries and is projected at least ``MIN_PROJ_CARRIES`` carries (for this ranking only,
-the carries of teammates listed out are shared among the rest in proportion to their own).
+the carries of teammates listed out are shared among the rest in proportion to their own). A candidate
+with no stats row in the game did not play: his target is missing (a void bet) and
+:func:`training_frame` drops him.
 
 Role changes are what box-score averages see last, so two features carry them: ``last_share`` (the
 back's share of his team's non-QB carries in his latest game) and ``mate_out_share`` (the summed carry
 share of this week's candidate teammates listed Out or Doubtful: carries that must go to someone).
-Without injury reports (the embedded nflgame data, or a week not imported yet) ``mate_out_share`` is 0. A candidate with no stats row in the game did not play: his target is
-missing (a void bet) and :func:`training_frame` drops him.
+Without injury reports (the embedded nflgame data, or a week not imported yet) ``mate_out_share`` is 0.
 """
 from __future__ import annotations
 
@@ -254,14 +255,13 @@ def _frame(stats: pd.DataFrame, games: pd.DataFrame, weeks: pd.DataFrame,
     lost = cand["carry_share"].where(out_now, 0.0).groupby([cand["game_id"], cand["team"]]).transform("sum")
     cand["mate_out_share"] = lost.to_numpy()
     cand = cand[~out_now].copy()
-    # for eligibility only, the lost carries go to the remaining backs in proportion to their own
-    # (a backup whose starter is out is a starter this week); the feature itself stays as measured
-    rank_carries = cand["proj_carries"] / (1.0 - cand["mate_out_share"].clip(upper=MAX_LOST_SHARE))
     cand["ypg_std"] = _season_to_date(cand)
     # a new season resets carry expectations halfway towards a committee back
     new_season = cand["state_season"] < cand["season"]
     cand.loc[new_season, "proj_carries"] *= 0.85
-    cand["rank_carries"] = (rank_carries * np.where(new_season, 0.85, 1.0)).to_numpy()
+    # for eligibility only, the lost carries go to the remaining backs in proportion to their own
+    # (a backup whose starter is out is a starter this week); the feature itself stays as measured
+    cand["rank_carries"] = cand["proj_carries"] / (1.0 - cand["mate_out_share"].clip(upper=MAX_LOST_SHARE))
     cand["is_home"] = cand["is_home"].astype(bool)
     cand = cand.sort_values(["season", "week", "game_id", "team", "rank_carries"],
                             ascending=[True, True, True, True, False])
@@ -292,8 +292,10 @@ def for_week(stats: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
     """
     t = int(season) * 100 + int(week)
     st = stats[_t(stats["season"], stats["week"]) < t]
-    inj = None if injuries is None else injuries[_t(injuries["season"], injuries["week"]) == t]
-    return _frame(st, games, pd.DataFrame({"season": [int(season)], "week": [int(week)]}), inj)
+    if injuries is not None:
+        _check(injuries, INJURY_COLUMNS, "injuries")
+        injuries = injuries[_t(injuries["season"], injuries["week"]) == t]
+    return _frame(st, games, pd.DataFrame({"season": [int(season)], "week": [int(week)]}), injuries)
 
 
 def candidate_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, last_season: int,

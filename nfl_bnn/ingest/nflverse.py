@@ -1,4 +1,5 @@
-"""Import nflverse schedules and weekly player stats (legacy ``player_stats`` and newer ``stats_player_week``).
+"""Import nflverse schedules, weekly player stats (legacy ``player_stats`` and newer ``stats_player_week``)
+and weekly injury reports (``injuries``).
 
 Inputs are local paths or URLs, parquet or CSV (optionally .gz). Defaults for users with internet
 are the nflverse release URLs below. Schedules are always processed before player stats, because
@@ -214,6 +215,12 @@ def player_stats_frame(df: pd.DataFrame, where: str, games: pd.DataFrame,
 
 
 # --- injury reports ----------------------------------------------------------------------------
+def _latest_reports(df: pd.DataFrame) -> pd.DataFrame:
+    """One report per (season, week, player): the latest by ``reported_at``."""
+    return (df.sort_values("reported_at", na_position="first", kind="stable")
+            .drop_duplicates(["season", "week", "player_id"], keep="last").reset_index(drop=True))
+
+
 def injuries_frame(df: pd.DataFrame, where: str) -> tuple[pd.DataFrame, int]:
     """Validate nflverse weekly injury reports and shape them as ``mart.injuries``; return (rows, dropped).
 
@@ -247,8 +254,7 @@ def injuries_frame(df: pd.DataFrame, where: str) -> tuple[pd.DataFrame, int]:
     out["reported_at"] = stamp.dt.tz_convert("America/New_York").dt.tz_localize(None).astype("datetime64[ns]")
     out["source"] = "nflverse"
     before = len(out)
-    out = (out.sort_values("reported_at", na_position="first")
-           .drop_duplicates(["season", "week", "player_id"], keep="last"))
+    out = _latest_reports(out)
     dropped += before - len(out)
     cols = ["season", "week", "team", "player_id", "player_name", "position", "report_status", "practice_status",
             "reported_at", "source"]
@@ -332,8 +338,7 @@ def import_nflverse(wh: Warehouse, player_stats: Sequence[str | Path] = (),
     if inj_parts:
         inj = pd.concat(inj_parts, ignore_index=True)
         before = len(inj)
-        inj = (inj.sort_values("reported_at", na_position="first")
-               .drop_duplicates(["season", "week", "player_id"], keep="last"))
-        frames["mart.injuries"] = inj.reset_index(drop=True)
+        inj = _latest_reports(inj)  # files may overlap (a season file and a week's update)
+        frames["mart.injuries"] = inj
         dropped["mart.injuries"] = dropped_inj + before - len(inj)
     return write_tables(wh, frames, dropped)
