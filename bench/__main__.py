@@ -136,6 +136,9 @@ def main() -> None:
         table = V.compare(m, train, test, proj)
         table.insert(0, "season", S)
         tables.append(table)
+        tails = V.tails_by_season(m, pd.concat([train[train["season"] >= S - 8], test]))
+        print("tails by season (training seasons, then the test season):")
+        print(tails.round(3).to_string(index=False))
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print("\n== walk-forward validation (same player-games for every method)")
         print(pd.concat(tables).drop(columns=["PIT_hist"]).round(3).to_string(index=False))

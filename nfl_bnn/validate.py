@@ -193,3 +193,20 @@ def compare(model, train: pd.DataFrame, test: pd.DataFrame, nflcom_proj: np.ndar
         y_tr = train[feats.TARGET].to_numpy(float)
         fcs.append(nflcom_forecast(test, np.asarray(nflcom_proj, float), y_tr - train["ypg_std"].to_numpy()))
     return pd.DataFrame([score(fc, y, line) for fc in fcs])
+
+
+def tails_by_season(model, frame: pd.DataFrame) -> pd.DataFrame:
+    """Per season: share of actual yards below the model's 5% and above its 95% quantile, and 90% coverage.
+
+    Run on the training seasons it shows how much a calibrated model's coverage moves from season to
+    season (the yardage spread itself varies), which is the yardstick for one test season's coverage.
+    """
+    rows = []
+    for season, part in frame.groupby("season", sort=True):
+        y = part[feats.TARGET].to_numpy(float)
+        pred = model.predict(part)
+        below, above = float(np.mean(y < pred["q05"])), float(np.mean(y > pred["q95"]))
+        rows.append({"season": int(season), "n": len(y), "below_q05": below, "above_q95": above,
+                     "cov90": 1.0 - below - above})
+    return pd.DataFrame(rows)
+

@@ -49,3 +49,16 @@ def test_cov68_own_is_what_a_calibrated_forecast_of_that_shape_covers(rng):
     assert s["cov68_own"] > 0.74
     assert s["cov68"] == pytest.approx(s["cov68_own"], abs=0.03)
     assert 0.88 < s["cov90"] < 0.92  # while its quantile intervals are calibrated
+
+
+def test_tails_by_season_counts_misses_on_each_side():
+    import pandas as pd
+
+    class Fixed:  # q05 = 10, q95 = 100 for every row
+        def predict(self, X):
+            return pd.DataFrame({"q05": np.full(len(X), 10.0), "q95": np.full(len(X), 100.0)})
+
+    frame = pd.DataFrame({"season": [2020] * 4 + [2021] * 2, "rushing_yards": [5, 50, 50, 150, 50, 9]})
+    t = V.tails_by_season(Fixed(), frame).set_index("season")
+    assert t.loc[2020, "below_q05"] == 0.25 and t.loc[2020, "above_q95"] == 0.25 and t.loc[2020, "cov90"] == 0.5
+    assert t.loc[2021, "below_q05"] == 0.5 and t.loc[2021, "n"] == 2
