@@ -97,15 +97,22 @@ def to_ledger_rows(bets: pd.DataFrame, *, season: int, week: int, market: str, p
 
 
 def record_week(wh, rows: list[tuple], *, season: int, week: int, market: str, profile: str, model_version: str,
-                paper: bool) -> RecordCounts:
-    """Replace the week's open bets for this (model version, profile, paper) with ``rows``, atomically."""
+                paper: bool, keep_games: Iterable[str] = ()) -> RecordCounts:
+    """Replace the week's open bets for this (model version, profile, paper) with ``rows``, atomically.
+
+    Open bets on ``keep_games`` (games that have kicked off) stay as they were placed.
+    """
     placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
     key = (int(season), int(week), market, profile, model_version, bool(paper))
     where = "season = ? AND week = ? AND market = ? AND profile = ? AND model_version = ? AND paper = ?"
+    keep = {str(g) for g in keep_games}
     with wh.transaction():
         ensure_table(wh)
-        replaced = int(wh.scalar(f"SELECT count(*) FROM bets WHERE {where} AND status = 'open'", key))
-        wh.execute(f"DELETE FROM bets WHERE {where} AND status = 'open'", key)
+        open_bets = wh.query_df(f"SELECT bet_id, game_id FROM bets WHERE {where} AND status = 'open'", key)
+        drop = open_bets.loc[~open_bets["game_id"].astype(str).isin(keep), "bet_id"].tolist()
+        replaced = len(drop)
+        for bid in drop:
+            wh.execute("DELETE FROM bets WHERE bet_id = ?", (bid,))
         before = int(wh.scalar(f"SELECT count(*) FROM bets WHERE {where}", key))
         for row in rows:
             wh.execute(

@@ -10,6 +10,8 @@ Order of a run, chosen so that a crash at any point leaves files and ledger cons
    visible files are untouched). A failure here removes the temp files: files and ledger as before;
 6. record the bets in the ledger in ONE transaction (replace this week's open bets of the same
    model/profile/paper flag). A failure or a lost database rolls back: files and ledger as before;
+   in a week already under way (some games kicked off, some not: a rerun after Friday's injury
+   report) the games that have kicked off are not priced again and their bets are kept as placed;
 7. PUBLISH: rename the staged files over the targets (atomic per file, same folder, no new space
    needed) and repoint ``latest_bets.csv`` / ``latest_summary.txt``.
 Only a kill in the instant between 6 and 7 can leave the ledger one run ahead of the files; both then
@@ -175,6 +177,19 @@ def bets_frame(sized: pd.DataFrame, paper: bool) -> pd.DataFrame:
     return b.sort_values("bet_amount", ascending=False).reset_index(drop=True)
 
 
+def started_games(games: pd.DataFrame, season: int, week: int, now: datetime) -> set[str]:
+    """Games of a week under way that have kicked off by ``now`` (US/Eastern wall clock, as stored).
+
+    Empty when no game of the week has kicked off, and when all have: a past week is a replay
+    (paper trading, backtests), where every game is priced as it stood before kickoff.
+    """
+    wk = games[(games["season"] == season) & (games["week"] == week)]
+    kicked = wk["kickoff"].notna() & (pd.to_datetime(wk["kickoff"]) <= pd.Timestamp(now))
+    if kicked.all() or not kicked.any():
+        return set()
+    return set(wk.loc[kicked, "game_id"].astype(str))
+
+
 def predictions_frame(feats: pd.DataFrame, preds: pd.DataFrame, sized: pd.DataFrame) -> pd.DataFrame:
     """Every eligible player with his predictive summary, and his line and decision where he has one."""
     ids = [c for c in ("season", "week", "game_id", "player_id", "player_name", "team", "opponent", "is_home")
@@ -276,8 +291,15 @@ def _text_writer(text: str) -> Callable[[Path], None]:
 
 # --- the run --------------------------------------------------------------------------------------
 def run_week(p: WeeklyParams, *, wh: Any = None, model: Any = None, record: bool = True,
-             _after_stage: Callable[[], None] | None = None) -> WeekResult:
-    """Run one week end to end (see the module docstring for the order and its guarantees)."""
+             now: datetime | None = None, _after_stage: Callable[[], None] | None = None) -> WeekResult:
+    """Run one week end to end (see the module docstring for the order and its guarantees).
+
+    ``now`` (US/Eastern wall clock, default the current time) decides which games have kicked off.
+    """
+    if now is None:
+        from zoneinfo import ZoneInfo
+
+        now = datetime.now(ZoneInfo("America/New_York")).replace(tzinfo=None)
     out_dir = fileio.ensure_writable_dir(weekly_dir())
     tag = f"s{p.season}_w{p.week}"
     with fileio.run_lock(out_dir / f".{tag}.lock", f"the weekly run of season {p.season} week {p.week}"):
@@ -293,7 +315,7 @@ def run_week(p: WeeklyParams, *, wh: Any = None, model: Any = None, record: bool
 
             wh = warehouse.connect()
         try:
-            result = _compute_and_write(p, wh, model, out_dir, tag, run_id, record, _after_stage)
+            result = _compute_and_write(p, wh, model, out_dir, tag, run_id, record, _after_stage, now)
         finally:
             if own:
                 wh.close()
@@ -301,7 +323,7 @@ def run_week(p: WeeklyParams, *, wh: Any = None, model: Any = None, record: bool
     return result
 
 
-def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage) -> WeekResult:
+def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage, now) -> WeekResult:
     from nfl_bnn import features, proxy_lines, warehouse
 
     stats = warehouse.load_stats(wh, first_season=p.season - 2, last_season=p.season)
@@ -324,9 +346,15 @@ def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage) 
         betting.validate_lines(lines, f"best_prop_lines season {p.season} week {p.week}")
         check_lines_players(lines, set(stats["player_id"].astype(str)),
                             f"best_prop_lines season {p.season} week {p.week}")
+    frozen = started_games(games, p.season, p.week, now)
+    if frozen:
+        log.info("week s%s w%s is under way: %d game(s) kicked off are not priced again, their bets stay as "
+                 "placed", p.season, p.week, len(frozen))
+        lines = lines[~lines["player_id"].isin(feats.loc[feats["game_id"].isin(frozen), "player_id"])]
     sized = price_week(feats, preds, lines, model, p) if len(feats) else pd.DataFrame(columns=["player_id", "reason"])
     bets = bets_frame(sized, p.paper_trade)
     predictions = predictions_frame(feats, preds, sized)
+    predictions.loc[predictions["game_id"].isin(frozen), "decision"] = "kicked_off"
     staked = float(bets["bet_amount"].sum())
     health = monitoring.WeekHealth(
         n_predictions=len(predictions), n_bets=len(bets),
@@ -353,7 +381,7 @@ def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage) 
                 placed_at=datetime.now(UTC).replace(tzinfo=None),
             )
             counts = ledger.record_week(wh, rows, season=p.season, week=p.week, market=p.market, profile=p.profile,
-                                        model_version=version, paper=p.paper_trade)
+                                        model_version=version, paper=p.paper_trade, keep_games=frozen)
     except BaseException:
         fileio.discard_staged(staged)
         raise

@@ -418,3 +418,32 @@ def test_week_uses_the_injury_report_and_warns_without_one(wh, project_home, cap
     assert "no injury report" not in caplog.text
     preds = res.predictions.set_index("player_id")
     assert "KC-RB1" not in preds.index and "KC-RB2" in preds.index
+
+
+def test_rerun_of_a_week_under_way_keeps_the_bets_of_games_that_kicked_off(wh, project_home):
+    # week 4: BAL@KC kicks off at 13:00, MIA@BUF at 14:00 on 2024-09-29 (US/Eastern)
+    tuesday, between = datetime(2024, 9, 24, 9), datetime(2024, 9, 29, 13, 30)
+    first = pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel(), now=tuesday)
+    placed = ledger.load_bets(wh, SEASON, WEEK).set_index("player_id")
+    assert set(first.bets.player_id) == {"KC-RB1", "BUF-RB1"} and len(placed) == 2
+    # a rerun after kickoff of BAL@KC, with a bigger bankroll: BUF's bet is re-sized, KC's stays as placed
+    second = pipeline.run_week(params(bankroll=2000.0), wh=wh, model=FakeModel(), now=between)
+    assert set(second.bets.player_id) == {"BUF-RB1"}
+    dec = second.predictions.set_index("player_id")["decision"]
+    assert dec["KC-RB1"] == "kicked_off" and dec["BAL-RB1"] == "kicked_off" and dec["BUF-RB1"] == "bet"
+    after = ledger.load_bets(wh, SEASON, WEEK).set_index("player_id")
+    assert len(after) == 2 and second.ledger_counts.replaced == 1
+    assert after.loc["KC-RB1", "stake"] == placed.loc["KC-RB1", "stake"] == 17.70
+    assert after.loc["KC-RB1", "run_id"] == placed.loc["KC-RB1", "run_id"] == first.run_id
+    assert after.loc["BUF-RB1", "stake"] == 48.00 and after.loc["BUF-RB1", "run_id"] == second.run_id
+    # once every game has kicked off, the week is a replay: everything is priced again
+    replay = pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel(), now=datetime(2024, 10, 1))
+    assert set(replay.bets.player_id) == {"KC-RB1", "BUF-RB1"}
+
+
+def test_started_games_only_in_a_week_under_way():
+    games, _ = make_frames()
+    ko = datetime(2024, 9, 29, 13, 30)
+    assert pipeline.started_games(games, SEASON, WEEK, ko) == {"2024_04_BAL_KC"}
+    assert pipeline.started_games(games, SEASON, WEEK, datetime(2024, 9, 29, 12)) == set()
+    assert pipeline.started_games(games, SEASON, WEEK, datetime(2024, 9, 29, 15)) == set()  # all: a replay
