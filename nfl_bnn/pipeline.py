@@ -212,7 +212,7 @@ def no_bet_reasons(n_pred: int, n_lines_players: int, sized: pd.DataFrame) -> st
     c = betting.reason_counts(sized["reason"]) if len(sized) else {}
     if n_lines_players == 0:
         return "no lines: best_prop_lines has no quotes for this week's eligible players (import lines first)"
-    parts = [f"{n_pred - len(sized)} eligible players had no line"]
+    parts = [f"{n_pred - n_lines_players} eligible players had no line"]
     labels = {"edge": "failed the edge threshold", "confidence": "failed the confidence threshold",
               "no_ev": "had no positive expected value at the offered odds", "nan": "had a missing probability",
               "too_small": "had a stake under one cent"}

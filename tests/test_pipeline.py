@@ -123,6 +123,7 @@ def test_week_end_to_end_stakes_by_hand(wh, project_home):
     assert list(bets_csv.columns) == pipeline.BET_COLUMNS and not bets_csv.paper.any()
     summary = (out / "s2024_w4_summary.txt").read_text()
     assert "1 failed the edge threshold" in summary and "1 failed the confidence threshold" in summary
+    assert "4 eligible players had no line" in summary  # 8 predicted, 4 with a line
     # 8 predictions < 20 -> a volume alert, exit status 3; logged too
     assert [a.code for a in res.alerts] == ["low_volume"] and res.exit_status == 3
     assert "[low_volume]" in summary
