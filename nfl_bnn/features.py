@@ -214,10 +214,8 @@ def _report_status(injuries: pd.DataFrame | None, games: pd.DataFrame) -> pd.Dat
     _check(injuries, INJURY_COLUMNS, "injuries")
     r = injuries[injuries["report_status"].notna()].copy()
     if "reported_at" in r.columns and "kickoff" in games.columns:
-        g = games[["season", "week", "home_team", "away_team", "kickoff"]]
-        ko = pd.concat([g.rename(columns={"home_team": "team"}), g.rename(columns={"away_team": "team"})])
-        ko = ko[["season", "week", "team", "kickoff"]].drop_duplicates(["season", "week", "team"])
-        r = r.merge(ko, on=["season", "week", "team"], how="left")
+        ko = implied_totals(games)[["season", "week", "team", "game_id"]].merge(games[["game_id", "kickoff"]])
+        r = r.merge(ko.drop(columns="game_id"), on=["season", "week", "team"], how="left")
         late = pd.to_datetime(r["reported_at"]) >= pd.to_datetime(r["kickoff"])
         if late.any():
             log.info("ignoring %d injury report(s) stamped at or after kickoff", int(late.sum()))

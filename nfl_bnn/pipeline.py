@@ -297,9 +297,9 @@ def run_week(p: WeeklyParams, *, wh: Any = None, model: Any = None, record: bool
     ``now`` (US/Eastern wall clock, default the current time) decides which games have kicked off.
     """
     if now is None:
-        from zoneinfo import ZoneInfo
+        from nfl_bnn.warehouse import eastern_now
 
-        now = datetime.now(ZoneInfo("America/New_York")).replace(tzinfo=None)
+        now = eastern_now()
     out_dir = fileio.ensure_writable_dir(weekly_dir())
     tag = f"s{p.season}_w{p.week}"
     with fileio.run_lock(out_dir / f".{tag}.lock", f"the weekly run of season {p.season} week {p.week}"):

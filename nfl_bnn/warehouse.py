@@ -508,15 +508,19 @@ def load_best_lines(wh: Warehouse, season: int, week: int, market: str = "player
     return df.reset_index(drop=True)
 
 
+def eastern_now() -> datetime:
+    """The current US/Eastern wall-clock time, the clock kickoffs are stored in."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("America/New_York")).replace(tzinfo=None)
+
+
 def upcoming_week(wh: Warehouse, season: int, now: datetime | None = None) -> int:
     """The week a cron job should run now: the first week of ``season`` with a kickoff still ahead.
 
     Kickoffs are stored as US/Eastern wall-clock times, so ``now`` defaults to the Eastern clock.
     """
-    if now is None:
-        from zoneinfo import ZoneInfo
-
-        now = datetime.now(ZoneInfo("America/New_York")).replace(tzinfo=None)
+    now = now or eastern_now()
     wh.require_tables("mart.games")
     week = wh.scalar("SELECT min(week) FROM mart.games WHERE season = ? AND kickoff >= ?", (int(season), now))
     if week is None or pd.isna(week):
