@@ -365,7 +365,14 @@ class MixtureExpertsBNN:
         if not np.isfinite(A).all():
             raise DataError("input features hold NaN or infinite values; rebuild them with nfl_bnn.features")
         sc = self.scaler
-        return (A - sc["mean"]) / sc["sd"]
+        Z = (A - sc["mean"]) / sc["sd"]
+        # a feature that was constant in the training rows (injury features without injury reports, the
+        # season of a one-season fit) has no learned effect: only its prior would speak, so it is held at
+        # its training value instead of adding noise wherever it now varies
+        const = [i for i, f in enumerate(self.feature_names) if f in set(self.meta.get("constant_features", []))]
+        if const:
+            Z[:, const] = 0.0
+        return Z
 
     def mixture(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(w, mu, sigma) in target space (yards, or log(yards + offset)), each (n_draws, n_rows, K)."""
@@ -504,14 +511,16 @@ def _json_default(o):
 
 
 def mixture_quantiles(w: np.ndarray, mu: np.ndarray, sigma: np.ndarray, probs: Sequence[float],
-                      iters: int = 8, tol: float = 0.01) -> np.ndarray:
+                      iters: int = 60, tol: float = 0.01) -> np.ndarray:
     """Quantiles of the pooled mixture (over draws and components) per row: safeguarded Newton.
 
     The pooled predictive is one big Normal mixture per row (n_draws x K components). Start from the
     moment-matched Normal quantile, take Newton steps x -= (F(x) - p) / f(x) and fall back to
     bisection of the bracket (kept from the signs of F - p) whenever a step leaves it; stop when every
     step is below ``tol`` yards. A handful of iterations replaces the 22 halvings of plain bisection
-    (each iteration evaluates all n_draws x K components), which is what makes 40 rows fast.
+    (each iteration evaluates all n_draws x K components), which is what makes 40 rows fast; ``iters``
+    only bounds the rare row whose draws disagree by orders of magnitude in scale, where Newton steps
+    keep leaving the bracket and bisection has to finish the job.
     Returns (len(probs), n_rows).
     """
     from scipy.special import ndtri

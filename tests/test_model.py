@@ -229,3 +229,34 @@ def test_fit_in_log_space_on_tiny_data(rng, tmp_path):
     assert (pred["q05"] >= -25).all() and (pred["q95"] - pred["median"] > pred["median"] - pred["q05"]).mean() > 0.5
     with pytest.raises(DataError, match="target_offset_yards"):
         fit(df.assign(rushing_yards=df["rushing_yards"].where(df.index > 0, -40.0)), p, 2020, 2021)
+
+
+def test_a_feature_constant_in_training_does_not_move_predictions(rng, X):
+    """Without injury reports mate_out_share was 0 in every training row: its weight is prior only, so a
+    week with reports must not shift the forecast through it."""
+    m0 = make_model(rng, S=20, K=2, H=0)
+    m = MixtureExpertsBNN(m0.params, dict(m0.meta, constant_features=["b"]))
+    X2 = X.assign(b=X["b"] + 5.0)
+    pd.testing.assert_frame_equal(m.predict(X), m.predict(X2))
+    assert not m0.predict(X).equals(m0.predict(X2))  # the same change moves a model that learned "b"
+    assert not m.learned_from("b") and m.learned_from("a")
+
+
+def test_quantiles_converge_when_draws_disagree_by_orders_of_magnitude(rng):
+    """A rough fit (a short ADVI run) can hold a draw whose scale is 10^5 times the others: Newton steps
+    keep leaving the bracket there, and bisection must still land every quantile, in order."""
+    from scipy.special import ndtr
+
+    from nfl_bnn.model import mixture_quantiles
+
+    S, n, K = 100, 5, 3
+    w = np.full((S, n, K), 1 / K, dtype=np.float32)
+    mu = rng.normal(60, 10, size=(S, n, K)).astype(np.float32)
+    sigma = np.full((S, n, K), 25.0, dtype=np.float32)
+    sigma[47] = 2e5  # one wild draw
+    probs = [0.05, 0.25, 0.5, 0.75, 0.95]
+    q = mixture_quantiles(w, mu, sigma, probs)
+    assert (np.diff(q, axis=0) > 0).all()
+    F = np.array([[(w[:, i] * ndtr((q[j, i] - mu[:, i]) / sigma[:, i])).sum(axis=1).mean() for i in range(n)]
+                  for j in range(len(probs))])
+    np.testing.assert_allclose(F, np.array(probs)[:, None].repeat(n, axis=1), atol=2e-3)
