@@ -2,7 +2,10 @@
 
 Model (all inputs standardised with a scaler fitted on the training rows; target standardised too):
 
-* gate: softmax over K experts, logits linear in the features, expert 0 the reference (logit 0);
+* gate: softmax over K experts, logits linear in the features, expert 0 the reference (logit 0); or
+  (``gate="ordinal"``, the default fit) one linear gating score with ordered cut-points, a cumulative
+  logit over the experts ordered by location: the K-1 softmax logit vectors can trade places and
+  rotate, which is what left K=3 chains on different gate modes, while a ladder has one score;
 * expert k: location ``alpha_k + x @ beta_k (+ tanh(x @ W_h) @ v_k)`` where ``beta_k = beta_mu +
   tau * beta_raw_k`` (non-centred hierarchical shrinkage towards a shared slope) and ``alpha`` is
   ordered (identifies the experts, no label switching);
@@ -58,6 +61,7 @@ FIX = "retrain it with `nfl-bnn train --first-season A --last-season B --out PAT
 
 
 TRANSFORMS = ("identity", "log")
+GATES = ("softmax", "ordinal")
 
 
 def target_space(yards, transform: str = "identity", offset: float = 0.0) -> np.ndarray:
@@ -123,7 +127,7 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
                      likelihood: str = "discrete", bin_halfwidth: float | None = None,
                      scale_floor: float = 0.0, gate_features: Sequence[int] | None = None,
                      row_weights: np.ndarray | None = None,
-                     bin_edges: tuple[np.ndarray, np.ndarray] | None = None):
+                     bin_edges: tuple[np.ndarray, np.ndarray] | None = None, gate: str = "softmax"):
     """The PyMC model on standardised inputs ``Xz`` (n, d) and standardised target ``yz`` (n,).
 
     ``likelihood="discrete"``: yards are whole numbers, so each observation contributes the exact
@@ -136,6 +140,10 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
     for less, so the fit follows the drift in dispersion between eras); discrete likelihood only.
     ``bin_edges`` (lo, hi), standardised, replace ``yz -/+ bin_halfwidth`` as each whole yard's bin (for a
     transformed target the bins are not of equal width).
+    ``gate``: ``"softmax"`` (K-1 free logit vectors, expert 0 the reference) or ``"ordinal"`` (one score
+    ``eta = x @ w`` and ordered cut-points ``kappa``: P(expert > j) = sigmoid(eta - kappa_j), see
+    :func:`gate_weights`). Both are stored as ``gate_W`` (d, K-1) and ``gate_b`` (K-1); the ordinal gate
+    repeats ``w`` in every column with ``gate_b = -kappa``.
     """
     quiet_pytensor()
     import pymc as pm
@@ -153,13 +161,31 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
             raise ValueError(f"row_weights must have shape ({n},) with values in (0, 1]")
         if likelihood != "discrete":
             raise ValueError("row_weights need likelihood='discrete' (a weighted Potential)")
+    if gate not in GATES:
+        raise ValueError(f"gate must be one of {GATES}, not {gate!r}")
     with pm.Model() as m:
         X = pt.as_tensor_variable(np.asarray(Xz, dtype=np.float64))
-        gate_Wg = pm.Normal("gate_Wg", 0.0, p["gate_sd"], shape=(len(gidx), K - 1))
-        gate_W = pm.Deterministic("gate_W", pt.set_subtensor(pt.zeros((d, K - 1))[gidx], gate_Wg)
-                                  if len(gidx) < d else gate_Wg)
-        gate_b = pm.Normal("gate_b", 0.0, 1.0, shape=(K - 1,))
-        logits = pt.concatenate([pt.zeros((n, 1)), X @ gate_W + gate_b], axis=1)
+        if gate == "ordinal":
+            # one gating score and ordered cut-points: experts are ordered by location (alpha), and a
+            # higher score moves weight to higher experts, so no rotation of the logits is left free
+            w_g = pm.Normal("gate_wg", 0.0, p["gate_sd"], shape=(len(gidx),))
+            kappa = pm.Normal("gate_kappa", 0.0, 1.5, shape=(K - 1,), transform=ordered,
+                              initval=np.linspace(-0.5, 0.5, K - 1))
+            w_full = pt.set_subtensor(pt.zeros((d,))[gidx], w_g) if len(gidx) < d else w_g
+            gate_W = pm.Deterministic("gate_W", pt.tile(w_full[:, None], (1, K - 1)))
+            gate_b = pm.Deterministic("gate_b", -kappa)
+            cum = (X @ w_full)[:, None] - kappa[None, :]  # logit P(expert > j), decreasing in j
+            log_gt = pt.log(pt.sigmoid(cum))
+            log_up = pt.concatenate([pt.zeros((n, 1)), log_gt], axis=1)  # log P(expert > j - 1)
+            log_dn = pt.concatenate([log_gt, pt.full((n, 1), -np.inf)], axis=1)  # log P(expert > j)
+            # log(P(> j-1) - P(> j)), stable: log_up + log1mexp(log_dn - log_up)
+            logits = log_up + pt.log1mexp(pt.minimum(log_dn - log_up, -1e-12))
+        else:
+            gate_Wg = pm.Normal("gate_Wg", 0.0, p["gate_sd"], shape=(len(gidx), K - 1))
+            gate_W = pm.Deterministic("gate_W", pt.set_subtensor(pt.zeros((d, K - 1))[gidx], gate_Wg)
+                                      if len(gidx) < d else gate_Wg)
+            gate_b = pm.Normal("gate_b", 0.0, 1.0, shape=(K - 1,))
+            logits = pt.concatenate([pt.zeros((n, 1)), X @ gate_W + gate_b], axis=1)
         if p.get("alpha_gap_shape", 0) > 0:
             # ordered intercepts with gaps bounded away from 0 (Gamma prior): removes the mode in which
             # experts share a location and differ only in scale (a symmetric heavy-tail fit that one of
@@ -222,16 +248,31 @@ def posterior_arrays(idata, d: int, K: int, H: int) -> dict[str, np.ndarray]:
 # ----------------------------------------------------------------------------------------------
 # NumPy forward pass
 # ----------------------------------------------------------------------------------------------
+def gate_weights(scores: np.ndarray, gate: str = "softmax") -> np.ndarray:
+    """Expert weights (..., K) from the gate's K-1 linear scores (..., K-1).
+
+    softmax: the scores are the logits of experts 1..K-1 against expert 0. ordinal: score j is the
+    logit of P(expert > j) (cumulative logits, decreasing in j), so w_0 = 1 - P(> 0),
+    w_j = P(> j-1) - P(> j) and w_{K-1} = P(> K-2).
+    """
+    if gate == "ordinal":
+        gt = 1.0 / (1.0 + np.exp(-scores))
+        ones = np.ones(gt.shape[:-1] + (1,), dtype=gt.dtype)
+        w = np.concatenate([ones, gt], axis=-1) - np.concatenate([gt, 0 * ones], axis=-1)
+        return np.clip(w, 0.0, 1.0)
+    z = np.concatenate([np.zeros(scores.shape[:-1] + (1,), dtype=scores.dtype), scores], axis=-1)
+    z = z - z.max(axis=-1, keepdims=True)
+    w = np.exp(z)
+    return w / w.sum(axis=-1, keepdims=True)
+
+
 def mixture_params(params: Mapping[str, np.ndarray], Xz: np.ndarray, y_mean: float, y_sd: float,
-                   dtype=np.float32, scale_floor: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   dtype=np.float32, scale_floor: float = 0.0,
+                   gate: str = "softmax") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weights, locations and scales in yards, each (n_draws, n_rows, K), for standardised ``Xz``."""
     X = np.asarray(Xz, dtype=dtype)
     gW, gb = params["gate_W"].astype(dtype), params["gate_b"].astype(dtype)
-    logits = np.einsum("nd,Sdk->Snk", X, gW) + gb[:, None, :]
-    logits = np.concatenate([np.zeros(logits.shape[:2] + (1,), dtype=dtype), logits], axis=2)
-    logits -= logits.max(axis=2, keepdims=True)
-    w = np.exp(logits)
-    w /= w.sum(axis=2, keepdims=True)
+    w = gate_weights(np.einsum("nd,Sdk->Snk", X, gW) + gb[:, None, :], gate)
     mu = params["alpha"].astype(dtype)[:, None, :] + np.einsum("nd,Skd->Snk", X, params["beta"].astype(dtype))
     if params["W_h"].shape[-1] > 0:
         h = np.tanh(np.einsum("nd,Sdh->Snh", X, params["W_h"].astype(dtype)))
@@ -302,6 +343,11 @@ class MixtureExpertsBNN:
         return {"mean": np.asarray(self.meta["scaler"]["mean"]), "sd": np.asarray(self.meta["scaler"]["sd"])}
 
     @property
+    def gate(self) -> str:
+        """The gate's form: ``softmax`` (also every artifact from before the option) or ``ordinal``."""
+        return str(self.meta.get("gate", "softmax"))
+
+    @property
     def version(self) -> str:
         return str(self.meta["model_version"])
 
@@ -332,6 +378,8 @@ class MixtureExpertsBNN:
                 tgt.get("transform") == "log" and not (np.isfinite(tgt.get("offset", np.nan)) and tgt["offset"] > 0)):
             raise ModelArtifactError(f"model artifact target transform {tgt.get('transform')!r} (offset "
                                      f"{tgt.get('offset')!r}) is not one of {TRANSFORMS} with a positive offset: {FIX}")
+        if m.get("gate", "softmax") not in GATES:
+            raise ModelArtifactError(f"model artifact gate {m.get('gate')!r} is not one of {GATES}: {FIX}")
         S = None
         for name, shape in PARAM_SHAPES.items():
             if name not in self.params:
@@ -347,6 +395,11 @@ class MixtureExpertsBNN:
                 raise ModelArtifactError(f"model artifact array {name!r} has {a.shape[0]} draws, others {S}: {FIX}")
             if not np.isfinite(a).all():
                 raise ModelArtifactError(f"model artifact array {name!r} holds NaN or infinite values: {FIX}")
+        if m.get("gate") == "ordinal":  # one score, ordered cut-points: otherwise weights go negative
+            gW, gb = self.params["gate_W"], self.params["gate_b"]
+            if not (np.allclose(gW, gW[:, :, :1], atol=1e-5) and (np.diff(gb, axis=1) <= 1e-6).all()):
+                raise ModelArtifactError(f"model artifact has an ordinal gate whose columns differ or whose "
+                                         f"cut-points are not ordered: {FIX}")
 
     def _X(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         from nfl_bnn.errors import DataError
@@ -378,7 +431,7 @@ class MixtureExpertsBNN:
         """(w, mu, sigma) in target space (yards, or log(yards + offset)), each (n_draws, n_rows, K)."""
         t = self.meta["target"]
         return mixture_params(self.params, self._X(X), t["mean"], t["sd"],
-                              scale_floor=float(self.meta.get("scale_floor", 0.0)))
+                              scale_floor=float(self.meta.get("scale_floor", 0.0)), gate=self.gate)
 
     # -- prediction -----------------------------------------------------------------------------
     def predict(self, X) -> pd.DataFrame:

@@ -60,6 +60,9 @@ class TrainParams(StrictModel):
     likelihood: Literal["discrete", "normal"] = "discrete"  # exact P(Y = y) for whole yards, or a density
     scale_floor_yards: float = Field(1.0, ge=0)  # added to every expert's scale (yards)
     gate_features: list[str] | None = None  # the gate's inputs (default: all features)
+    # softmax: K-1 free logit vectors; ordinal: one gating score with ordered cut-points (experts are
+    # ordered by location, so a higher score moves weight up the ladder; fewer symmetric modes for K >= 3)
+    gate: Literal["softmax", "ordinal"] = "softmax"
     init: Literal["map", "default"] = "map"  # start every chain at the MAP, so all explore one mode
     # each row's log-likelihood is weighted season_decay ** (last training season - its season):
     # 1.0 = all seasons count alike; < 1 lets the fit follow the drift in dispersion between eras
@@ -167,7 +170,7 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
     y = frame[feats.TARGET].astype(float).to_numpy()
     mean, sd = X.mean(axis=0), X.std(axis=0)
     constant = [f for f, v in zip(p.features, sd) if v == 0]
-    if constant:  # e.g. mate_out_share without injury reports: the prior alone decides its weight
+    if constant:  # e.g. mate_out_share without injury reports: held at its training value when predicting
         log.warning("features %s are constant in the training rows, so the model cannot learn from them%s",
                     constant, " (import the injury reports: nfl-bnn import-nflverse --injuries ...)"
                     if "mate_out_share" in constant else "")
@@ -196,7 +199,7 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
         raise DataError("train params: season_decay < 1 needs likelihood: discrete (a weighted likelihood)")
     model = build_pymc_model(Xz, yz, K, H, p.priors.model_dump(), p.shared_slopes, likelihood=p.likelihood,
                              bin_halfwidth=0.5 / y_sd, scale_floor=floor, gate_features=gate_idx,
-                             row_weights=row_w, bin_edges=edges)
+                             row_weights=row_w, bin_edges=edges, gate=p.gate)
     log.info("fitting %s: %d rows x %d features, K=%d, H=%d, %s", MODEL_VERSION, len(y), d, K, H, p.inference)
     t0 = time.time()
     idata, steps = _sample(model, p)
@@ -206,7 +209,7 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
     # predictive diagnostics on the last training season (held out only in the PSIS-LOO sense)
     hold = (frame["season"] == frame["season"].max()).to_numpy()
     flat = {k: v.reshape((C * D,) + v.shape[2:]) for k, v in arrs.items()}
-    w, mu, sigma = mixture_params(flat, Xz[hold], y_mean, y_sd, dtype=np.float64, scale_floor=floor)
+    w, mu, sigma = mixture_params(flat, Xz[hold], y_mean, y_sd, dtype=np.float64, scale_floor=floor, gate=p.gate)
     pred_mean = (w * mu).sum(axis=2).reshape(C, D, -1)
     # P(over) at a typical line per row: the pooled predicted mean rounded to a half-yard line
     centre = pred_mean.mean(axis=(0, 1))
@@ -264,7 +267,7 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
 
     meta = {
         "format": ARTIFACT_FORMAT, "model_version": MODEL_VERSION, "feature_names": list(p.features),
-        "n_experts": K, "hidden_units": H, "scaler": {"mean": mean.tolist(), "sd": sd.tolist()},
+        "n_experts": K, "hidden_units": H, "gate": p.gate, "scaler": {"mean": mean.tolist(), "sd": sd.tolist()},
         "target": {"name": feats.TARGET, "mean": y_mean, "sd": y_sd, "transform": tf, "offset": off},
         "training_window": {"first_season": int(first_season), "last_season": int(last_season),
                             "rows": int(len(y))},

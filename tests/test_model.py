@@ -260,3 +260,58 @@ def test_quantiles_converge_when_draws_disagree_by_orders_of_magnitude(rng):
     F = np.array([[(w[:, i] * ndtr((q[j, i] - mu[:, i]) / sigma[:, i])).sum(axis=1).mean() for i in range(n)]
                   for j in range(len(probs))])
     np.testing.assert_allclose(F, np.array(probs)[:, None].repeat(n, axis=1), atol=2e-3)
+
+
+def test_ordinal_gate_weights_are_a_monotone_ladder():
+    """Ordinal gate: weights sum to 1, and a higher score moves weight to higher experts."""
+    from nfl_bnn.model import gate_weights
+
+    kappa = np.array([-0.5, 0.7])
+    eta = np.linspace(-4, 4, 9)
+    w = gate_weights(eta[:, None] - kappa[None, :], "ordinal")
+    assert w.shape == (9, 3) and (w >= 0).all()
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)
+    sig = lambda z: 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(w[:, 2], sig(eta - 0.7))
+    np.testing.assert_allclose(w[:, 0], 1 - sig(eta + 0.5))
+    expected_index = w @ np.arange(3)
+    assert (np.diff(expected_index) > 0).all()
+    # K = 2: the ordinal gate is the softmax gate with logit eta - kappa
+    z = np.array([[-1.0], [0.3]])
+    np.testing.assert_allclose(gate_weights(z, "ordinal"), gate_weights(z, "softmax"))
+
+
+@pytest.mark.parametrize("gate", ["softmax", "ordinal"])
+def test_pymc_likelihood_equals_the_numpy_forward_pass(rng, gate):
+    """The graph that is sampled and the NumPy pass that predicts give the same P(Y = y), row by row."""
+    from nfl_bnn.model import build_pymc_model, mixture_logpmf, mixture_params, posterior_arrays
+
+    n, d, K = 7, 3, 3
+    Xz, yz = rng.normal(size=(n, d)), rng.integers(-2, 3, size=n).astype(float)
+    m = build_pymc_model(Xz, yz, K, likelihood="discrete", bin_halfwidth=0.5, scale_floor=0.1,
+                         gate_features=[0, 2], gate=gate, priors={"alpha_gap_shape": 4.0})
+    point = m.initial_point()
+    point = {k: v + rng.normal(0, 0.3, size=np.shape(v)) for k, v in point.items()}  # off the symmetric start
+    graph = float(m.compile_logp(vars=m.potentials, jacobian=False)(point))
+    names = [name for name in PARAM_SHAPES if name in m.named_vars]
+    outs = m.replace_rvs_by_values([m[name] for name in names])  # values at the point, not prior draws
+    det = m.compile_fn(outs, inputs=m.value_vars, on_unused_input="ignore")(point)
+    import arviz as az
+
+    idata = az.from_dict(posterior={k: np.asarray(v)[None, None] for k, v in zip(names, det)})
+    arrs = {k: v[0] for k, v in posterior_arrays(idata, d, K, 0).items()}
+    assert (arrs["gate_W"][0, 1] == 0).all()  # feature 1 is not a gate input
+    w, mu, sigma = mixture_params(arrs, Xz, 0.0, 1.0, dtype=np.float64, scale_floor=0.1, gate=gate)
+    numpy_side = float(mixture_logpmf(yz, w, mu, sigma).sum())
+    assert numpy_side == pytest.approx(graph, rel=1e-8)
+
+
+def test_ordinal_artifact_with_unordered_cut_points_is_refused(rng):
+    m = make_model(rng, K=3, H=0)
+    gW = np.repeat(m.params["gate_W"][:, :, :1], 2, axis=2)
+    good = dict(m.params, gate_W=gW, gate_b=np.sort(m.params["gate_b"], axis=1)[:, ::-1].copy())
+    assert MixtureExpertsBNN(good, dict(m.meta, gate="ordinal")).gate == "ordinal"
+    with pytest.raises(ModelArtifactError, match="cut-points"):
+        MixtureExpertsBNN(dict(good, gate_b=np.sort(m.params["gate_b"], axis=1)), dict(m.meta, gate="ordinal"))
+    with pytest.raises(ModelArtifactError, match="gate"):
+        MixtureExpertsBNN(m.params, dict(m.meta, gate="tree"))
