@@ -315,3 +315,21 @@ def test_ordinal_artifact_with_unordered_cut_points_is_refused(rng):
         MixtureExpertsBNN(dict(good, gate_b=np.sort(m.params["gate_b"], axis=1)), dict(m.meta, gate="ordinal"))
     with pytest.raises(ModelArtifactError, match="gate"):
         MixtureExpertsBNN(m.params, dict(m.meta, gate="tree"))
+
+
+def test_stacking_keeps_equivalent_chains_and_drops_a_worse_mode(rng):
+    from nfl_bnn.train import stacking_weights
+
+    base = rng.normal(-4.5, 1.0, size=600)
+    same = np.vstack([base + rng.normal(0, 1e-3, 600) for _ in range(4)])
+    np.testing.assert_allclose(stacking_weights(same), 0.25, atol=0.02)
+    worse = same.copy()
+    worse[3] -= 0.2  # 120 nats worse in all: a chain stuck in a poorer mode
+    w = stacking_weights(worse)
+    assert w[3] < 0.02 and np.allclose(w[:3], w[:3].mean(), atol=0.02)
+    # where two chains each predict different rows better, stacking mixes them
+    a, b = base.copy(), base.copy()
+    a[:300] += 0.5
+    b[300:] += 0.5
+    w2 = stacking_weights(np.vstack([a, b]))
+    assert 0.35 < w2[0] < 0.65
