@@ -321,13 +321,18 @@ def injury_coverage(injuries: pd.DataFrame | None, season: int, week: int) -> in
 
 
 def attach_target(frame: pd.DataFrame, stats: pd.DataFrame, drop_missing: bool = True) -> pd.DataFrame:
-    """Join the actual rushing yards of each player-week; candidates who did not play are dropped."""
-    s = stats[stats["season_type"] == "REG"][["player_id", "season", "week", "rushing_yards"]]
+    """Join the actual rushing yards of each player-week; candidates who did not play are dropped.
+
+    Only yards for the team he was predicted for count: a back who played for another team that week
+    (traded, or signed elsewhere in the off-season) is missing here too, because his features describe
+    the other team's game.
+    """
+    s = stats[stats["season_type"] == "REG"][["player_id", "season", "week", "team", "rushing_yards"]]
     s = s.drop_duplicates(["player_id", "season", "week"])
-    out = frame.merge(s, on=["player_id", "season", "week"], how="left")
+    out = frame.merge(s, on=["player_id", "season", "week", "team"], how="left")
     n_void = int(out[TARGET].isna().sum())
     if drop_missing:
         out = out.dropna(subset=[TARGET]).reset_index(drop=True)
-        log.info("training frame: %d eligible player-games played, %d eligible did not play (void, dropped)",
-                 len(out), n_void)
+        log.info("training frame: %d eligible player-games played, %d eligible did not play for that team "
+                 "(void, dropped)", len(out), n_void)
     return out

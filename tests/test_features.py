@@ -189,3 +189,26 @@ def test_injury_frame_without_required_columns_is_a_clear_error(rng):
     bad = pd.DataFrame([_report(2021, 4, "AAA", "AAA-0", "Out")]).drop(columns=["report_status"])
     with pytest.raises(DataError, match="injuries frame lacks columns"):
         F.candidate_frame(stats, games, 2020, 2021, bad)
+
+
+def test_target_counts_only_for_the_team_he_was_predicted_for(rng):
+    """A back who changed teams in the off-season is still listed with his old team in week 1 (no roster
+    table): his yards for the new team describe another game, so that row is void, not a target."""
+    stats, games = synthetic(rng)
+    moved = (stats["player_id"] == "AAA-0") & (stats["season"] == 2021)
+    # AAA-0 now plays for BBB: his 2021 rows move to BBB's games
+    bbb = stats[(stats["team"] == "BBB") & (stats["season"] == 2021) & (stats["position"] == "QB")]
+    mover = stats[moved].set_index("week")
+    rows = []
+    for q in bbb.itertuples():
+        r = mover.loc[q.week].to_dict()
+        r.update(week=q.week, game_id=q.game_id, team="BBB", opponent=q.opponent, is_home=q.is_home)
+        rows.append(r)
+    stats = pd.concat([stats[~moved], pd.DataFrame(rows)], ignore_index=True)
+    cand = F.candidate_frame(stats, games, 2021, 2021)
+    wk1 = cand[(cand["week"] == 1) & (cand["player_id"] == "AAA-0")]
+    assert list(wk1["team"]) == ["AAA"]  # predicted with the team of his latest game
+    played = F.training_frame(stats, games, 2021, 2021)
+    assert played[(played["week"] == 1) & (played["player_id"] == "AAA-0")].empty
+    later = played[(played["week"] > 1) & (played["player_id"] == "AAA-0")]
+    assert len(later) > 0 and (later["team"] == "BBB").all()
