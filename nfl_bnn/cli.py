@@ -354,7 +354,7 @@ def _ops_commands(sub: argparse._SubParsersAction) -> None:
 
         model = MixtureExpertsBNN.load(config.resolve_model_path(args.model))
         d = drift.drift_for_model(model, drift.season_features(args.season, args.last_week), args.threshold)
-        print(d[["feature", "train_mean", "train_sd", "season_mean", "shift_sd", "drifted"]]
+        print(d[["feature", "train_mean", "train_sd", "season_mean", "shift_sd", "drifted", "calendar"]]
               .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         print(drift.recommendation(d, args.threshold))
         return 3 if d["drifted"].any() else 0

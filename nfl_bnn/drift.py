@@ -3,7 +3,10 @@
 The model's scaler holds each feature's training mean and standard deviation. For each feature we
 report the shift of this season's mean in training standard deviations,
 ``(mean_season - mean_train) / sd_train``; a shift above 0.5 sd on any feature means the network sees
-inputs unlike its training data, and we recommend retraining.
+inputs unlike its training data, and we recommend retraining. Calendar features (``season``,
+``week``; :data:`nfl_bnn.features.CALENDAR_FEATURES`) move by construction (a new season is always
+past the training seasons, September's weeks are below the average week), so they are shown but never
+judged.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nfl_bnn.errors import DataError, ModelArtifactError
+from nfl_bnn.features import CALENDAR_FEATURES
 
 log = logging.getLogger("nfl_bnn.drift")
 
@@ -50,16 +54,19 @@ def feature_drift(X: pd.DataFrame, train: pd.DataFrame, threshold_sd: float = TH
     out["season_sd"] = [float(X[f].std(ddof=0)) for f in train["feature"]]
     sd = out["train_sd"].where(out["train_sd"] > 0, np.nan)
     out["shift_sd"] = (out["season_mean"] - out["train_mean"]) / sd
-    out["drifted"] = out["shift_sd"].abs() > threshold_sd
-    out = out.reindex(out["shift_sd"].abs().sort_values(ascending=False).index).reset_index(drop=True)
-    return out
+    out["calendar"] = out["feature"].isin(CALENDAR_FEATURES)
+    out["drifted"] = (out["shift_sd"].abs() > threshold_sd) & ~out["calendar"]
+    # judged features first, largest shift first; calendar features last
+    order = out.assign(_a=out["shift_sd"].abs()).sort_values(["calendar", "_a"], ascending=[True, False]).index
+    return out.reindex(order).reset_index(drop=True)
 
 
 def recommendation(drift: pd.DataFrame, threshold_sd: float = THRESHOLD_SD) -> str:
     """One sentence: retrain or not, and why."""
     bad = drift[drift["drifted"]]
     if bad.empty:
-        worst = drift.iloc[0]
+        judged = drift[~drift["calendar"]] if "calendar" in drift else drift
+        worst = (judged if not judged.empty else drift).iloc[0]
         return (f"no retraining needed: the largest shift is {worst['feature']} at "
                 f"{worst['shift_sd']:+.2f} sd (threshold {threshold_sd} sd)")
     items = ", ".join(f"{r.feature} {r.shift_sd:+.2f} sd" for r in bad.itertuples())

@@ -154,15 +154,16 @@ def bankroll_curve(x: Sequence, bankroll: Sequence[float], start: float | None =
 
 
 def drift_bars(drift: pd.DataFrame, threshold_sd: float = 0.5) -> Figure:
-    """Shift of each feature's mean in training sds; bars beyond the threshold in red."""
+    """Shift of each feature's mean in training sds; bars beyond the threshold in red, calendar ones grey."""
     d = drift.sort_values("shift_sd")
     fig, ax = plt.subplots(figsize=(7, 0.4 * len(d) + 1.5))
-    colors = ["C3" if abs(v) > threshold_sd else "C0" for v in d["shift_sd"]]
+    cal = d["calendar"] if "calendar" in d else pd.Series(False, index=d.index)
+    colors = ["0.7" if c else "C3" if abs(v) > threshold_sd else "C0" for v, c in zip(d["shift_sd"], cal)]
     ax.barh(d["feature"], d["shift_sd"], color=colors)
     for t in (-threshold_sd, threshold_sd):
         ax.axvline(t, color="k", ls="--", lw=1)
     ax.set_xlabel("shift of season mean (training sd)")
-    ax.set_title("Feature drift")
+    ax.set_title("Feature drift (grey: calendar features, not judged)" if cal.any() else "Feature drift")
     fig.tight_layout()
     return fig
 

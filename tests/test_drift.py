@@ -37,3 +37,15 @@ def test_dict_scaler_and_errors():
         drift.feature_drift(pd.DataFrame({"b": [1.0]}), train)
     with pytest.raises(DataError, match="no rows"):
         drift.feature_drift(pd.DataFrame({"a": []}), train)
+
+
+def test_calendar_features_are_shown_but_never_judged():
+    """A new season is always past the training seasons: that is not drift, so it never recommends retraining."""
+    train = drift.scaler_stats({"mean": [2018.0, 9.0, 10.0], "sd": [3.0, 5.0, 2.0]}, ["season", "week", "carries"])
+    X = pd.DataFrame({"season": [2024.0, 2024.0], "week": [1.0, 2.0], "carries": [10.2, 10.6]})
+    d = drift.feature_drift(X, train)
+    assert list(d.feature) == ["carries", "season", "week"]  # judged features first
+    assert d.set_index("feature").loc["season", "shift_sd"] == pytest.approx(2.0)
+    assert not d["drifted"].any() and list(d["calendar"]) == [False, True, True]
+    msg = drift.recommendation(d)
+    assert msg.startswith("no retraining needed") and "carries" in msg

@@ -191,6 +191,26 @@ def test_injury_frame_without_required_columns_is_a_clear_error(rng):
         F.candidate_frame(stats, games, 2020, 2021, bad)
 
 
+def test_mates_share_counts_the_available_teammates_and_share_gain_their_absence(rng):
+    stats, games = synthetic(rng)
+    games = _with_kickoffs(games)
+    backs = stats["position"] == "RB"
+    stats.loc[backs, "carries"] = stats.loc[backs, "carries"].clip(lower=12)  # both backs eligible
+    fr = F.for_week(stats, games, 2021, 4).set_index("player_id")
+    for team in TEAMS:
+        a, b = fr.loc[f"{team}-0"], fr.loc[f"{team}-1"]
+        assert a["mates_share"] == pytest.approx(b["carry_share"])
+        assert b["mates_share"] == pytest.approx(a["carry_share"])
+        assert a["share_gain"] == 0.0  # nobody out: nothing to hand out
+    ko = games.loc[(games["season"] == 2021) & (games["week"] == 4), "kickoff"].iloc[0]
+    inj = pd.DataFrame([_report(2021, 4, "AAA", "AAA-0", "Out", ko - pd.Timedelta(days=2))])
+    out = F.for_week(stats, games, 2021, 4, inj).set_index("player_id")
+    backup = out.loc["AAA-1"]
+    assert backup["mates_share"] == 0.0  # the only back left
+    # the starter's share goes to the one back left: his own plus all of it
+    assert backup["share_gain"] == pytest.approx(fr.loc["AAA-0", "carry_share"])
+
+
 def test_target_counts_only_for_the_team_he_was_predicted_for(rng):
     """A back who changed teams in the off-season is still listed with his old team in week 1 (no roster
     table): his yards for the new team describe another game, so that row is void, not a target."""
