@@ -6,6 +6,11 @@ R-hat/ESS of predictive quantities, artifact size, load time, predict time for 4
 peak RSS of a weekly prediction run (a fresh subprocess: load + features + predict), and the
 walk-forward validation table against every baseline (and NFL.com's projection for 2024).
 
+For a season with NFL.com projections it also measures the information ceiling: the same model fitted
+on that season's own games (in-sample, so optimistic) and scored on the rows NFL.com projected. If
+even that fit does not reach NFL.com's CRPS, no model of these features can, and the gap is
+information (depth charts, practice news), not inference.
+
 Without ../shared/data it says so and falls back to the embedded warehouse (nflgame 2009-2019):
 train 2012-2018, validate 2019.
 
@@ -83,6 +88,19 @@ def _weekly_rss(model_path: Path, stats: pd.DataFrame, games: pd.DataFrame, inju
     return int(n), float(rss)
 
 
+def _ceiling(test: pd.DataFrame, proj: np.ndarray, p, season: int, table: pd.DataFrame) -> None:
+    """Fit on the test season itself and score in-sample next to NFL.com (the most these features allow)."""
+    one_season = p.model_copy(update={"features": [f for f in p.features if f != "season"]})  # constant here
+    m_in, _ = fit(test, one_season, season, season)
+    ok = np.isfinite(proj)
+    rows = test[ok].reset_index(drop=True)
+    own = V.score(V.moe_forecast(m_in, rows), rows[F.TARGET].to_numpy(float))
+    nfl = table.set_index("method").loc["nflcom_projection"]
+    print(f"information ceiling, {season}: the model fitted on {season}'s own {len(test)} games (in-sample) "
+          f"scores CRPS {own['CRPS']:.2f}, MAE {own['MAE']:.2f} on the {int(ok.sum())} NFL.com rows; "
+          f"NFL.com's projection: CRPS {nfl['CRPS']:.2f}, MAE {nfl['MAE']:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("--params", default=None, help="TrainParams YAML (default params/train.yaml)")
@@ -136,6 +154,8 @@ def main() -> None:
         table = V.compare(m, train, test, proj)
         table.insert(0, "season", S)
         tables.append(table)
+        if proj is not None:
+            _ceiling(test, proj, p, S, table)
         tails = V.tails_by_season(m, pd.concat([train[train["season"] >= S - 8], test]))
         print("tails by season (training seasons, then the test season):")
         print(tails.round(3).to_string(index=False))
