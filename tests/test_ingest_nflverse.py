@@ -182,6 +182,17 @@ def test_duckdb_and_postgres_agree_on_all_real_files(shared_data, tmp_path, pg_s
     assert results["duckdb"]["games"] == 4345 and results["duckdb"]["rows"] > 110000
 
 
+def test_first_import_into_a_fresh_empty_warehouse(tmp_path, wh_url):
+    """`nfl-bnn init-db` then the first import: the tables exist and are empty (this crashed once)."""
+    from nfl_bnn.schema import create_schema
+
+    with connect(wh_url) as wh:
+        create_schema(wh)
+        counts = import_nflverse(wh, [stats_file(tmp_path, legacy_rows())], [sched(tmp_path)])
+        assert [(c.table, c.inserted) for c in counts] == [("mart.games", 2), ("mart.player_game_stats", 1)]
+        assert load_stats(wh)["player_name"].tolist() == ["Jeremy Hill"]
+
+
 def test_cli_import_nflverse(tmp_path, project_home, capsys):
     assert main(["import-nflverse", "--schedules", str(sched(tmp_path)),
                  "--player-stats", str(stats_file(tmp_path, legacy_rows()))]) == 0

@@ -280,7 +280,9 @@ def _known_names(wh: Warehouse) -> dict[str, str]:
         return {}
     df = wh.query_df("SELECT player_id, player_name, max(season) AS season FROM mart.player_game_stats "
                      "WHERE player_name IS NOT NULL GROUP BY player_id, player_name")
-    df = df[df["player_name"].map(is_full_name)].sort_values(["season", "player_name"])
+    # astype(bool): on an empty table the mapped Series is an empty object Series, which pandas would
+    # read as a list of column labels (a fresh `init-db` warehouse crashed here with KeyError 'season')
+    df = df[df["player_name"].map(is_full_name).astype(bool)].sort_values(["season", "player_name"])
     return dict(zip(df["player_id"], df["player_name"]))
 
 
