@@ -1,9 +1,10 @@
 """Full-quality fit on real data (2012-2023) and walk-forward validation on 2024 (slow: ~4 min on 2 cores).
 
 Asserts only what `make bench` measured to hold (see the README's measured figures): predictive R-hat
-< 1.05, lower CRPS and log score than every model baseline, 90% coverage within 0.88-0.95 (measured
-0.916). Not asserted because not reached: CRPS/MAE vs NFL.com's projection (18.51 / 26.51 vs the
-model's 19.06 / 27.52).
+< 1.05, lower CRPS and log score than every model baseline, 90% coverage within the issue's 0.88-0.92
+and mean +/- 1 sd coverage within 0.64-0.72 (measured 0.904 and 0.696 on the NFL.com rows). Not
+asserted because not reached: CRPS/MAE vs NFL.com's projection (18.50 / 26.51 vs the model's
+18.93 / 27.30; even a fit on 2024 itself reaches only 18.54 / 26.68).
 """
 from __future__ import annotations
 
@@ -31,4 +32,6 @@ def test_fit_2012_2023_converges_and_beats_model_baselines_on_2024(shared_data):
     others = table.drop(index="moe_bnn")
     assert table.loc["moe_bnn", "CRPS"] < others["CRPS"].min()
     assert table.loc["moe_bnn", "logS"] < others["logS"].min()
-    assert 0.88 <= table.loc["moe_bnn", "cov90"] <= 0.95  # measured 0.916 (2023: 0.934)
+    assert 0.88 <= table.loc["moe_bnn", "cov90"] <= 0.92  # measured 0.901 on all 607 rows (2023: 0.920)
+    assert 0.64 <= table.loc["moe_bnn", "cov68"] <= 0.72
+    assert model.n_experts == 3 and model.gate == "ordinal"
