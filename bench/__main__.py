@@ -156,9 +156,18 @@ def main() -> None:
         tables.append(table)
         if proj is not None:
             _ceiling(test, proj, p, S, table)
+            ok = np.isfinite(proj)
+            pred = m.predict(test[ok])
+            dis = V.disagreement(pred["mean"], proj[ok], test.loc[ok, F.TARGET], pred["median"])
+            print(f"where NFL.com and the model disagree ({S}, rows by |model mean - NFL.com|):")
+            print(dis.round(1).to_string(index=False))
         tails = V.tails_by_season(m, pd.concat([train[train["season"] >= S - 8], test]))
         print("tails by season (training seasons, then the test season):")
         print(tails.round(3).to_string(index=False))
+        disp, corr = V.dispersion_persistence(m, pd.concat([train, test]))
+        print(f"spread by half season (sd of log residuals, weeks 1-8 / 9-18; sd of yards): correlation of the "
+              f"halves across seasons {corr:+.2f}")
+        print(disp.round(3).to_string(index=False))
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print("\n== walk-forward validation (same player-games for every method)")
         print(pd.concat(tables).drop(columns=["PIT_hist"]).round(3).to_string(index=False))

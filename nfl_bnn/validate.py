@@ -210,3 +210,47 @@ def tails_by_season(model, frame: pd.DataFrame) -> pd.DataFrame:
                      "cov90": 1.0 - below - above})
     return pd.DataFrame(rows)
 
+
+
+def disagreement(pred_mean: np.ndarray, other: np.ndarray, y: np.ndarray, pred_median: np.ndarray | None = None,
+                 bins: int = 5) -> pd.DataFrame:
+    """Where a point forecast ``other`` beats the model: rows binned by |model mean - other|.
+
+    Per bin (quantiles of the disagreement): rows, each one's MAE (the model's of its median), and the
+    means of the model, the other forecast and the actual yards where the model is above and below.
+    A forecast that is right on average in the bins where the two differ most knows something the
+    model does not; a gap spread evenly over the bins would be the model's own inaccuracy.
+    """
+    m, o, y = (np.asarray(a, float) for a in (pred_mean, other, y))
+    med = m if pred_median is None else np.asarray(pred_median, float)
+    gap = np.abs(m - o)
+    edges = np.unique(np.quantile(gap, np.linspace(0, 1, bins + 1)))
+    which = np.clip(np.searchsorted(edges, gap, side="right") - 1, 0, len(edges) - 2)
+    rows = []
+    for b in range(len(edges) - 1):
+        k = which == b
+        up, dn = k & (m > o), k & (m <= o)
+        rows.append({"disagreement": f"{edges[b]:.1f}-{edges[b + 1]:.1f}", "n": int(k.sum()),
+                     "mae_model": float(np.abs(y[k] - med[k]).mean()), "mae_other": float(np.abs(y[k] - o[k]).mean()),
+                     "n_model_higher": int(up.sum()), "model_if_higher": float(m[up].mean()) if up.any() else np.nan,
+                     "other_if_higher": float(o[up].mean()) if up.any() else np.nan,
+                     "actual_if_higher": float(y[up].mean()) if up.any() else np.nan,
+                     "model_if_lower": float(m[dn].mean()) if dn.any() else np.nan,
+                     "other_if_lower": float(o[dn].mean()) if dn.any() else np.nan,
+                     "actual_if_lower": float(y[dn].mean()) if dn.any() else np.nan})
+    return pd.DataFrame(rows)
+
+
+def dispersion_persistence(model, frame: pd.DataFrame, split_week: int = 8) -> tuple[pd.DataFrame, float]:
+    """Per season, the sd of log((y + 25) / (median + 25)) in weeks <= ``split_week`` and after; and the
+    correlation of the two halves across seasons.
+
+    If a season's spread around the model carried over from its first half to its second, the scale
+    could be updated within the season; a correlation near 0 says a tight (or wide) season is luck.
+    """
+    pred = model.predict(frame)
+    z = np.log((frame[feats.TARGET].to_numpy(float) + 25.0) / (pred["median"].to_numpy() + 25.0))
+    d = pd.DataFrame({"season": frame["season"].to_numpy(), "late": frame["week"].to_numpy() > split_week, "z": z})
+    t = d.groupby(["season", "late"])["z"].std().unstack().rename(columns={False: "sd_early", True: "sd_late"})
+    t["sd_yards"] = frame.groupby("season")[feats.TARGET].std().reindex(t.index).to_numpy()
+    return t.reset_index(), float(np.corrcoef(t["sd_early"], t["sd_late"])[0, 1])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nfl_bnn import validate as V
@@ -62,3 +63,37 @@ def test_tails_by_season_counts_misses_on_each_side():
     t = V.tails_by_season(Fixed(), frame).set_index("season")
     assert t.loc[2020, "below_q05"] == 0.25 and t.loc[2020, "above_q95"] == 0.25 and t.loc[2020, "cov90"] == 0.5
     assert t.loc[2021, "below_q05"] == 0.5 and t.loc[2021, "n"] == 2
+
+
+def test_disagreement_bins_by_the_gap_and_shows_who_is_right():
+    # 4 rows where the model and the other forecast agree, 4 where they differ by 20 and the other is right
+    m = np.array([50, 60, 70, 80, 50, 50, 90, 90], float)
+    o = np.array([50, 60, 70, 80, 30, 30, 110, 110], float)
+    y = np.array([52, 58, 71, 79, 30, 30, 110, 110], float)
+    t = V.disagreement(m, o, y, bins=2)
+    assert list(t["n"]) == [4, 4]
+    near, far = t.iloc[0], t.iloc[1]
+    assert near["mae_model"] == pytest.approx(1.5) and near["mae_other"] == pytest.approx(1.5)
+    assert far["mae_model"] == pytest.approx(20.0) and far["mae_other"] == 0.0
+    assert far["n_model_higher"] == 2 and far["actual_if_higher"] == 30 and far["other_if_higher"] == 30
+    assert far["model_if_lower"] == 90 and far["actual_if_lower"] == 110
+
+
+def test_dispersion_persistence_compares_the_halves_of_each_season():
+    class Median:
+        def predict(self, frame):
+            return pd.DataFrame({"median": np.full(len(frame), 35.0)})
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for season, (a, b) in {2020: (0.2, 0.4), 2021: (0.3, 0.6), 2022: (0.4, 0.8)}.items():
+        for week, s in [(w, a if w <= 8 else b) for w in range(1, 19)]:
+            z = rng.normal(0, 1, 200)
+            z = (z - z.mean()) / z.std(ddof=1) * s  # exact sd per week
+            rows += [{"season": season, "week": week, "rushing_yards": 60 * np.exp(v) - 25} for v in z]
+    fr = pd.DataFrame(rows)
+    t, corr = V.dispersion_persistence(Median(), fr)
+    assert list(t["season"]) == [2020, 2021, 2022]
+    np.testing.assert_allclose(t["sd_early"], [0.2, 0.3, 0.4], rtol=0.02)
+    np.testing.assert_allclose(t["sd_late"], [0.4, 0.6, 0.8], rtol=0.02)
+    assert corr == pytest.approx(1.0, abs=1e-3)  # the late spread follows the early one exactly
