@@ -112,6 +112,8 @@ def _sample(model, p: TrainParams):
         return idata, None
     start = _map_start(model, p)
     if p.inference == "pymc":
+        if p.mass_matrix == "low_rank":
+            log.warning("mass_matrix: low_rank is a nutpie option; PyMC's NUTS adapts a diagonal mass matrix")
         with model:
             idata = pm.sample(draws=p.draws, tune=p.tune, chains=p.chains, cores=min(p.cores, p.chains),
                               initvals=start, init="adapt_diag" if start is not None else "jitter+adapt_diag",

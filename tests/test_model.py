@@ -333,3 +333,22 @@ def test_stacking_keeps_equivalent_chains_and_drops_a_worse_mode(rng):
     b[300:] += 0.5
     w2 = stacking_weights(np.vstack([a, b]))
     assert 0.35 < w2[0] < 0.65
+
+
+@pytest.mark.parametrize("inference", ["nutpie", "pymc"])
+def test_each_nuts_path_fits_the_default_model_shape(rng, tmp_path, inference):
+    """K=3, ordinal gate, log target, MAP start: both NUTS paths run end to end and report diagnostics."""
+    from nfl_bnn.features import FEATURES
+    from nfl_bnn.train import fit, load_train_params
+
+    n = 240
+    df = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
+    df["season"] = np.repeat([2020, 2021], n // 2)
+    df["rushing_yards"] = np.round(np.exp(3.8 + 0.4 * df["proj_carries"] + rng.normal(0, 0.4, n)) - 20)
+    p = load_train_params(inference=inference, draws=40, tune=60, chains=2, keep_draws=60)
+    assert (p.n_experts, p.gate) == (3, "ordinal")  # the defaults of params/train.yaml
+    model, diag = fit(df, p, 2020, 2021)
+    assert model.gate == "ordinal" and model.n_draws == 60
+    assert diag["steps_per_draw"] > 0 and np.isfinite(diag["rhat_pred_max"]) and sum(diag["stacking_weights"]) == pytest.approx(1)
+    pred = MixtureExpertsBNN.load(model.save(tmp_path / f"{inference}.npz")).predict(df.iloc[:30])
+    assert np.corrcoef(pred["median"], df["proj_carries"].iloc[:30])[0, 1] > 0.5
