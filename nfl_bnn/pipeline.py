@@ -145,10 +145,23 @@ def check_lines_players(lines: pd.DataFrame, known_ids: set[str], where: str) ->
 
 def price_week(feats: pd.DataFrame, preds: pd.DataFrame, lines: pd.DataFrame, model: Any,
                p: WeeklyParams) -> pd.DataFrame:
-    """Evaluate every line of an eligible player and size stakes; one row per priced player."""
+    """Evaluate every line of an eligible player and size stakes; one row per priced player.
+
+    A line whose team is not the team the player is predicted for is not priced (reason
+    ``team_changed``): without a roster table a back who changed teams is predicted with his old team
+    until he plays for the new one (mostly week 1), so his features describe another game.
+    """
     lines = lines[lines["player_id"].isin(feats["player_id"])].reset_index(drop=True)
+    moved = _team_changed(lines, feats)
+    if moved.any():
+        log.warning("not pricing %d player(s) whose line is for another team than the one they are predicted "
+                    "for (changed teams; priced again once they have played for the new one): %s",
+                    lines.loc[moved, "player_id"].nunique(),
+                    ", ".join(sorted(set(lines.loc[moved, "player_name"].astype(str)))))
+    held = lines[moved].drop_duplicates("player_id")
+    lines = lines[~moved].reset_index(drop=True)
     if lines.empty:
-        return pd.DataFrame(columns=["player_id", "reason", "stake"])
+        return _team_changed_rows(held)
     idx = feats.reset_index(drop=True).set_index("player_id")
     X = idx.loc[lines["player_id"]].reset_index()
     draws = np.asarray(model.prob_over(X, lines["line"].to_numpy(dtype=float), per_draw=True), dtype=float)
@@ -159,11 +172,31 @@ def price_week(feats: pd.DataFrame, preds: pd.DataFrame, lines: pd.DataFrame, mo
         best[c] = best["player_id"].map(ids[c])
     if "team" not in best or best["team"].isna().any():
         best["team"] = best["player_id"].map(ids["team"])
-    return betting.size_stakes(
+    sized = betting.size_stakes(
         best, p.bankroll, kelly_fraction=p.kelly_fraction, max_bet_fraction=p.max_bet_fraction,
         min_edge=p.min_edge, min_confidence=p.min_confidence, max_week_fraction=p.max_week_fraction,
         max_game_fraction=p.max_game_fraction,
     )
+    return pd.concat([sized, _team_changed_rows(held)], ignore_index=True) if len(held) else sized
+
+
+def _team_changed(lines: pd.DataFrame, feats: pd.DataFrame) -> pd.Series:
+    """Lines that name a team other than the one their player is predicted for (unknown team: kept)."""
+    if lines.empty or "team" not in lines:
+        return pd.Series(False, index=lines.index)
+    predicted = lines["player_id"].map(feats.drop_duplicates("player_id").set_index("player_id")["team"])
+    team = lines["team"].astype("string").str.strip()
+    return (team.notna() & (team != "") & (team != predicted.astype("string"))).fillna(False).astype(bool)
+
+
+def _team_changed_rows(held: pd.DataFrame) -> pd.DataFrame:
+    """One decision row per player held back by :func:`_team_changed` (no price, no stake)."""
+    keep = [c for c in ("player_id", "player_name", "team", "line", "book", "source") if c in held]
+    out = held[keep].reset_index(drop=True).copy()
+    for c in ("side", "odds", "model_prob", "market_prob", "edge", "confidence"):
+        out[c] = np.nan
+    out["reason"], out["stake"] = "team_changed", 0.0
+    return out
 
 
 def bets_frame(sized: pd.DataFrame, paper: bool) -> pd.DataFrame:
@@ -215,7 +248,9 @@ def no_bet_reasons(n_pred: int, n_lines_players: int, sized: pd.DataFrame) -> st
     parts = [f"{n_pred - n_lines_players} eligible players had no line"]
     labels = {"edge": "failed the edge threshold", "confidence": "failed the confidence threshold",
               "no_ev": "had no positive expected value at the offered odds", "nan": "had a missing probability",
-              "too_small": "had a stake under one cent"}
+              "too_small": "had a stake under one cent",
+              "team_changed": "had a line for another team than the one they are predicted for (changed teams; "
+                              "not priced until they have played for the new one)"}
     parts += [f"{c[k]} {v}" for k, v in labels.items() if c.get(k)]
     return "; ".join(parts)
 

@@ -448,3 +448,21 @@ def test_started_games_only_in_a_week_under_way():
     assert pipeline.started_games(games, SEASON, WEEK, ko) == {"2024_04_BAL_KC"}
     assert pipeline.started_games(games, SEASON, WEEK, datetime(2024, 9, 29, 12)) == set()
     assert pipeline.started_games(games, SEASON, WEEK, datetime(2024, 9, 29, 15)) == set()  # all: a replay
+
+
+def test_line_for_a_back_who_changed_teams_is_not_priced(wh, project_home):
+    """The warehouse last saw MIA-RB1 with MIA, but his line is for BUF (he signed there): his features
+    describe MIA's game, so he is held back with a reason instead of priced."""
+    wh.execute("UPDATE best_prop_lines SET team = 'BUF' WHERE player_id = 'MIA-RB1'")
+    res = pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel())
+    reasons = dict(zip(res.candidates.player_id, res.candidates.reason))
+    assert reasons["MIA-RB1"] == "team_changed" and reasons["KC-RB1"] == "bet"
+    assert "MIA-RB1" not in set(res.bets.player_id)
+    assert "had a line for another team than the one they are predicted for" in res.summary
+    preds = pd.read_csv(project_home / "reports" / "weekly" / "s2024_w4_predictions.csv").set_index("player_id")
+    assert preds.loc["MIA-RB1", "decision"] == "team_changed"
+    # only moved players' lines: nothing is priced, and the summary says why
+    wh.execute("UPDATE best_prop_lines SET team = 'NYJ'")
+    res = pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel())
+    assert res.bets.empty and set(res.candidates.reason) == {"team_changed"}
+    assert "NO BETS this week" in res.summary and "4 had a line for another team" in res.summary
