@@ -175,7 +175,7 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
             gate_W = pm.Deterministic("gate_W", pt.tile(w_full[:, None], (1, K - 1)))
             gate_b = pm.Deterministic("gate_b", -kappa)
             cum = (X @ w_full)[:, None] - kappa[None, :]  # logit P(expert > j), decreasing in j
-            log_gt = pt.log(pt.sigmoid(cum))
+            log_gt = -pt.softplus(-cum)  # log sigmoid(cum), finite however far out the score is
             log_up = pt.concatenate([pt.zeros((n, 1)), log_gt], axis=1)  # log P(expert > j - 1)
             log_dn = pt.concatenate([log_gt, pt.full((n, 1), -np.inf)], axis=1)  # log P(expert > j)
             # log(P(> j-1) - P(> j)), stable: log_up + log1mexp(log_dn - log_up)
@@ -256,7 +256,9 @@ def gate_weights(scores: np.ndarray, gate: str = "softmax") -> np.ndarray:
     w_j = P(> j-1) - P(> j) and w_{K-1} = P(> K-2).
     """
     if gate == "ordinal":
-        gt = 1.0 / (1.0 + np.exp(-scores))
+        from scipy.special import expit
+
+        gt = expit(scores)
         ones = np.ones(gt.shape[:-1] + (1,), dtype=gt.dtype)
         w = np.concatenate([ones, gt], axis=-1) - np.concatenate([gt, 0 * ones], axis=-1)
         return np.clip(w, 0.0, 1.0)
