@@ -88,11 +88,11 @@ def _weekly_rss(model_path: Path, stats: pd.DataFrame, games: pd.DataFrame, inju
     return int(n), float(rss)
 
 
-def _ceiling(test: pd.DataFrame, proj: np.ndarray, p, season: int, table: pd.DataFrame) -> None:
-    """Fit on the test season itself and score in-sample next to NFL.com (the most these features allow)."""
+def _ceiling(test: pd.DataFrame, ok: np.ndarray, p, season: int, table: pd.DataFrame) -> None:
+    """Fit on the test season itself and score in-sample next to NFL.com (the most these features allow);
+    ``ok`` marks the rows NFL.com projected."""
     one_season = p.model_copy(update={"features": [f for f in p.features if f != "season"]})  # constant here
     m_in, _ = fit(test, one_season, season, season)
-    ok = np.isfinite(proj)
     rows = test[ok].reset_index(drop=True)
     own = V.score(V.moe_forecast(m_in, rows), rows[F.TARGET].to_numpy(float))
     nfl = table.set_index("method").loc["nflcom_projection"]
@@ -155,8 +155,8 @@ def main() -> None:
         table.insert(0, "season", S)
         tables.append(table)
         if proj is not None:
-            _ceiling(test, proj, p, S, table)
             ok = np.isfinite(proj)
+            _ceiling(test, ok, p, S, table)
             pred = m.predict(test[ok])
             dis = V.disagreement(pred["mean"], proj[ok], test.loc[ok, F.TARGET], pred["median"])
             print(f"where NFL.com and the model disagree ({S}, rows by |model mean - NFL.com|):")

@@ -30,8 +30,8 @@ constant 0 (a feature the fit knows it cannot learn from) rather than a copy of 
 
 ``season`` is a feature too: the spread of rushing yards around what the box scores predict has
 narrowed over the years (without it, a model fitted on 2012-2023, 2023 included, covered 93.5% of
-2023 with its 90% interval, and 88% of 2016), so the scale, not only the location, gets a trend. It is a calendar feature, like
-``week``: its "drift" is expected and :mod:`nfl_bnn.drift` leaves it out.
+2023 with its 90% interval, and 88% of 2016), so the scale, not only the location, gets a trend.
+It is a calendar feature, like ``week``: its "drift" is expected and :mod:`nfl_bnn.drift` leaves it out.
 
 A target is attached only where the back played for the team he was predicted for: a back who
 changed teams before his new team's first game with him is still listed with his old team (no

@@ -3,7 +3,7 @@
 Model (all inputs standardised with a scaler fitted on the training rows; target standardised too):
 
 * gate: softmax over K experts, logits linear in the features, expert 0 the reference (logit 0); or
-  (``gate="ordinal"``, the default fit) one linear gating score with ordered cut-points, a cumulative
+  (``gate="ordinal"``, what params/train.yaml fits) one linear gating score with ordered cut-points, a cumulative
   logit over the experts ordered by location: the K-1 softmax logit vectors can trade places and
   rotate, which is what left K=3 chains on different gate modes, while a ladder has one score;
 * expert k: location ``alpha_k + x @ beta_k (+ tanh(x @ W_h) @ v_k)`` where ``beta_k = beta_mu +
@@ -424,9 +424,8 @@ class MixtureExpertsBNN:
         # a feature that was constant in the training rows (injury features without injury reports, the
         # season of a one-season fit) has no learned effect: only its prior would speak, so it is held at
         # its training value instead of adding noise wherever it now varies
-        const = [i for i, f in enumerate(self.feature_names) if f in set(self.meta.get("constant_features", []))]
-        if const:
-            Z[:, const] = 0.0
+        constant = set(self.meta.get("constant_features", []))
+        Z[:, [i for i, f in enumerate(self.feature_names) if f in constant]] = 0.0
         return Z
 
     def mixture(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -152,7 +152,8 @@ def price_week(feats: pd.DataFrame, preds: pd.DataFrame, lines: pd.DataFrame, mo
     until he plays for the new one (mostly week 1), so his features describe another game.
     """
     lines = lines[lines["player_id"].isin(feats["player_id"])].reset_index(drop=True)
-    moved = _team_changed(lines, feats)
+    ids = feats.drop_duplicates("player_id").set_index("player_id")
+    moved = _team_changed(lines, ids["team"])
     if moved.any():
         log.warning("not pricing %d player(s) whose line is for another team than the one they are predicted "
                     "for (changed teams; priced again once they have played for the new one): %s",
@@ -167,7 +168,6 @@ def price_week(feats: pd.DataFrame, preds: pd.DataFrame, lines: pd.DataFrame, mo
     draws = np.asarray(model.prob_over(X, lines["line"].to_numpy(dtype=float), per_draw=True), dtype=float)
     ev = betting.evaluate_lines(lines, draws, p.margin_method)
     best = betting.best_side_per_player(ev)
-    ids = feats.drop_duplicates("player_id").set_index("player_id")
     for c in ("game_id", "opponent"):
         best[c] = best["player_id"].map(ids[c])
     if "team" not in best or best["team"].isna().any():
@@ -180,11 +180,11 @@ def price_week(feats: pd.DataFrame, preds: pd.DataFrame, lines: pd.DataFrame, mo
     return pd.concat([sized, _team_changed_rows(held)], ignore_index=True) if len(held) else sized
 
 
-def _team_changed(lines: pd.DataFrame, feats: pd.DataFrame) -> pd.Series:
+def _team_changed(lines: pd.DataFrame, predicted_team: pd.Series) -> pd.Series:
     """Lines that name a team other than the one their player is predicted for (unknown team: kept)."""
     if lines.empty or "team" not in lines:
         return pd.Series(False, index=lines.index)
-    predicted = lines["player_id"].map(feats.drop_duplicates("player_id").set_index("player_id")["team"])
+    predicted = lines["player_id"].map(predicted_team)
     team = lines["team"].astype("string").str.strip()
     return (team.notna() & (team != "") & (team != predicted.astype("string"))).fillna(False).astype(bool)
 

@@ -211,7 +211,6 @@ def tails_by_season(model, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-
 def disagreement(pred_mean: np.ndarray, other: np.ndarray, y: np.ndarray, pred_median: np.ndarray | None = None,
                  bins: int = 5) -> pd.DataFrame:
     """Where a point forecast ``other`` beats the model: rows binned by |model mean - other|.
@@ -226,18 +225,17 @@ def disagreement(pred_mean: np.ndarray, other: np.ndarray, y: np.ndarray, pred_m
     gap = np.abs(m - o)
     edges = np.unique(np.quantile(gap, np.linspace(0, 1, bins + 1)))
     which = np.clip(np.searchsorted(edges, gap, side="right") - 1, 0, len(edges) - 2)
+    avg = lambda a, k: float(a[k].mean()) if k.any() else np.nan
     rows = []
     for b in range(len(edges) - 1):
         k = which == b
-        up, dn = k & (m > o), k & (m <= o)
-        rows.append({"disagreement": f"{edges[b]:.1f}-{edges[b + 1]:.1f}", "n": int(k.sum()),
-                     "mae_model": float(np.abs(y[k] - med[k]).mean()), "mae_other": float(np.abs(y[k] - o[k]).mean()),
-                     "n_model_higher": int(up.sum()), "model_if_higher": float(m[up].mean()) if up.any() else np.nan,
-                     "other_if_higher": float(o[up].mean()) if up.any() else np.nan,
-                     "actual_if_higher": float(y[up].mean()) if up.any() else np.nan,
-                     "model_if_lower": float(m[dn].mean()) if dn.any() else np.nan,
-                     "other_if_lower": float(o[dn].mean()) if dn.any() else np.nan,
-                     "actual_if_lower": float(y[dn].mean()) if dn.any() else np.nan})
+        row = {"disagreement": f"{edges[b]:.1f}-{edges[b + 1]:.1f}", "n": int(k.sum()),
+               "mae_model": avg(np.abs(y - med), k), "mae_other": avg(np.abs(y - o), k),
+               "n_model_higher": int((k & (m > o)).sum())}
+        for side, sel in (("higher", k & (m > o)), ("lower", k & (m <= o))):
+            row.update({f"model_if_{side}": avg(m, sel), f"other_if_{side}": avg(o, sel),
+                        f"actual_if_{side}": avg(y, sel)})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
