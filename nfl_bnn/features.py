@@ -92,7 +92,7 @@ POINTS_WINDOW = 8
 MIN_PROJ_CARRIES = 8.0
 MAX_LOST_SHARE = 0.8  # eligibility scales carries by at most 1 / (1 - 0.8) when teammates are out
 TOP_N_PER_TEAM = 2
-RECENT_TEAM_GAMES = 2  # must have played in one of the team's last 2 games (real data: 12.6% void, ~39 backs/week)
+RECENT_TEAM_GAMES = 2  # must have played in one of the team's last 2 games (real data 2012-2024: 10.7% void, ~39 backs/week)
 BACK_POSITIONS = {"RB", "FB", "HB"}
 
 
