@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from nfl_bnn.errors import ConfigError
+from nfl_bnn.redact import mask_secrets, shown_value
 
 
 class StrictModel(BaseModel):
@@ -41,7 +42,11 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 
 def validate(model: type[M], values: Mapping[str, Any], source: str = "parameters") -> M:
-    """Validate ``values`` against ``model``; raise one readable ConfigError listing every problem."""
+    """Validate ``values`` against ``model``; raise one readable ConfigError listing every problem.
+
+    A wrong value is echoed so the user sees what was read, except what could be a secret: a mapping
+    or list (any entry), a value under a secret-looking name, and passwords inside text.
+    """
     try:
         return model.model_validate(dict(values))
     except ValidationError as exc:
@@ -53,8 +58,10 @@ def validate(model: type[M], values: Mapping[str, Any], source: str = "parameter
                 hint = difflib.get_close_matches(str(err["loc"][-1]), known, n=1)
                 extra = f"; did you mean {hint[0]!r}?" if hint else f"; known names: {', '.join(known)}"
                 problems.append(f"unknown parameter {loc!r}{extra}")
+            elif err["type"] == "missing":
+                problems.append(f"{loc}: {err['msg']}")  # its 'input' is the whole mapping: never echoed
             else:
-                problems.append(f"{loc}: {err['msg']} (got {err.get('input')!r})")
+                problems.append(f"{loc}: {mask_secrets(err['msg'])} (got {shown_value(loc, err.get('input'))})")
         raise ConfigError(f"invalid {source}: " + "; ".join(problems)) from None
 
 

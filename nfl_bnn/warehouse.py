@@ -8,7 +8,8 @@ psycopg2; values always travel as parameters, never inside the SQL text.
 Which backend (first match wins):
 
 1. the ``url`` argument of :func:`connect` (``postgresql://...`` or a DuckDB file path);
-2. ``NFL_BNN_DATABASE_URL`` (a ``postgresql://user:pass@host:port/db`` URL);
+2. ``NFL_BNN_DATABASE_URL``: a ``postgresql://user:pass@host:port/db`` URL, a libpq ``host=... dbname=...``
+   string, or ``duckdb:PATH``; any other text is refused (it is never taken for a file name);
 3. the standard libpq variables, when ``PGHOST``, ``PGDATABASE`` or ``PGSERVICE`` is set (``PGUSER``,
    ``PGPASSWORD``, ``PGPORT`` ... are then read by libpq itself; ``PGPASSWORD`` alone does not switch);
 4. otherwise the DuckDB file at ``NFL_BNN_WAREHOUSE`` (default ``data/warehouse.duckdb``).
@@ -22,15 +23,15 @@ then refused with a clear :class:`~nfl_bnn.errors.DatabaseError`.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
-from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
@@ -46,19 +47,36 @@ DATA_HINT = ("load data first: `make data` or `nfl-bnn build-demo-data` (embedde
 
 
 def mask_url(url: str) -> str:
-    """``postgresql://u:secret@h/db`` -> ``postgresql://u:***@h/db`` (query-string passwords too)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable database URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{host}"
-    query = re.sub(r"(password=)[^&]*", r"\1***", parts.query, flags=re.I)
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    """``postgresql://u:secret@h/db`` -> ``postgresql://u:***@h/db``; also a password holding an unencoded
+    ``/``, ``#``, ``?`` or ``@``, a query-string ``password=`` and a libpq ``password=...`` pair."""
+    from nfl_bnn.redact import mask_secrets
+
+    return mask_secrets(url)
+
+
+#: libpq connection keywords (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS)
+_LIBPQ_KEYS = frozenset({
+    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "require_auth", "channel_binding",
+    "connect_timeout", "client_encoding", "options", "application_name", "fallback_application_name", "keepalives",
+    "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "replication", "gssencmode",
+    "sslmode", "requiressl", "sslcompression", "sslcert", "sslkey", "sslpassword", "sslcertmode", "sslrootcert",
+    "sslcrl", "sslcrldir", "sslsni", "requirepeer", "ssl_min_protocol_version", "ssl_max_protocol_version",
+    "krbsrvname", "gsslib", "gssdelegation", "service", "target_session_attrs", "load_balance_hosts",
+    "sslnegotiation",
+})
+_KV_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)+)\s*")
+
+
+def _libpq_pairs(text: str) -> dict[str, str] | None:
+    """The keywords and values of a libpq ``key=value ...`` string, or None if ``text`` is not one."""
+    pairs, pos = {}, 0
+    while pos < len(text):
+        m = _KV_PAIR.match(text, pos)
+        if not m:
+            return None
+        pairs[m.group(1).lower()] = m.group(2)
+        pos = m.end()
+    return pairs or None
 
 
 @dataclass(frozen=True)
@@ -66,12 +84,18 @@ class Target:
     """Where :func:`connect` will go: backend, DSN or path, and a password-free description."""
 
     backend: str  # "postgres" | "duckdb"
-    dsn: str  # URL, "" for libpq environment variables, or a file path
+    dsn: str = field(repr=False)  # URL, libpq string, "" for libpq environment variables, or a file path
     description: str
 
 
 def resolve(url: str | None = None) -> Target:
-    """Decide the backend from the argument and the environment (see the module docstring)."""
+    """Decide the backend from the argument and the environment (see the module docstring).
+
+    ``NFL_BNN_DATABASE_URL`` must be a PostgreSQL URL or a libpq ``key=value`` string (or ``duckdb:PATH``):
+    anything else is refused, since taking it for a file name would silently create a new, empty DuckDB
+    file named after the setting (password included) in the current folder.
+    """
+    from_env = url is None
     if url is None:
         url = os.environ.get(config.ENV_DATABASE_URL) or None
         if url is None and any(os.environ.get(v) for v in ("PGHOST", "PGDATABASE", "PGSERVICE")):
@@ -82,8 +106,24 @@ def resolve(url: str | None = None) -> Target:
     if url is None:
         path = config.warehouse_path()
         return Target("duckdb", str(path), f"DuckDB file {path}")
+    url = url.strip()
     if url.startswith(("postgresql://", "postgres://")):
         return Target("postgres", url, f"PostgreSQL {mask_url(url)}")
+    pairs = _libpq_pairs(url) if "=" in url and "://" not in url else None
+    if pairs is not None:
+        unknown = sorted(set(pairs) - _LIBPQ_KEYS)
+        if unknown:
+            raise DatabaseError(f"{config.ENV_DATABASE_URL if from_env else 'the database setting'} looks like a "
+                                f"libpq key=value string but has unknown keyword(s) {', '.join(unknown)}; "
+                                "see the PostgreSQL libpq connection keywords")
+        shown = " ".join(f"{k}={pairs[k]}" for k in ("host", "port", "dbname", "user", "service") if k in pairs)
+        return Target("postgres", url, f"PostgreSQL {shown or 'from libpq defaults'}")
+    if from_env and not url.startswith("duckdb:"):
+        raise DatabaseError(
+            f"{config.ENV_DATABASE_URL} is neither a PostgreSQL URL (postgresql://user:pass@host:port/db) nor a "
+            "libpq string (host=... dbname=... user=...); fix it, or unset it to use the embedded DuckDB file "
+            f"(moved with {config.ENV_WAREHOUSE}, or write duckdb:PATH)"
+        )
     path = url[len("duckdb:"):] if url.startswith("duckdb:") else url
     if "://" in path:
         raise DatabaseError(
@@ -118,6 +158,23 @@ def _register_numpy_adapters() -> None:
     register_adapter(np.bool_, lambda v: AsIs("true" if v else "false"))
 
 
+_EXISTING_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("existing_file_only", default=False)
+
+
+@contextlib.contextmanager
+def existing_file_only() -> Iterator[None]:
+    """Within this block :func:`connect` refuses a DuckDB file that does not exist instead of creating it.
+
+    The CLI wraps every command that reads the warehouse in it: a mistyped ``NFL_BNN_WAREHOUSE`` would
+    otherwise create an empty database there, and the command would report it ("no bets") or fail on it.
+    """
+    token = _EXISTING_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _EXISTING_ONLY.reset(token)
+
+
 def connect(url: str | None = None, *, read_only: bool = False, lock_wait_s: float = 5.0,
             connect_timeout_s: int = 5) -> "Warehouse":
     """Open the warehouse (see module docstring for how the backend is chosen).
@@ -139,8 +196,8 @@ def connect(url: str | None = None, *, read_only: bool = False, lock_wait_s: flo
     import duckdb
 
     path = Path(target.dsn)
-    if read_only and not path.exists():
-        raise DatabaseError(f"warehouse file {path} does not exist; {INIT_HINT}")
+    if (read_only or _EXISTING_ONLY.get()) and not path.is_file():
+        raise DatabaseError(f"warehouse file {path} does not exist; check {config.ENV_WAREHOUSE}, or {INIT_HINT}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
