@@ -84,9 +84,10 @@ lab: $(STAMP) ## open JupyterLab on notebooks/ with the nfl_bnn kernel
 backup: $(STAMP) ## write backups/nfl_bnn_backup_<timestamp>.tar.gz (models, params, reports, ledger CSV)
 	$(NFL) backup
 
-restore: $(STAMP) ## restore ARCHIVE=backups/nfl_bnn_backup_....tar.gz and prove it by loading the model
-	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=backups/nfl_bnn_backup_<timestamp>.tar.gz"; exit 2; }
-	$(NFL) restore $(ARCHIVE)
+# ARCHIVE reaches the shell single-quoted (its own quotes escaped), so a file name is never run as a command.
+restore: $(STAMP) ## restore ARCHIVE=backups/nfl_bnn_backup_....tar.gz and prove it by loading the model [FORCE=1 overwrites]
+	@test -n '$(subst ','\'',$(ARCHIVE))' || { echo "usage: make restore ARCHIVE=backups/nfl_bnn_backup_<timestamp>.tar.gz [FORCE=1]"; exit 2; }
+	$(NFL) restore '$(subst ','\'',$(ARCHIVE))'$(if $(filter 1 true yes,$(FORCE)), --force)
 
 doctor: $(STAMP) ## production checklist: each item PASS/FAIL with a reason
 	$(NFL) doctor --model $(MODEL)
