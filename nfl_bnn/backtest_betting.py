@@ -86,7 +86,7 @@ def run(season: int, model: Any, p: pipeline.WeeklyParams, wh: Any, weeks: list[
         log.info("backtest s%s w%s: %d bets, profit %.2f, bankroll %.2f", season, wk, len(b), b["profit"].sum(),
                  bankroll)
     bets = pd.concat(all_bets, ignore_index=True) if all_bets else pd.DataFrame(
-        columns=["week", "side", "line", "status", "stake", "profit", "bankroll", "closing_line"])
+        columns=["week", "side", "line", "status", "stake", "profit", "bankroll", "closing_line", "source"])
     if "closing_line" not in bets:
         bets["closing_line"] = np.nan
     wk_table = ledger.weekly_review(bets, start_bankroll=float(p.bankroll))

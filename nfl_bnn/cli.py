@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from collections.abc import Sequence
 
@@ -253,10 +254,14 @@ def _weeks_arg(text: str | None) -> list[int] | None:
     try:
         if "-" in text:
             a, b = (int(x) for x in text.split("-", 1))
-            return list(range(a, b + 1))
-        return [int(x) for x in text.split(",")]
+            weeks = list(range(a, b + 1))  # empty when b < a: refused below, never "the whole season"
+        else:
+            weeks = [int(x) for x in text.split(",")]
     except ValueError:
         raise ConfigError(f"--weeks {text!r}: use a range like 1-17 or a list like 3,4,5") from None
+    if not weeks or not all(1 <= w <= 22 for w in weeks):
+        raise ConfigError(f"--weeks {text!r}: NFL weeks run 1-22 and a range runs upwards, like 1-17 or 3,4,5")
+    return weeks
 
 
 def _week_or_next(text: str) -> int | str:
@@ -416,6 +421,86 @@ def _ops_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=doctor_cmd)
 
 
+# --- argument types: every range check and path rule of the options, in one place --------------
+#: the largest bankroll taken: a typo beyond it (1e308) would make stakes overflow to infinity
+MAX_BANKROLL = 1e12
+
+
+def _int_in(lo: int, hi: int, what: str):
+    def check(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{what} must be {lo}-{hi}, not {value}")
+        return value
+    return check
+
+
+def _float_in(lo: float, hi: float, what: str):
+    """A finite float with lo < value <= hi (nan, inf and 1e400 are refused)."""
+    def check(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+        if not (math.isfinite(value) and lo < value <= hi):
+            raise argparse.ArgumentTypeError(f"{what} must be a number above {lo:g} and at most {hi:g}, not {text}")
+        return value
+    return check
+
+
+def _path(text: str) -> str:
+    """Any path option: resolved by the one rule of :func:`nfl_bnn.config.resolve_path`."""
+    return str(config.resolve_path(text))
+
+
+def _path_or_url(text: str) -> str:
+    return text if "://" in text else _path(text)
+
+
+def _lines_spec(text: str) -> str:
+    """``backtest --lines``: ``nflcom:PATH`` has its PATH resolved like every other path."""
+    return "nflcom:" + _path(text.split(":", 1)[1]) if text.startswith("nflcom:") else text
+
+
+_season = _int_in(1999, 2100, "season")
+_week = _int_in(1, 22, "week (NFL weeks run 1-22)")
+_bankroll = _float_in(0, MAX_BANKROLL, "bankroll")
+
+#: (command, option dest) -> type. Kept apart from the option definitions so the rules are read and
+#: reviewed together; weekly's --season/--week are checked by WeeklyParams (one line, exit 2).
+ARG_TYPES = {
+    **{(c, "season"): _season for c in ("settle", "review", "backtest-bets", "backtest", "drift", "fetch-lines",
+                                        "import-lines")},
+    **{(c, "week"): _week for c in ("settle", "review", "fetch-lines", "import-lines")},
+    ("train", "first_season"): _season, ("train", "last_season"): _season, ("drift", "last_week"): _week,
+    **{(c, "bankroll"): _bankroll for c in ("weekly", "review", "backtest-bets")},
+    ("drift", "threshold"): _float_in(0, 100, "threshold (in training sd)"),
+    ("doctor", "calibration_weeks"): _int_in(1, 22, "calibration weeks"),
+    **{(c, d): _path for c, d in (("train", "out"), ("train", "params"), ("backtest", "model"), ("backtest", "out"),
+                                  ("weekly", "model"), ("weekly", "params"), ("backtest-bets", "model"),
+                                  ("backtest-bets", "nflcom"), ("drift", "model"), ("doctor", "model"),
+                                  ("restore", "archive"), ("import-lines", "path"), ("run-notebook", "params"))},
+    **{("import-nflverse", d): _path_or_url for d in ("player_stats", "schedules", "injuries")},
+    ("backtest", "lines"): _lines_spec,
+}
+
+
+def _apply_arg_types(sub: argparse._SubParsersAction) -> None:
+    for (command, dest), check in ARG_TYPES.items():
+        actions = [a for a in sub.choices[command]._actions if a.dest == dest]
+        if len(actions) != 1:
+            raise RuntimeError(f"ARG_TYPES names {command} {dest}, which the parser does not have")
+        actions[0].type = check
+
+
+#: commands that need an existing warehouse: a missing DuckDB file is refused rather than created empty
+#: (a mistyped NFL_BNN_WAREHOUSE); init-db and the imports create it, the others do not open it
+READS_WAREHOUSE = {"weekly", "settle", "review", "backtest-bets", "train", "backtest", "drift"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nfl-bnn", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"nfl-bnn {__version__}")
@@ -423,6 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in (_data_commands, _model_commands, _betting_commands, _ops_commands):
         group(sub)
+    _apply_arg_types(sub)
     return parser
 
 
@@ -434,11 +520,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
     try:
+        if args.command in READS_WAREHOUSE:
+            from nfl_bnn.warehouse import existing_file_only
+
+            with existing_file_only():
+                return int(args.handler(args) or 0)
         return int(args.handler(args) or 0)
     except NflBnnError as exc:
         print(f"nfl-bnn: error: {exc}", file=sys.stderr)
         log.error("%s failed: %s", args.command, exc, extra={"file_only": True})  # stderr: one line
         return exc.exit_code
+    except OSError as exc:  # a file the user named is a folder, unreadable, on a full disk ...: one line too
+        if isinstance(exc, IsADirectoryError):
+            msg = f"{exc.filename} is a folder; give the path of a file"
+        else:
+            msg = f"cannot use {exc.filename}: {exc.strerror}" if exc.filename else f"{exc.strerror or exc}"
+        print(f"nfl-bnn: error: {msg}", file=sys.stderr)
+        log.error("%s failed: %s", args.command, msg, extra={"file_only": True})
+        return 1
     except KeyboardInterrupt:
         print("nfl-bnn: interrupted", file=sys.stderr)
         return 130

@@ -146,9 +146,9 @@ def output_dir(params: NotebookParams, notebook: str) -> Path:
 
 
 def resolve(path: str) -> Path:
-    """A path from a parameter: absolute as given, relative to the project root otherwise."""
-    p = Path(path)
-    return p if p.is_absolute() else config.PROJ_ROOT / p
+    """A path from a parameter, by the one rule of :func:`nfl_bnn.config.resolve_path` (the runner
+    starts kernels in the project root, so "the current folder" is the project root here)."""
+    return config.resolve_path(path)
 
 
 model_path = config.resolve_model_path  # notebooks call nbparams.model_path

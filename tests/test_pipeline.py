@@ -335,7 +335,9 @@ def test_cli_exit_statuses(wh, project_home, monkeypatch):
     from nfl_bnn import cli
 
     assert cli.main(["weekly", "--season", "2024", "--week", "4", "--profile", "yolo"]) == 2  # bad parameter
-    assert cli.main(["settle", "--season", "2024", "--week", "30"]) == 1  # out of range, clear error
+    with pytest.raises(SystemExit) as e:  # out of range: refused by the parser, a bad parameter
+        cli.main(["settle", "--season", "2024", "--week", "30"])
+    assert e.value.code == 2
     monkeypatch.setattr(pipeline, "run_week", lambda p: _real_run(p, wh))  # the fake model, same warehouse
     assert cli.main(["weekly", "--season", "2024", "--week", "4", "--paper-trade"]) == 3  # ok with alerts
     assert cli.main(["review", "--season", "2024"]) == 0
