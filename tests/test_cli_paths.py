@@ -80,3 +80,19 @@ def test_backtest_reads_the_model_weekly_reads(elsewhere, project_home, capsys):
     assert cli.main(["backtest", "--season", "2019", "--model", "models/latest.npz", "--out", "reports/bt.csv"]) == 0
     assert (project_home / "reports" / "bt.csv").is_file() and not (elsewhere / "reports").exists()
     assert f"to {project_home / 'reports' / 'bt.csv'}" in capsys.readouterr().out
+
+
+def test_every_argument_type_reaches_its_option():
+    """The table of argument types (ranges, paths) names only options the parser has."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    for group in (cli._data_commands, cli._model_commands, cli._betting_commands, cli._ops_commands):
+        group(sub)
+    assert cli._apply_arg_types(sub) == []
+    cli.ARG_TYPES[("review", "no_such_option")] = cli._path
+    try:
+        assert cli._apply_arg_types(sub) == [("review", "no_such_option")]
+    finally:
+        del cli.ARG_TYPES[("review", "no_such_option")]
