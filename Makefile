@@ -17,7 +17,7 @@ WAREHOUSE  ?= $(or $(NFL_BNN_WAREHOUSE),$(HOME_DIR)/data/warehouse.duckdb)
 # Parameters of the weekly workflow (override on the command line: make weekly SEASON=2019 WEEK=10).
 SEASON     ?= 2019
 WEEK       ?= 10
-BANKROLL   ?= 1000
+BANKROLL   ?= 0
 PROFILE    ?= conservative
 PAPER      ?= 0
 LINES      ?= warehouse

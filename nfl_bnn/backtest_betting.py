@@ -103,8 +103,8 @@ def run(season: int, model: Any, p: pipeline.WeeklyParams, wh: Any, weeks: list[
     if write:
         out = fileio.ensure_writable_dir(config.reports_dir() / "backtest_bets")
         stem = f"s{season}_{p.profile}" + ("_PROXY" if used_proxy else "")
-        writers = {out / f"{stem}_bets.csv": lambda f: bets.to_csv(f, index=False),
-                   out / f"{stem}_weeks.csv": lambda f: wk_table.to_csv(f, index=False),
+        writers = {out / f"{stem}_bets.csv": fileio.csv_writer(bets),
+                   out / f"{stem}_weeks.csv": fileio.csv_writer(wk_table),
                    out / f"{stem}_summary.txt": lambda f: f.write_text(text)}
         files = fileio.atomic_write_group(writers)
     return BacktestResult(bets, wk_table, totals, title, text, used_proxy, files)

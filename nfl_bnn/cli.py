@@ -166,7 +166,7 @@ def _cmd_backtest(args) -> int:
 
     from nfl_bnn import features
     from nfl_bnn.errors import ConfigError
-    from nfl_bnn.fileio import atomic_write
+    from nfl_bnn.fileio import atomic_write, csv_writer
     from nfl_bnn.model import MixtureExpertsBNN
 
     model = MixtureExpertsBNN.load(args.model)
@@ -197,7 +197,7 @@ def _cmd_backtest(args) -> int:
         p_over[ok] = model.prob_over(frame[ok], line[ok])
     out = frame[features.COLUMNS].join(pred)
     out["p_over"], out["line"], out["actual_yards"] = p_over, line, frame["actual_yards"]
-    atomic_write(args.out, lambda p: out.to_csv(p, index=False))
+    atomic_write(args.out, csv_writer(out))
     print(f"wrote {len(out)} player-games of {args.season} to {args.out}")
     return 0
 
@@ -211,7 +211,8 @@ def _betting_commands(sub: argparse._SubParsersAction) -> None:
     w = sub.add_parser("weekly", help="predictions and sized bets for one week; files in reports/weekly/")
     w.add_argument("--season", type=int, required=True)
     w.add_argument("--week", type=_week_or_next, required=True, help="NFL week, or `next` (for cron)")
-    w.add_argument("--bankroll", type=float)
+    w.add_argument("--bankroll", type=float, help="used as given (default: the ledger's, first recorded bankroll + "
+                   "settled profit of earlier weeks; params/weekly.yaml before the first bet)")
     w.add_argument("--profile", help="ultra_conservative | conservative (default) | moderate | aggressive")
     w.add_argument("--kelly-fraction", type=float)
     w.add_argument("--max-bet-fraction", type=float)
@@ -292,7 +293,8 @@ def _cmd_weekly(args: argparse.Namespace) -> int:
     for f in res.output_files:
         print(f"wrote {f}")
     if res.ledger_counts:
-        print(f"ledger: {res.ledger_counts.inserted} bets recorded, {res.ledger_counts.replaced} open bets replaced")
+        print(f"ledger: {res.ledger_counts.inserted} bets recorded, {res.ledger_counts.replaced} open bets replaced, "
+              f"{res.kept} kept as placed (game kicked off, bet settled or another model version)")
     return res.exit_status
 
 

@@ -51,7 +51,8 @@ class TrainParams(NotebookParams):
 class WeeklyParams(NotebookParams):
     season: int = Field(2019, ge=1999, le=2100)
     week: int = Field(10, ge=1, le=22)
-    bankroll: float = Field(1000.0, gt=0)
+    bankroll: float = Field(0.0, ge=0,
+                            description="bankroll (0 uses the ledger: first recorded plus settled profit)")
     profile: str = "conservative"
     paper: bool = Field(True, description="paper trade: every bet marked simulated")
     lines: str = Field("warehouse", pattern="^(warehouse|proxy)$", description="warehouse or proxy lines")

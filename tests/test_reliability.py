@@ -22,7 +22,7 @@ import pytest
 from _fakes import fake_model
 from test_pipeline import LINES, SEASON, WEEK, FakeModel, line_rows, make_frames
 
-from nfl_bnn import cli, pipeline, warehouse
+from nfl_bnn import cli, fileio, pipeline, warehouse
 from nfl_bnn.errors import ModelArtifactError, NflBnnError
 from nfl_bnn.model import MixtureExpertsBNN
 
@@ -62,7 +62,8 @@ elif point == "write":  # half of the predictions file written to its temp file
                 block()
                 fh.write(text[len(text) // 2:])
         return w
-    pipeline._csv_writer = writer
+    from nfl_bnn import fileio
+    fileio.csv_writer = writer
 elif point == "ledger":  # inside the ledger transaction, after the first bet row is inserted
     real_execute = warehouse.Warehouse.execute
     def execute(self, sql, params=()):
@@ -396,7 +397,7 @@ def test_disk_full_while_writing_outputs(backend, project_home, monkeypatch, cap
             raise OSError(errno.ENOSPC, "No space left on device")
         return w
 
-    monkeypatch.setattr(pipeline, "_csv_writer", full_disk)
+    monkeypatch.setattr(fileio, "csv_writer", full_disk)
     monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: FakeModel()))
     rc = cli.main(["weekly", "--season", "2024", "--week", "4", "--bankroll", "5000"])
     err = capsys.readouterr().err.strip().splitlines()
