@@ -154,11 +154,11 @@ TABLES: dict[str, str] = {
 }
 
 
-#: Columns added after a table was first released: (table, column, type). ``create_schema`` adds each
-#: one that an existing warehouse lacks (``ALTER TABLE ... ADD COLUMN IF NOT EXISTS``, accepted by both
+#: Columns added after a table was first released. ``create_schema`` adds each one that an existing
+#: warehouse lacks (``ALTER TABLE ... ADD COLUMN IF NOT EXISTS``, accepted by both
 #: backends), so a warehouse built by an older version keeps working without a rebuild.
-MIGRATIONS: list[tuple[str, str, str]] = [
-    ("prop_lines", "game_id", "TEXT"),  # issue 11: quotes matched to their game (line history)
+MIGRATIONS: list[str] = [
+    "ALTER TABLE prop_lines ADD COLUMN IF NOT EXISTS game_id TEXT",  # issue 11: quotes matched to their game
 ]
 
 
@@ -169,6 +169,6 @@ def create_schema(wh: "Warehouse") -> list[str]:
             wh.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for ddl in TABLES.values():
             wh.execute(ddl)
-        for table, column, kind in MIGRATIONS:
-            wh.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")  # fixed identifiers
+        for statement in MIGRATIONS:
+            wh.execute(statement)
     return list(TABLES)

@@ -508,8 +508,11 @@ def load_best_lines(wh: Warehouse, season: int, week: int, market: str = "player
     return df.reset_index(drop=True)
 
 
-QUOTE_SELECT = ("SELECT season, week, game_id, player_id, player_name, team, book, market, line, over_odds, "
-                "under_odds, fetched_at, source FROM prop_lines")
+QUOTES_SQL = ("SELECT season, week, game_id, player_id, player_name, team, book, market, line, over_odds, "
+              "under_odds, fetched_at, source FROM prop_lines WHERE season = ? AND market = ? AND week >= ? "
+              "AND week <= ? ORDER BY week, player_name, book, fetched_at")
+#: the same for a warehouse whose prop_lines predates the game_id column (read before any migration)
+QUOTES_SQL_V1 = QUOTES_SQL.replace("game_id,", "CAST(NULL AS TEXT) AS game_id,", 1)
 
 
 def _typed_quotes(df: pd.DataFrame) -> pd.DataFrame:
@@ -535,13 +538,9 @@ def load_quotes(wh: Warehouse, season: int, week: int | None = None,
             "over_odds", "under_odds", "fetched_at", "source"]
     if not wh.table_exists("prop_lines"):
         return _typed_quotes(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
-    select = QUOTE_SELECT
-    if "game_id" not in wh.columns("prop_lines"):  # an older warehouse, not migrated yet (read-only is fine)
-        select = select.replace("game_id,", "CAST(NULL AS TEXT) AS game_id,", 1)
-    sql, params = select + " WHERE season = ? AND market = ?", [int(season), market]
-    if week is not None:
-        sql, params = sql + " AND week = ?", params + [int(week)]
-    df = wh.query_df(sql + " ORDER BY week, player_name, book, fetched_at", params)
+    sql = QUOTES_SQL if "game_id" in wh.columns("prop_lines") else QUOTES_SQL_V1
+    weeks = (1, 22) if week is None else (int(week), int(week))
+    df = wh.query_df(sql, (int(season), market) + weeks)
     return _typed_quotes(df)
 
 
