@@ -310,3 +310,35 @@ def open_close(quotes: pd.DataFrame, kickoff: pd.Series | Mapping[str, Any]) -> 
         for c in ("over_odds", "under_odds"):
             out[f"{w}_{c}"] = pd.to_numeric(out[f"{w}_{c}"]).astype("Int64")
     return out[cols + ["n_quotes"]].reset_index(drop=True)
+
+
+def priceable(best: pd.DataFrame, known_ids: set[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Split best prices into the rows a pricer can use and one note per kind of row left out.
+
+    Left out, never raised (issue 12.3: one bad quote must not stop the week): quotes that fail
+    :func:`validate_quote_frame` (a warehouse filled by hand or by an older version can hold them), a
+    one-sided quote with no two-sided market at its line (``two_sided=False``: nothing to remove the
+    margin from), and quotes of a player not matched to the warehouse (``player_id`` empty or unknown).
+    """
+    if best.empty:
+        return best, []
+    notes: list[str] = []
+    good, bad = validate_quote_frame(best, "best prices")
+    if len(bad):
+        notes.append(f"skipped {len(bad)} line(s) that fail the quote check: {rejection_summary(bad)}")
+    one = ~good["two_sided"].astype(bool) if "two_sided" in good.columns else pd.Series(False, index=good.index)
+    if one.any():
+        names = ", ".join(sorted(set(good.loc[one, "player_name"].astype(str)))[:8])
+        notes.append(f"skipped {int(one.sum())} one-sided line(s) with no two-sided market at the same line to "
+                     f"remove the margin from ({names})")
+    good = good[~one]
+    pid = good["player_id"]
+    unknown = pid.isna() | (~pid.astype(str).isin(known_ids) if known_ids is not None else False)
+    if unknown.any():
+        names = ", ".join(sorted(set(good.loc[unknown, "player_name"].astype(str)))[:8])
+        notes.append(f"skipped {int(unknown.sum())} line(s) of {good.loc[unknown, 'player_name'].nunique()} "
+                     f"player(s) not in the warehouse ({names}); fix their names/teams in the lines import "
+                     "or import their stats")
+    for n in notes:
+        log.warning("%s", n)
+    return good[~unknown].reset_index(drop=True), notes

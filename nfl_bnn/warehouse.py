@@ -559,7 +559,7 @@ def load_lines_as_of(wh: Warehouse, season: int, week: int, as_of: Any,
     if not hist.empty:
         return quotes.best_as_of(hist, cut)
     best = load_best_lines(wh, season, week, market)
-    best = best[best["fetched_at"] <= cut].copy()
+    best = best[best["fetched_at"] <= cut].copy()  # validated by the caller (quotes.priceable), as every quote
     best["game_id"] = None
     best["two_sided"] = best["over_odds"].notna() & best["under_odds"].notna()
     best["devig_book"] = best["book"].where(best["two_sided"], None)
