@@ -173,19 +173,23 @@ def latest_per_book(quotes: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     return keep.drop(columns=["_pkey", "_fa"]).sort_index()
 
 
-def _pick(cur: pd.DataFrame, side: str) -> pd.DataFrame:
+def _pick(cur: pd.DataFrame, side: str, pairable: set[tuple[str, float]]) -> pd.DataFrame:
     col = f"{side}_odds"
     cand = cur[cur[col].notna()].copy()
     if cand.empty:
         return cand
     cand["_odds"] = cand[col].astype(float)
     cand["_two"] = cand["over_odds"].notna() & cand["under_odds"].notna()
+    # a quote the pricer can use (two-sided, or a one-sided one with another book's market at its line)
+    # beats one it cannot: an unpriceable best price would otherwise hide a priceable second best
+    cand["_ok"] = cand["_two"] | pd.Series([(g, float(ln)) in pairable for g, ln in zip(cand["_group"], cand["line"])],
+                                           index=cand.index, dtype=bool)
     # over: lowest line; under: highest; then the best price; then a two-sided book (de-vig from its own
     # market), then the book name so that reruns choose the same row
     cand["_line_key"] = cand["line"].astype(float) * (1 if side == "over" else -1)
-    cand = cand.sort_values(["_group", "_line_key", "_odds", "_two", "book"],
-                            ascending=[True, True, False, False, True], kind="mergesort")
-    out = cand.drop_duplicates("_group", keep="first").drop(columns=["_odds", "_two", "_line_key"])
+    cand = cand.sort_values(["_group", "_ok", "_line_key", "_odds", "_two", "book"],
+                            ascending=[True, False, True, False, False, True], kind="mergesort")
+    out = cand.drop_duplicates("_group", keep="first").drop(columns=["_odds", "_two", "_line_key", "_ok"])
     out["side"] = side
     return out
 
@@ -193,8 +197,10 @@ def _pick(cur: pd.DataFrame, side: str) -> pd.DataFrame:
 def best_as_of(quotes: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     """Best price per player and side from the books' latest quotes at ``as_of`` (see the module doc).
 
-    Columns: :data:`BEST_COLUMNS`. ``over_odds``/``under_odds`` are the chosen book's two sides (one may
-    be NULL when that book quotes one side only). ``devig_book/devig_over_odds/devig_under_odds`` are the
+    Columns: :data:`BEST_COLUMNS`. Per side the best quote the pricer can use wins (a one-sided quote
+    with no two-sided market at its line only when nothing else is quoted for that side).
+    ``over_odds``/``under_odds`` are the chosen book's two sides (one may be NULL when that book quotes
+    one side only). ``devig_book/devig_over_odds/devig_under_odds`` are the
     two-sided market the margin is removed from: the chosen book's own when it quotes both sides, else
     another book's two-sided market at the same line (the one with the smallest margin), else NULL with
     ``two_sided=False``: the pricer then skips that side and says why. Invalid quotes are dropped first
@@ -224,7 +230,9 @@ def best_as_of(quotes: pd.DataFrame, as_of: Any) -> pd.DataFrame:
         pairs = both.drop_duplicates(["_group", "line"], keep="first").set_index(["_group", "line"])
     else:
         pairs = pd.DataFrame(columns=["book", "over_odds", "under_odds"])
-    picks = pd.concat([_pick(cur, "over"), _pick(cur, "under")], ignore_index=True)
+    pairable = {(g, float(ln)) for g, ln in pairs.index} if len(pairs) else set()
+    picks = pd.concat([p for p in (_pick(cur, "over", pairable), _pick(cur, "under", pairable)) if len(p)],
+                      ignore_index=True)
     own = picks["over_odds"].notna() & picks["under_odds"].notna()
     dbook, dover, dunder = [], [], []
     for g, ln, b, o, u, ok in zip(picks["_group"], picks["line"].astype(float), picks["book"], picks["over_odds"],

@@ -139,6 +139,16 @@ def test_one_sided_best_quote_priced_from_another_books_market_or_flagged():
     assert best.loc[("R", "over"), "two_sided"]
 
 
+def test_unpriceable_best_quote_does_not_hide_a_priceable_one():
+    df = frame([
+        ("P", "A", 47.5, -110, None, "2024-10-01 10:00"),   # lowest line, one-sided, no market at 47.5
+        ("P", "B", 49.5, -115, -105, "2024-10-01 10:00"),
+    ])
+    best = q.best_as_of(df, "2024-10-02").set_index("side")
+    assert (best.loc["over", "book"], best.loc["over", "line"], bool(best.loc["over", "two_sided"])) == \
+        ("B", 49.5, True)
+
+
 def test_bad_quote_never_blocks_other_players():
     df = frame([
         ("Bad", "A", 1e9, -110, -110, "2024-10-01 10:00"),
