@@ -101,7 +101,9 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _rows(base: pd.DataFrame, book, line, over, under, fetched) -> pd.DataFrame:
     out = base[["season", "week", "game_id", "player_name", "team"]].copy()
-    out["book"], out["line"], out["over_odds"], out["under_odds"], out["fetched_at"] = book, line, over, under, fetched
+    for col, v in (("book", book), ("line", line), ("over_odds", over), ("under_odds", under), ("fetched_at", fetched)):
+        # object columns throughout, so parts with an all-empty side concatenate without dtype guessing
+        out[col] = v.astype(object) if isinstance(v, pd.Series) else pd.Series(v, index=out.index, dtype=object)
     return out
 
 
