@@ -56,7 +56,7 @@ def _rb_match_rate(url: str, source_file: str, season: int, position_from: pd.Da
     rb = hist[hist.source.str.startswith(source_file)].merge(pos, on=["game_id", "player_name"])
     rb = rb[rb.position == "RB"]
     per = rb.groupby(["game_id", "player_name"])["player_id"].apply(lambda s: s.notna().any())
-    return float(per.mean()), int(len(per))
+    return float(per.mean()), len(per)
 
 
 def test_real_bettingpros_import_and_rb_match_rate(real_wh):
@@ -75,7 +75,7 @@ def test_real_bettingpros_import_and_rb_match_rate(real_wh):
 
 def test_real_bovada_import_and_match_rate(real_wh):
     url, reports, ln = real_wh
-    rep, notes = reports["bovada_rushing_yards_snapshots_2023_2024.parquet"]
+    rep, _ = reports["bovada_rushing_yards_snapshots_2023_2024.parquet"]
     print(f"\nBovada snapshots: players matched {rep.matched_share:.1%} of player-weeks (all positions); "
           f"{len(rep.rejected)} refused; unmatched e.g. {rep.unmatched[:5]}")
     # Bovada has no position column: RBs are the players with an RB row in the BettingPros file

@@ -59,7 +59,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
                                      "open_under_odds": str, "close_over_odds": str, "close_under_odds": str})
     except PermissionError:
         raise DataError(f"lines file {p} is not readable (permission denied)") from None
-    except Exception as exc:  # pyarrow and the CSV parser raise many types; all mean "not this format"
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        # pyarrow's ArrowInvalid is a ValueError; a CSV parser error a ValueError subclass too
         raise DataError(f"lines file {p} is not a readable {'Parquet' if p.suffix == '.parquet' else 'CSV'} file "
                         f"({type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:150]})") from None
 

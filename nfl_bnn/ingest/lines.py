@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 
 from nfl_bnn.errors import DataError
-from nfl_bnn.names import normalise_name
 from nfl_bnn.ingest import count_column, numeric, require_columns, whole
+from nfl_bnn.names import normalise_name
 from nfl_bnn.schema import create_schema
 from nfl_bnn.teams import map_series
 from nfl_bnn.warehouse import UpsertCounts, Warehouse
@@ -91,7 +91,8 @@ def validate_quotes_split(raw: pd.DataFrame, where: str, source: str) -> tuple[p
     quote check shared with pricing and are refused row by row, so one bad quote never stops the
     rest; if every row is refused the file is refused with the reasons.
     """
-    from nfl_bnn.quotes import QUOTE_COLUMNS as Q_COLUMNS, rejection_summary, validate_quote_frame
+    from nfl_bnn.quotes import QUOTE_COLUMNS as Q_COLUMNS
+    from nfl_bnn.quotes import rejection_summary, validate_quote_frame
 
     require_columns(raw, REQUIRED, where, "a prop lines file (see examples/lines_example.csv)")
     ids = ["player_name", "book", "season", "week"]
