@@ -71,7 +71,23 @@ class WeeklyParams(StrictModel):
     market: str = "player_rush_yds"
     lines: Literal["warehouse", "proxy"] = "warehouse"
     nflcom_path: str | None = None
+    as_of: str | None = Field(default=None, description="use only quotes fetched and injury reports published "
+                              "at or before this time (ISO 8601; no zone = UTC); default: the time of the run")
     alerts: monitoring.AlertThresholds = monitoring.AlertThresholds()
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _iso_time(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        try:
+            ts = pd.Timestamp(v)
+        except (TypeError, ValueError):
+            ts = pd.NaT
+        if ts is pd.NaT:
+            raise ValueError(f"{v!r} is not a time; use ISO 8601, e.g. 2024-10-06T12:00:00Z")
+        ts = ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+        return ts.isoformat()
 
     @field_validator("season", "week", mode="before")
     @classmethod
@@ -142,16 +158,36 @@ BET_COLUMNS = ["player_name", "player_id", "team", "opponent", "game_id", "side"
 
 
 # --- the computation (no side effects) ------------------------------------------------------------
-def check_lines_players(lines: pd.DataFrame, known_ids: set[str], where: str) -> None:
-    """A line for a player the warehouse does not know is an import error: refuse, naming them."""
-    if lines.empty:
-        return
-    pid = lines["player_id"]
-    bad = lines[pid.isna() | ~pid.astype(str).isin(known_ids)]
-    if len(bad):
-        names = ", ".join(sorted({f"{n} ({i})" for n, i in zip(bad["player_name"], bad["player_id"])})[:8])
-        raise DataError(f"{where}: {bad['player_name'].nunique()} player(s) in the lines are not in the warehouse: "
-                        f"{names}; fix their player_id in the lines import (or import their stats) and rerun")
+def reports_as_of(injuries: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Injury reports published at or before ``as_of`` (UTC); ``reported_at`` is US/Eastern wall clock.
+
+    A report published after the as-of time was not known then, so it must not move a prediction of a
+    run (or a rerun) made as of that time. Reports without a publication time are kept (nothing says
+    they are late) and counted in the log.
+    """
+    if injuries.empty:
+        return injuries
+    cut = pd.Timestamp(as_of).tz_localize("UTC").tz_convert("America/New_York").tz_localize(None)
+    at = pd.to_datetime(injuries["reported_at"])
+    late = at.notna() & (at > cut)
+    if late.any():
+        log.info("%d injury report(s) published after the as-of time %s UTC are not used", int(late.sum()), as_of)
+    if at.isna().any():
+        log.info("%d injury report(s) have no publication time and are used as published", int(at.isna().sum()))
+    return injuries[~late].reset_index(drop=True)
+
+
+def load_week_lines(wh: Any, p: WeeklyParams, as_of: pd.Timestamp, known_ids: set[str]
+                    ) -> tuple[pd.DataFrame, list[str]]:
+    """The week's best prices from quotes fetched at or before ``as_of``, the unusable ones left out.
+
+    Same validation as at import (:func:`nfl_bnn.quotes.validate_quote_frame`); a bad or one-sided
+    quote or an unmatched player is skipped with a note for the summary, never a failed week.
+    """
+    from nfl_bnn import quotes, warehouse
+
+    best = warehouse.load_lines_as_of(wh, p.season, p.week, as_of, p.market)
+    return quotes.priceable(best, known_ids)
 
 
 @dataclass(frozen=True)
@@ -314,9 +350,11 @@ def no_bet_reasons(n_pred: int, n_lines_players: int, sized: pd.DataFrame) -> st
 
 def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized: pd.DataFrame,
                  bets: pd.DataFrame, lines: pd.DataFrame, health: monitoring.WeekHealth,
-                 alerts: list[monitoring.Alert], run_id: str, bankroll_note: str = "") -> str:
+                 alerts: list[monitoring.Alert], run_id: str, bankroll_note: str = "",
+                 notes: list[str] | tuple[str, ...] = ()) -> str:
     """The week's summary. ``bets`` holds every bet of the week (column ``kept``: left as placed by an
-    earlier run), so the summary, the bets file and the ledger list the same bets and the same stakes."""
+    earlier run), so the summary, the bets file and the ledger list the same bets and the same stakes;
+    ``notes`` are the line-loading notes (as-of time, skipped quotes)."""
     from nfl_bnn import proxy_lines
 
     proxy = proxy_lines.is_proxy(lines)
@@ -333,6 +371,8 @@ def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized
            f"bankroll {p.bankroll:,.2f}" + (f" ({bankroll_note})" if bankroll_note else ""), ""]
     if proxy:
         out += [proxy_lines.proxy_note(lines), ""]
+    if notes:
+        out += [f"Lines: {n}" for n in notes] + [""]
     n_line_players = int(sized["player_id"].nunique()) if len(sized) else 0
     is_kept = bets["kept"].astype(bool) if "kept" in bets else pd.Series(False, index=bets.index)
     new, kept = bets[~is_kept], bets[is_kept]
@@ -484,20 +524,19 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
     kept = ledger.kept_bets(wh, season=p.season, week=p.week, market=p.market, profile=p.profile,
                             model_version=version, paper=p.paper_trade, keep_games=frozen)
     p, bankroll_note = ledger_bankroll(p, wh)
-    injuries = warehouse.load_injuries(wh, first_season=p.season, last_season=p.season)
+    as_of = pd.Timestamp(p.as_of) if p.as_of else pd.Timestamp(datetime.now(UTC).replace(tzinfo=None))
+    injuries = reports_as_of(warehouse.load_injuries(wh, first_season=p.season, last_season=p.season), as_of)
     if model.learned_from("mate_out_share") and not features.injury_coverage(injuries, p.season, p.week):
         log.warning("no injury report for season %d week %d in the warehouse: the model's injury feature reads "
                     "'nobody out', so backups of an injured starter are under-projected; import the report "
                     "first (`nfl-bnn import-nflverse --injuries injuries_%d.parquet`)", p.season, p.week, p.season)
     feats = features.for_week(stats, games, p.season, p.week, injuries).reset_index(drop=True)
     preds = model.predict(feats) if len(feats) else pd.DataFrame(columns=["mean", "median", "sd"])
+    line_notes: list[str] = []
     if p.lines == "proxy":
         lines = proxy_lines.proxy_lines(stats, feats, p.season, p.week, nflcom_path=p.nflcom_path)
     else:
-        lines = warehouse.load_best_lines(wh, p.season, p.week, p.market)
-        betting.validate_lines(lines, f"best_prop_lines season {p.season} week {p.week}")
-        check_lines_players(lines, set(stats["player_id"].astype(str)),
-                            f"best_prop_lines season {p.season} week {p.week}")
+        lines, line_notes = load_week_lines(wh, p, as_of, set(stats["player_id"].astype(str)))
     if frozen:
         log.info("week s%s w%s is under way: %d game(s) kicked off are not priced again, their bets stay as "
                  "placed", p.season, p.week, len(frozen))
@@ -521,7 +560,8 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
         kept_staked=float(kept["stake"].sum()) if len(kept) else 0.0,
     )
     alerts = monitoring.check(health, p.alerts)
-    summary = summary_text(p, version, predictions, sized, bets, lines, health, alerts, run.run_id, bankroll_note)
+    summary = summary_text(p, version, predictions, sized, bets, lines, health, alerts, run.run_id, bankroll_note,
+                           notes=[f"quotes and injury reports as of {as_of:%Y-%m-%d %H:%M} UTC"] + line_notes)
 
     files = {out_dir / f"{tag}_predictions.csv": fileio.csv_writer(predictions),
              out_dir / f"{tag}_bets.csv": fileio.csv_writer(bets[BET_COLUMNS]),
