@@ -40,11 +40,16 @@ roster table yet), and his yards for the new team describe another game.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from nfl_bnn.errors import DataError
+
+if TYPE_CHECKING:
+    from nfl_bnn.warehouse import Warehouse
 
 log = logging.getLogger("nfl_bnn.features")
 
@@ -94,6 +99,79 @@ MAX_LOST_SHARE = 0.8  # eligibility scales carries by at most 1 / (1 - 0.8) when
 TOP_N_PER_TEAM = 2
 RECENT_TEAM_GAMES = 2  # must have played in one of the team's last 2 games (real data 2012-2024: 10.7% void, ~39 backs/week)
 BACK_POSITIONS = {"RB", "FB", "HB"}
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything the features of seasons ``first_season``..``last_season`` are built from.
+
+    One object instead of three frames, so that a new source (a depth chart, a roster) is one more
+    optional field here and in :func:`load_history`, not one more argument at every entry point.
+    ``stats`` and ``games`` hold every season up to ``last_season``; ``injuries`` only
+    ``first_season``..``last_season`` (a week's features read that week's report alone) and are
+    empty when the warehouse has none.
+    """
+
+    stats: pd.DataFrame
+    games: pd.DataFrame
+    injuries: pd.DataFrame
+    first_season: int
+    last_season: int
+
+    def for_week(self, season: int, week: int) -> pd.DataFrame:
+        """:func:`for_week` of one week of this history."""
+        return for_week(self.stats, self.games, season, week, self.injuries)
+
+    def candidate_frame(self, first_season: int, last_season: int) -> pd.DataFrame:
+        """:func:`candidate_frame` of seasons ``first_season``..``last_season`` of this history."""
+        return candidate_frame(self.stats, self.games, first_season, last_season, self.injuries)
+
+    def training_frame(self, first_season: int, last_season: int) -> pd.DataFrame:
+        """:func:`training_frame` of seasons ``first_season``..``last_season`` of this history."""
+        return training_frame(self.stats, self.games, first_season, last_season, self.injuries)
+
+
+def load_history(wh: Warehouse, first_season: int, last_season: int) -> History:
+    """Load what the features of seasons ``first_season``..``last_season`` need, from the warehouse.
+
+    The one loader of every entry point (weekly run, backtests, training, drift, doctor, notebooks):
+    how far back the features read is decided here, once, so that the features a bet was priced on,
+    the features the model was trained on, the features drift judges and the features calibration
+    scores are the same numbers. The features have no finite look-back (for example, the carry averages are
+    exponentially weighted over a back's whole career, ``ypc_shrunk`` spans his last 24 games however
+    long ago, and a back of unknown position stays a back once he has carried like one), so every
+    season before ``last_season`` is loaded: with only the two seasons before, most backs' features
+    differ from the ones training saw (``python -m bench.history`` measures it; docs/architecture.md).
+
+    Parameters
+    ----------
+    wh : Warehouse
+        An open warehouse (:func:`nfl_bnn.warehouse.connect`).
+    first_season, last_season : int
+        The seasons whose weeks will be predicted or scored (inclusive).
+
+    Returns
+    -------
+    History
+        Player stats and games of every season up to ``last_season``, injury reports of
+        ``first_season``..``last_season`` (an empty frame when the table is absent).
+
+    Raises
+    ------
+    ConfigError
+        When ``first_season`` is after ``last_season``.
+    """
+    from nfl_bnn import warehouse
+    from nfl_bnn.errors import ConfigError
+
+    first, last = int(first_season), int(last_season)
+    if first > last:
+        raise ConfigError(f"load_history: first_season {first} is after last_season {last}; "
+                          "give the seasons in order")
+    return History(stats=warehouse.load_stats(wh, last_season=last),
+                   games=warehouse.load_games(wh, last_season=last),
+                   injuries=warehouse.load_injuries(wh, first_season=first, last_season=last),
+                   first_season=first, last_season=last)
 
 
 def _check(df: pd.DataFrame, cols: list[str], name: str) -> None:

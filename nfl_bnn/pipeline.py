@@ -361,18 +361,17 @@ def run_week(p: WeeklyParams, *, wh: Any = None, model: Any = None, record: bool
 def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage, now) -> WeekResult:
     from nfl_bnn import features, proxy_lines, warehouse
 
-    stats = warehouse.load_stats(wh, first_season=p.season - 2, last_season=p.season)
-    games = warehouse.load_games(wh, first_season=p.season - 2, last_season=p.season)
+    history = features.load_history(wh, p.season, p.season)
+    stats, games, injuries = history.stats, history.games, history.injuries
     if not ((games["season"] == p.season) & (games["week"] == p.week)).any():
         raise DataError(f"no games for season {p.season} week {p.week} in mart.games ({wh.description}); "
                         "check the season and week, or import that schedule")
-    injuries = warehouse.load_injuries(wh, first_season=p.season, last_season=p.season)
     learned = getattr(model, "learned_from", lambda f: False)  # duck-typed models of the older API lack it
     if learned("mate_out_share") and not features.injury_coverage(injuries, p.season, p.week):
         log.warning("no injury report for season %d week %d in the warehouse: the model's injury feature reads "
                     "'nobody out', so backups of an injured starter are under-projected; import the report "
                     "first (`nfl-bnn import-nflverse --injuries injuries_%d.parquet`)", p.season, p.week, p.season)
-    feats = features.for_week(stats, games, p.season, p.week, injuries).reset_index(drop=True)
+    feats = history.for_week(p.season, p.week).reset_index(drop=True)
     preds = model.predict(feats) if len(feats) else pd.DataFrame(columns=["mean", "median", "sd"])
     if p.lines == "proxy":
         lines = proxy_lines.proxy_lines(stats, feats, p.season, p.week, nflcom_path=p.nflcom_path)
