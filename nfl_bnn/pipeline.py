@@ -37,7 +37,7 @@ from pydantic import Field, field_validator
 
 from nfl_bnn import betting, config, fileio, ledger, monitoring
 from nfl_bnn.errors import ConfigError, DataError, NflBnnError
-from nfl_bnn.params import StrictModel, load_params, read_yaml
+from nfl_bnn.params import ModelPath, Season, StrictModel, Week, load_params, read_yaml
 
 log = logging.getLogger("nfl_bnn.pipeline")
 
@@ -47,8 +47,8 @@ PROFILES = ("ultra_conservative", "conservative", "moderate", "aggressive")
 class WeeklyParams(StrictModel):
     """Everything a weekly run depends on; merged from params/weekly.yaml, the profile, overrides."""
 
-    season: int = Field(ge=1999, le=2100, description="NFL season (year it starts)")
-    week: int = Field(ge=1, le=22, description="week of the season, 1-22 (18+ are playoffs)")
+    season: Season
+    week: Week
     bankroll: float = Field(gt=0, allow_inf_nan=False, description="bankroll; stakes are shares of it")
     profile: str = "conservative"
     kelly_fraction: float = Field(gt=0, le=1, description="share of full Kelly staked")
@@ -59,18 +59,11 @@ class WeeklyParams(StrictModel):
     max_game_fraction: float = Field(gt=0, le=1, description="cap on one game's stakes, share of bankroll")
     margin_method: Literal["multiplicative", "power", "shin"] = "power"
     paper_trade: bool = False
-    model_path: str = "models/latest.npz"
+    model_path: ModelPath = "models/latest.npz"
     market: str = "player_rush_yds"
     lines: Literal["warehouse", "proxy"] = "warehouse"
     nflcom_path: str | None = None
     alerts: monitoring.AlertThresholds = monitoring.AlertThresholds()
-
-    @field_validator("season", "week", mode="before")
-    @classmethod
-    def _whole_number(cls, v: Any) -> Any:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise ValueError(f"must be a whole number, not {type(v).__name__}")
-        return int(v)
 
     @field_validator("bankroll", mode="before")
     @classmethod
