@@ -1,11 +1,14 @@
-"""How much history the features read: a season's features built from the last K seasons vs from all.
+"""The measurements behind choices in nfl_bnn/features.py, on real nflverse data (docs/features.md).
 
-``python -m bench.history [--seasons 2019 2023] [--back 1 2 3]`` builds every eligible player-week of
-each season twice, from the K seasons before it and from every season in the data, and prints how many
-rows differ and by how much per feature, plus the time of one week's features. The weekly run, the
-backtests, drift and doctor once loaded one or two seasons back while training saw every season; this
-is the measurement behind :func:`nfl_bnn.features.load_history` loading every season (see
-docs/architecture.md). Real nflverse data from ../shared/data; exits with a message without it.
+``python -m bench.features [--seasons 2019 2023] [--back 1 2 3]`` prints
+
+* eligibility: eligible backs per week and the share of them who did not play (void bets), 2012-2024;
+* the sign of ``spread_line``: its correlation with the home team's actual margin, 2009-2024;
+* history: every eligible player-week of each season built twice, from the K seasons before it and from
+  every season in the data, how many rows differ and by how much per feature, and the time of one
+  week's features. This is why :func:`nfl_bnn.features.load_history` loads every season.
+
+Real nflverse data from ../shared/data; exits with a message without it.
 """
 from __future__ import annotations
 
@@ -35,8 +38,25 @@ def compare(stats: pd.DataFrame, games: pd.DataFrame, injuries: pd.DataFrame, se
             f"only; largest |difference| {worst}")
 
 
+def eligibility(stats: pd.DataFrame, games: pd.DataFrame, injuries: pd.DataFrame, first: int, last: int) -> str:
+    """Eligible backs per regular-season week and the share of them without a stats row (void)."""
+    cand = features.attach_target(features.candidate_frame(stats, games, first, last, injuries), stats,
+                                  drop_missing=False)
+    per_week = cand.groupby(["season", "week"]).size()
+    void = float(cand[features.TARGET].isna().mean())
+    return (f"eligibility {first}-{last}: {per_week.mean():.1f} backs a week ({per_week.min()}-{per_week.max()}), "
+            f"{void:.1%} of {len(cand)} eligible did not play for that team (void)")
+
+
+def spread_sign(games: pd.DataFrame) -> str:
+    """Correlation of spread_line with the home margin: positive means spread_line favours the home team."""
+    g = games.dropna(subset=["spread_line", "home_score", "away_score"])
+    r = g["spread_line"].astype(float).corr((g["home_score"] - g["away_score"]).astype(float))
+    return f"spread_line vs home margin {g['season'].min()}-{g['season'].max()}: correlation {r:+.2f} ({len(g)} games)"
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.history", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m bench.features", description=__doc__.splitlines()[0])
     ap.add_argument("--seasons", type=int, nargs="+", default=[2019, 2023])
     ap.add_argument("--back", type=int, nargs="+", default=[1, 2, 3])
     args = ap.parse_args(argv)
@@ -46,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.disable(logging.INFO)
     stats, games = load()
     injuries = injuries_frame()
+    print(eligibility(stats, games, injuries, 2012, 2024), flush=True)
+    print(spread_sign(games), flush=True)
     for season in args.seasons:
         for back in args.back:
             print(compare(stats, games, injuries, season, back), flush=True)

@@ -440,6 +440,24 @@ class BNNMoEProductionPipeline:
         self.last_result: WeekResult | None = None
 
     def run_pipeline(self, season: int, week: int, wh: Any = None, model: Any = None) -> dict[str, Any]:
+        """Run one week (:func:`run_week`), reporting a user error in the result instead of raising it.
+
+        Parameters
+        ----------
+        season, week : int
+            The week to predict and bet.
+        wh : Warehouse, optional
+            An open warehouse; default :func:`nfl_bnn.warehouse.connect`.
+        model : MixtureExpertsBNN, optional
+            A loaded model; default the artifact at ``model_path``.
+
+        Returns
+        -------
+        dict
+            ``success`` (bool), ``predictions`` and ``bets`` (DataFrames, None on failure),
+            ``output_files`` (paths as str), ``error`` (None, or the one-line reason) and, on success,
+            ``alerts`` (monitoring messages).
+        """
         try:
             p = load_weekly_params(season, week, **self.overrides)
             res = run_week(p, wh=wh, model=model)

@@ -123,6 +123,30 @@ def connect(url: str | None = None, *, read_only: bool = False, lock_wait_s: flo
     """Open the warehouse (see module docstring for how the backend is chosen).
 
     Use as a context manager so the connection (and a DuckDB file's lock) is released promptly.
+
+    Parameters
+    ----------
+    url : str, optional
+        ``postgresql://...`` or a DuckDB file path (``duckdb:`` prefix optional); default
+        ``NFL_BNN_DATABASE_URL``, then the ``PG*`` variables, then the DuckDB file at
+        ``NFL_BNN_WAREHOUSE``.
+    read_only : bool
+        Open a DuckDB file read-only, so readers do not block one another.
+    lock_wait_s : float
+        How long to wait for a DuckDB file another process holds before giving up.
+    connect_timeout_s : int
+        PostgreSQL connection timeout.
+
+    Returns
+    -------
+    Warehouse
+        The open connection.
+
+    Raises
+    ------
+    DatabaseError
+        The server cannot be reached, the file is locked or unreadable, or the URL is not understood
+        (the message never shows a password).
     """
     target = resolve(url)
     if target.backend == "postgres":
