@@ -28,12 +28,15 @@ def _whole_number(v: Any) -> Any:
     return int(v)
 
 
+SEASON_RANGE = (1999, 2100)  #: seasons a parameter may name (nflverse data starts in 1999)
+WEEK_RANGE = (1, 22)  #: weeks of a season, playoffs included
+
 #: An NFL season, named by the year it starts.
 Season = Annotated[int, BeforeValidator(_whole_number),
-                   Field(ge=1999, le=2100, description="NFL season (year it starts)")]
+                   Field(ge=SEASON_RANGE[0], le=SEASON_RANGE[1], description="NFL season (year it starts)")]
 #: A week of the season; 18 and later are playoff weeks in the 17-game era.
 Week = Annotated[int, BeforeValidator(_whole_number),
-                 Field(ge=1, le=22, description="week of the season, 1-22 (18+ are playoffs)")]
+                 Field(ge=WEEK_RANGE[0], le=WEEK_RANGE[1], description="week of the season, 1-22 (18+ are playoffs)")]
 #: A model artifact (.npz): absolute, or relative to the project root (``config.resolve_model_path``).
 ModelPath = Annotated[str, Field(min_length=1, description="model artifact (.npz), relative to the project root")]
 

@@ -1,11 +1,17 @@
 """Typed parameters: unknown keys, wrong types and bad files are one clear ConfigError."""
 from __future__ import annotations
 
+import ast
+import json
+
+import numpy as np
 import pytest
 from pydantic import Field
 
+from nfl_bnn import cli, config, nbparams, pipeline
 from nfl_bnn.errors import ConfigError
 from nfl_bnn.params import StrictModel, load_params, validate
+from nfl_bnn.train import TrainParams, load_train_params
 
 
 class Demo(StrictModel):
@@ -50,11 +56,6 @@ def test_missing_and_malformed_files(tmp_path):
 
 
 # --- the project's parameter classes: rules between parameters fail at load ------------------------
-import ast
-import json
-
-from nfl_bnn import cli, config, nbparams, pipeline
-from nfl_bnn.train import TrainParams, load_train_params
 
 
 def test_train_params_defaults_are_params_train_yaml():
@@ -127,3 +128,16 @@ def test_notebook_parameter_cells_equal_their_class_defaults(notebook):
 def test_one_name_for_paper_trading():
     names = {n for c in [pipeline.WeeklyParams, *nbparams.NOTEBOOK_PARAMS.values()] for n in c.model_fields}
     assert "paper_trade" in nbparams.WeeklyNotebookParams.model_fields and "paper" not in names
+
+
+def test_notebook_setup_seeds_the_rng_creates_the_folder_and_shows_the_parameters(project_home, monkeypatch):
+    from nfl_bnn import reports
+
+    shown = []
+    monkeypatch.setattr(reports, "show_table", lambda df, caption="": shown.append((df, caption)))
+    params = nbparams.check_parameters("drift", {"season": 2019, "seed": 7})
+    rng, out = nbparams.setup(params, "drift")
+    assert rng.integers(0, 10**9) == np.random.default_rng(7).integers(0, 10**9)
+    assert out.is_dir() and out == project_home / "reports" / "drift" / "lab"
+    (table, caption), = shown
+    assert caption == "Parameters of this run" and table.loc[0, "season"] == 2019 and "output_dir" not in table
