@@ -177,6 +177,8 @@ SQL_WORDS = re.compile(r"\b(SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|CREATE|DRO
 ALLOWED_SQL_INTERPOLATIONS = {
     "ledger.py": {"where", "' AND '.join(where)", "wk_sql", "', '.join(INSERT_COLUMNS)", "placeholders"},
     "schema.py": {"schema"},
+    "tables.py": {"cols", "table", "where", "', '.join(order)",
+                  "<Add on 'WHERE'>"},  # + " AND ".join of fixed "season >= ?" clauses
     "warehouse.py": {"where", "table", "stage", "col_list", "on", "same", "c", "', '.join(key)", "action",
                      "name",
                      "<Add on 'DO UPDATE SET'>",  # + ", ".join(f"{c} = EXCLUDED.{c}") over checked column names
