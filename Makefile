@@ -64,7 +64,7 @@ train: $(STAMP) ## fit, diagnose, validate, save MODEL: [FIRST_SEASON= LAST_SEAS
 
 weekly: $(STAMP) ## predictions and bets for a week: SEASON= WEEK= BANKROLL= PROFILE= PAPER=1 LINES=warehouse|proxy AS_OF=
 	$(RUN_NB) weekly -p season=$(SEASON) -p week=$(WEEK) -p bankroll=$(BANKROLL) -p profile=$(PROFILE) \
-	  -p paper=$(paper_bool) -p lines=$(LINES) -p model_path=$(MODEL) $(if $(AS_OF),-p as_of=$(AS_OF))
+	  -p paper_trade=$(paper_bool) -p lines=$(LINES) -p model_path=$(MODEL) $(if $(AS_OF),-p as_of=$(AS_OF))
 
 calibrate: $(STAMP) ## calibration report: SEASON= WEEKS=8-11
 	$(RUN_NB) calibration --params params/calibration.yaml -p season=$(SEASON) -p first_week=$(first_week) \

@@ -147,11 +147,11 @@ def _model_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _load_frames(first: int, last: int):
-    from nfl_bnn import warehouse
+    from nfl_bnn import features, warehouse
 
     wh = warehouse.connect()
-    return (warehouse.load_stats(wh, first - 1, last), warehouse.load_games(wh, first - 1, last),
-            warehouse.load_injuries(wh, first, last), wh)
+    h = features.load_history(wh, first, last)
+    return h.stats, h.games, h.injuries, wh
 
 
 def _cmd_train(args) -> int:

@@ -97,10 +97,8 @@ def _recent_frame(ctx: Context, weeks: int):
         check_database(ctx)
     season, last_week = ctx._latest
     with warehouse.connect(read_only=True) as wh:
-        stats = warehouse.load_stats(wh, first_season=season - 1, last_season=season)
-        games = warehouse.load_games(wh, first_season=season - 1, last_season=season)
-        injuries = warehouse.load_injuries(wh, first_season=season, last_season=season)
-    frame = features.training_frame(stats, games, season, season, injuries)
+        history = features.load_history(wh, season, season)
+    frame = history.training_frame(season, season)
     frame = frame[frame["week"] <= last_week]
     # the last `weeks` weeks that HAVE eligible player-games: the latest rows may be a postseason week
     # (or a Pro Bowl) where few or no backs qualify

@@ -32,7 +32,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -43,7 +43,7 @@ from pydantic import Field, field_validator
 
 from nfl_bnn import betting, config, fileio, ledger, monitoring
 from nfl_bnn.errors import ConfigError, DataError, NflBnnError
-from nfl_bnn.params import StrictModel, load_params, read_yaml
+from nfl_bnn.params import ModelPath, Season, StrictModel, Week, load_params, read_yaml
 
 log = logging.getLogger("nfl_bnn.pipeline")
 
@@ -53,8 +53,8 @@ PROFILES = ("ultra_conservative", "conservative", "moderate", "aggressive")
 class WeeklyParams(StrictModel):
     """Everything a weekly run depends on; merged from params/weekly.yaml, the profile, overrides."""
 
-    season: int = Field(ge=1999, le=2100, description="NFL season (year it starts)")
-    week: int = Field(ge=1, le=22, description="week of the season, 1-22 (18+ are playoffs)")
+    season: Season
+    week: Week
     bankroll: float = Field(gt=0, allow_inf_nan=False, description="bankroll; stakes are shares of it")
     bankroll_from_ledger: bool = Field(True, description="size from the ledger's bankroll (first recorded "
                                        "bankroll + settled profit) once it has bets; off when a bankroll is given")
@@ -67,7 +67,7 @@ class WeeklyParams(StrictModel):
     max_game_fraction: float = Field(gt=0, le=1, description="cap on one game's stakes, share of bankroll")
     margin_method: Literal["multiplicative", "power", "shin"] = "power"
     paper_trade: bool = False
-    model_path: str = "models/latest.npz"
+    model_path: ModelPath = "models/latest.npz"
     market: str = "player_rush_yds"
     lines: Literal["warehouse", "proxy"] = "warehouse"
     nflcom_path: str | None = None
@@ -88,13 +88,6 @@ class WeeklyParams(StrictModel):
             raise ValueError(f"{v!r} is not a time; use ISO 8601, e.g. 2024-10-06T12:00:00Z")
         ts = ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
         return ts.isoformat()
-
-    @field_validator("season", "week", mode="before")
-    @classmethod
-    def _whole_number(cls, v: Any) -> Any:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise ValueError(f"must be a whole number, not {type(v).__name__}")
-        return int(v)
 
     @field_validator("bankroll", mode="before")
     @classmethod
@@ -513,11 +506,11 @@ def ledger_bankroll(p: WeeklyParams, wh: Any) -> tuple[WeeklyParams, str]:
 
 
 def _compute_and_write(run: WeekRun) -> WeekResult:
-    from nfl_bnn import features, proxy_lines, warehouse
+    from nfl_bnn import features, proxy_lines
 
     p, wh, model, out_dir, tag = run.p, run.wh, run.model, run.out_dir, run.tag
-    stats = warehouse.load_stats(wh, first_season=p.season - 2, last_season=p.season)
-    games = warehouse.load_games(wh, first_season=p.season - 2, last_season=p.season)
+    history = features.load_history(wh, p.season, p.season)
+    stats, games = history.stats, history.games
     require_regular_season(games, p.season, p.week, wh.description)
     version = str(model.version)
     frozen = started_games(games, p.season, p.week, run.now)
@@ -525,12 +518,13 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
                             model_version=version, paper=p.paper_trade, keep_games=frozen)
     p, bankroll_note = ledger_bankroll(p, wh)
     as_of = pd.Timestamp(p.as_of) if p.as_of else pd.Timestamp(datetime.now(UTC).replace(tzinfo=None))
-    injuries = reports_as_of(warehouse.load_injuries(wh, first_season=p.season, last_season=p.season), as_of)
+    history = replace(history, injuries=reports_as_of(history.injuries, as_of))
+    injuries = history.injuries
     if model.learned_from("mate_out_share") and not features.injury_coverage(injuries, p.season, p.week):
         log.warning("no injury report for season %d week %d in the warehouse: the model's injury feature reads "
                     "'nobody out', so backups of an injured starter are under-projected; import the report "
                     "first (`nfl-bnn import-nflverse --injuries injuries_%d.parquet`)", p.season, p.week, p.season)
-    feats = features.for_week(stats, games, p.season, p.week, injuries).reset_index(drop=True)
+    feats = history.for_week(p.season, p.week).reset_index(drop=True)
     preds = model.predict(feats) if len(feats) else pd.DataFrame(columns=["mean", "median", "sd"])
     line_notes: list[str] = []
     if p.lines == "proxy":
@@ -609,6 +603,24 @@ class BNNMoEProductionPipeline:
         self.last_result: WeekResult | None = None
 
     def run_pipeline(self, season: int, week: int, wh: Any = None, model: Any = None) -> dict[str, Any]:
+        """Run one week (:func:`run_week`), reporting a user error in the result instead of raising it.
+
+        Parameters
+        ----------
+        season, week : int
+            The week to predict and bet.
+        wh : Warehouse, optional
+            An open warehouse; default :func:`nfl_bnn.warehouse.connect`.
+        model : MixtureExpertsBNN, optional
+            A loaded model; default the artifact at ``model_path``.
+
+        Returns
+        -------
+        dict
+            ``success`` (bool), ``predictions`` and ``bets`` (DataFrames, None on failure),
+            ``output_files`` (paths as str), ``error`` (None, or the one-line reason) and, on success,
+            ``alerts`` (monitoring messages).
+        """
         try:
             p = load_weekly_params(season, week, **self.overrides)
             res = run_week(p, wh=wh, model=model)

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from _fakes import fake_model
-from test_pipeline import LINES, FakeModel, line_rows, make_frames
+from _fakes import FakeModel, fake_model, line_rows, load_week4
 
 from nfl_bnn import cli, config, warehouse
 from nfl_bnn.features import FEATURES
@@ -28,14 +27,8 @@ def one_line_error(capsys, argv, code):
 
 @pytest.fixture
 def wh(project_home, monkeypatch):
-    from nfl_bnn import schema
-
     with warehouse.connect() as w:
-        schema.create_schema(w)
-        games, stats = make_frames()
-        w.upsert_df("mart.games", games)
-        w.upsert_df("mart.player_game_stats", stats)
-        w.upsert_df("best_prop_lines", line_rows(LINES))
+        load_week4(w)
     monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: FakeModel()))
     return project_home
 

@@ -71,7 +71,7 @@ def test_train_notebook_refuses_to_score_on_training_season(home):
 
 
 def test_weekly_then_review(home):
-    run, page = _run("weekly", season=2019, week=10, paper=True, lines="warehouse", model_path="models/fake.npz",
+    run, page = _run("weekly", season=2019, week=10, paper_trade=True, lines="warehouse", model_path="models/fake.npz",
                      bankroll=1000.0)
     assert _n(page, "img") >= 2 and _n(page, "table") >= 4  # every back's intervals + bets' distributions
     assert "Every eligible back" in page and "eligible backs</h4>" in page

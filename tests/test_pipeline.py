@@ -6,95 +6,21 @@ The fake predictor's per-draw P(over) is fixed per player, so every stake can be
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 import pytest
+from _fakes import LINES, P_OVER, SEASON, WEEK, FakeModel, line_rows, make_frames  # noqa: F401 (shared builders)
 
 from nfl_bnn import ledger, pipeline, proxy_lines
 from nfl_bnn.errors import BusyError, ConfigError, DatabaseError, DataError, NflBnnError
 
-SEASON, WEEK = 2024, 4
-
-
-def make_frames(season=SEASON, weeks_played=3, total_weeks=4):
-    """2 games a week (BAL@KC, MIA@BUF), 2 backs a team (18 and 9 carries), weeks 1-3 played."""
-    games, stats = [], []
-    for w in range(1, total_weeks + 1):
-        for i, (home, away) in enumerate((("KC", "BAL"), ("BUF", "MIA"))):
-            gid = f"{season}_{w:02d}_{away}_{home}"
-            played = w <= weeks_played
-            ko = datetime(season, 9, 8, 13 + i) + timedelta(days=7 * (w - 1))
-            games.append(dict(game_id=gid, season=season, week=w, season_type="REG", gameday=ko.date(), kickoff=ko,
-                              home_team=home, away_team=away, home_score=24 if played else None,
-                              away_score=20 if played else None, spread_line=3.0, total_line=45.0, source="test"))
-            if not played:
-                continue
-            for team, opp, is_home in ((home, away, True), (away, home, False)):
-                for j, (car, ypc) in enumerate(((18, 4.5), (9, 4.0))):
-                    stats.append(dict(season=season, week=w, season_type="REG", game_id=gid,
-                                      player_id=f"{team}-RB{j + 1}", player_name=f"{team} Back{j + 1}", position="RB",
-                                      team=team, opponent=opp, is_home=is_home, carries=car + w % 2,
-                                      rushing_yards=int((car + w % 2) * ypc) + w, rushing_tds=0, targets=2,
-                                      receptions=1, receiving_yards=8, source="test"))
-    return pd.DataFrame(games), pd.DataFrame(stats)
-
-
-def line_rows(specs):
-    rows = []
-    for pid, side, line, over, under, *book in specs:
-        rows.append(dict(season=SEASON, week=WEEK, player_id=pid, player_name=pid.replace("-RB", " Back"),
-                         team=pid.split("-")[0], market="player_rush_yds", side=side, book=(book or ["bk"])[0],
-                         line=line, over_odds=over, under_odds=under, fetched_at=datetime(2024, 10, 1, 9),
-                         source="test"))
-    return pd.DataFrame(rows)
-
-
-LINES = [
-    ("KC-RB1", "over", 80.5, -110, -110), ("KC-RB1", "under", 80.5, -110, -110),
-    ("BUF-RB1", "over", 70.5, -110, -110), ("BUF-RB1", "under", 70.5, -110, -110),
-    ("MIA-RB1", "over", 50.5, -110, -110), ("MIA-RB1", "under", 50.5, -110, -110),
-    ("BAL-RB1", "over", 60.5, -110, -110), ("BAL-RB1", "under", 60.5, -110, -110),
-]
-
-# per-draw P(over) for each player (10 draws); the line does not matter to the fake
-P_OVER = {
-    "KC-RB1": [0.60] * 8 + [0.50] * 2,  # over: mean 0.58, edge 0.08, 8/10 draws > 0.5238 -> conf 0.8
-    "BUF-RB1": [0.40] * 10,  # under: 0.6, edge 0.10, conf 1.0
-    "MIA-RB1": [0.52] * 10,  # over: edge 0.02 < 0.03 -> fails edge
-    "BAL-RB1": [0.56] * 6 + [0.50] * 4,  # over: 0.536, edge 0.036, conf 0.6 < 0.7 -> fails confidence
-}
-
-
-class FakeModel:
-    version = "fake-1"
-
-    def learned_from(self, feature):
-        return False  # the fake uses no feature
-
-    def predict(self, X):
-        n = len(X)
-        return pd.DataFrame({"mean": np.full(n, 60.0), "median": 55.0, "sd": 30.0, "q05": 10.0, "q25": 35.0,
-                             "q75": 80.0, "q95": 120.0})
-
-    def prob_over(self, X, lines, per_draw=False):
-        d = np.array([P_OVER.get(pid, [0.5] * 10) for pid in X["player_id"]], dtype=float).T  # (S, n)
-        return d if per_draw else d.mean(axis=0)
-
 
 @pytest.fixture
-def wh(project_home):
-    from nfl_bnn import schema, warehouse
-
-    w = warehouse.connect()
-    schema.create_schema(w)
-    games, stats = make_frames()
-    w.upsert_df("mart.games", games)
-    w.upsert_df("mart.player_game_stats", stats)
-    w.upsert_df("best_prop_lines", line_rows(LINES))
-    yield w
-    w.close()
+def wh(week4_wh):
+    """The week-4 warehouse of tests/conftest.py (DuckDB, open)."""
+    return week4_wh
 
 
 def params(**kw):

@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _fakes import fake_model
-from test_pipeline import LINES, SEASON, WEEK, FakeModel, line_rows, make_frames
+from _fakes import SEASON, WEEK, FakeModel, fake_model, load_week4
 
 from nfl_bnn import cli, fileio, pipeline, warehouse
 from nfl_bnn.errors import ModelArtifactError, NflBnnError
@@ -31,7 +30,7 @@ TESTS = Path(__file__).resolve().parent
 CHILD = r'''
 import os, sys, time, pathlib
 sys.path.insert(0, os.environ["REL_TESTS"])
-from test_pipeline import FakeModel
+from _fakes import FakeModel
 import nfl_bnn.model
 nfl_bnn.model.MixtureExpertsBNN.load = classmethod(lambda cls, path: FakeModel())
 from nfl_bnn import cli, pipeline, warehouse
@@ -101,16 +100,8 @@ def backend(request, project_home, monkeypatch):
 
 
 def _build_warehouse() -> None:
-    from nfl_bnn import schema
-
     with warehouse.connect() as wh:
-        schema.create_schema(wh)
-        for t in ("bets", "best_prop_lines", "prop_lines", "mart.player_game_stats", "mart.games"):
-            wh.execute(f"DELETE FROM {t}")
-        games, stats = make_frames()
-        wh.upsert_df("mart.games", games)
-        wh.upsert_df("mart.player_game_stats", stats)
-        wh.upsert_df("best_prop_lines", line_rows(LINES))
+        load_week4(wh)
 
 
 def params(**kw):
