@@ -226,10 +226,10 @@ def load_quotes(wh: Warehouse, season: int, week: int | None = None,
     """
     if not wh.table_exists("prop_lines"):
         return typed(pd.DataFrame({c: pd.Series(dtype=object) for c in QUOTE_TYPES}), QUOTE_TYPES)
-    cols = [c if c != "game_id" or "game_id" in wh.columns("prop_lines") else "CAST(NULL AS TEXT) AS game_id"
-            for c in QUOTE_TYPES]
+    cols = ", ".join(c if c != "game_id" or "game_id" in wh.columns("prop_lines") else "CAST(NULL AS TEXT) AS game_id"
+                     for c in QUOTE_TYPES)  # fixed names of this module
     weeks = (1, 22) if week is None else (int(week), int(week))
-    df = wh.query_df(f"SELECT {', '.join(cols)} FROM prop_lines WHERE season = ? AND market = ? AND week >= ? "
+    df = wh.query_df(f"SELECT {cols} FROM prop_lines WHERE season = ? AND market = ? AND week >= ? "
                      "AND week <= ? ORDER BY week, player_name, book, fetched_at", (int(season), market) + weeks)
     return typed(df, QUOTE_TYPES)
 
