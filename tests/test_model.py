@@ -352,3 +352,18 @@ def test_each_nuts_path_fits_the_default_model_shape(rng, tmp_path, inference):
     assert diag["steps_per_draw"] > 0 and np.isfinite(diag["rhat_pred_max"]) and sum(diag["stacking_weights"]) == pytest.approx(1)
     pred = MixtureExpertsBNN.load(model.save(tmp_path / f"{inference}.npz")).predict(df.iloc[:30])
     assert np.corrcoef(pred["median"], df["proj_carries"].iloc[:30])[0, 1] > 0.5
+
+
+def test_prediction_modules_do_not_import_pymc():
+    """Loading and predicting needs NumPy only: the artifact and forward modules never import PyMC."""
+    import subprocess
+    import sys
+
+    code = ("import sys, nfl_bnn.model, nfl_bnn.model.artifact, nfl_bnn.model.forward, nfl_bnn.model.checks\n"
+            "from nfl_bnn.model import MixtureExpertsBNN, mixture_params, target_space\n"
+            "bad = sorted(m for m in ('pymc', 'pytensor', 'nutpie', 'arviz') if m in sys.modules)\n"
+            "assert not bad, bad\n"
+            "from nfl_bnn.model import build_pymc_model, posterior_arrays\n"  # lazy re-exports still work
+            "assert build_pymc_model.__module__ == 'nfl_bnn.model.graph'\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr

@@ -1,0 +1,85 @@
+"""What makes a model artifact fit to use: complete metadata, consistent shapes, finite values.
+
+Every check raises :class:`~nfl_bnn.errors.ModelArtifactError` with what is wrong and how to fix it
+(retrain), so a bad artifact is refused when it is loaded rather than producing NaN odds later.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Mapping
+
+import numpy as np
+
+from nfl_bnn.errors import ModelArtifactError
+from nfl_bnn.model.forward import GATES, PARAM_SHAPES, TRANSFORMS, _dims
+
+MODEL_VERSION = "moe-normal-v1"
+ARTIFACT_FORMAT = "nfl_bnn.moe.npz/1"
+FIX = "retrain it with `nfl-bnn train --first-season A --last-season B --out PATH`"
+REQUIRED_META = ("format", "model_version", "feature_names", "n_experts", "hidden_units", "scaler",
+                 "target", "training_window", "data_fingerprint")
+
+
+def _sha(a: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+def data_fingerprint(X: np.ndarray, y: np.ndarray, feature_names) -> str:
+    """SHA-256 of the training rows, so an artifact names exactly the data it was fitted on."""
+    h = hashlib.sha256(",".join(feature_names).encode())
+    h.update(np.ascontiguousarray(X, dtype=np.float64).tobytes())
+    h.update(np.ascontiguousarray(y, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def check_meta(m: Mapping[str, Any]) -> None:
+    """Refuse metadata that is incomplete, of another format, or holds an unusable scaler or target."""
+    missing = [k for k in REQUIRED_META if k not in m]
+    if missing:
+        raise ModelArtifactError(f"model artifact metadata lacks {missing}; it is incomplete: {FIX}")
+    if m["format"] != ARTIFACT_FORMAT:
+        raise ModelArtifactError(f"model artifact format {m['format']!r} is not {ARTIFACT_FORMAT!r}: {FIX}")
+    d = len(m["feature_names"])
+    sc = m["scaler"]
+    if not isinstance(sc, dict) or "mean" not in sc or "sd" not in sc:
+        raise ModelArtifactError(f"model artifact has no feature scaler (mean and sd): {FIX}")
+    mean, sd = np.asarray(sc["mean"], dtype=float), np.asarray(sc["sd"], dtype=float)
+    if mean.shape != (d,) or sd.shape != (d,):
+        raise ModelArtifactError(f"model artifact scaler has shape {mean.shape}/{sd.shape}, expected "
+                                 f"({d},) for {d} features: {FIX}")
+    if not (np.isfinite(mean).all() and np.isfinite(sd).all() and (sd > 0).all()):
+        raise ModelArtifactError(f"model artifact scaler holds NaN, infinite or non-positive values: {FIX}")
+    tgt = m["target"]
+    if not (np.isfinite(tgt.get("mean", np.nan)) and np.isfinite(tgt.get("sd", np.nan)) and tgt["sd"] > 0):
+        raise ModelArtifactError(f"model artifact target scaling is missing or invalid: {FIX}")
+    if tgt.get("transform", "identity") not in TRANSFORMS or (
+            tgt.get("transform") == "log" and not (np.isfinite(tgt.get("offset", np.nan)) and tgt["offset"] > 0)):
+        raise ModelArtifactError(f"model artifact target transform {tgt.get('transform')!r} (offset "
+                                 f"{tgt.get('offset')!r}) is not one of {TRANSFORMS} with a positive offset: {FIX}")
+    if m.get("gate", "softmax") not in GATES:
+        raise ModelArtifactError(f"model artifact gate {m.get('gate')!r} is not one of {GATES}: {FIX}")
+
+
+def check_params(params: Mapping[str, np.ndarray], m: Mapping[str, Any]) -> None:
+    """Refuse posterior draws that are missing, misshapen, of unequal length or not finite."""
+    d, K, H = len(m["feature_names"]), int(m["n_experts"]), int(m["hidden_units"])
+    S = None
+    for name, shape in PARAM_SHAPES.items():
+        if name not in params:
+            raise ModelArtifactError(f"model artifact lacks posterior draws of {name!r}: {FIX}")
+        a = params[name]
+        want = _dims(shape, d, K, H)
+        if a.ndim != len(want) + 1 or tuple(a.shape[1:]) != want:
+            raise ModelArtifactError(f"model artifact array {name!r} has shape {a.shape}, expected "
+                                     f"(n_draws, {', '.join(map(str, want))}): {FIX}")
+        if S is None:
+            S = a.shape[0]
+        if a.shape[0] != S or S == 0:
+            raise ModelArtifactError(f"model artifact array {name!r} has {a.shape[0]} draws, others {S}: {FIX}")
+        if not np.isfinite(a).all():
+            raise ModelArtifactError(f"model artifact array {name!r} holds NaN or infinite values: {FIX}")
+    if m.get("gate") == "ordinal":  # one score, ordered cut-points: otherwise weights go negative
+        gW, gb = params["gate_W"], params["gate_b"]
+        if not (np.allclose(gW, gW[:, :, :1], atol=1e-5) and (np.diff(gb, axis=1) <= 1e-6).all()):
+            raise ModelArtifactError(f"model artifact has an ordinal gate whose columns differ or whose "
+                                     f"cut-points are not ordered: {FIX}")
