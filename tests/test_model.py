@@ -367,3 +367,38 @@ def test_prediction_modules_do_not_import_pymc():
             "assert build_pymc_model.__module__ == 'nfl_bnn.model.graph'\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: m["target"].__setitem__("mean", m["target"]["mean"] + 5.0),  # every forecast 5 yards higher
+    lambda m: m.__setitem__("model_version", "moe-normal-v2"),  # a second set of bets for the same week
+    lambda m: m["scaler"]["sd"].__setitem__(0, 3.0),
+    lambda m: m.__setitem__("constant_features", ["a"]),
+], ids=["target_mean", "model_version", "scaler_sd", "constant_features"])
+def test_edited_metadata_is_refused(rng, tmp_path, edit):
+    """The metadata is covered by a checksum like the arrays: a valid-looking edit is caught on load."""
+    path = make_model(rng).save(tmp_path / "m.npz")
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["__meta__"][()]))
+    edit(meta)  # the checksums written at save time stay as they were
+    arrays["__meta__"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "edited.npz", **arrays)
+    with pytest.raises(ModelArtifactError, match="metadata does not match its checksum") as err:
+        MixtureExpertsBNN.load(tmp_path / "edited.npz")
+    assert "edited.npz" in str(err.value) and "nfl-bnn train" in str(err.value)
+
+
+def test_artifact_without_a_metadata_checksum_is_refused_and_a_reload_resaves(rng, tmp_path, X):
+    path = make_model(rng).save(tmp_path / "m.npz")
+    m = MixtureExpertsBNN.load(path)
+    again = MixtureExpertsBNN.load(m.save(tmp_path / "again.npz"))  # loaded metadata re-seals cleanly
+    pd.testing.assert_frame_equal(m.predict(X), again.predict(X))
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["__meta__"][()]))
+    del meta["checksums"]["__meta__"]  # as an artifact from before metadata was checksummed
+    arrays["__meta__"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "old.npz", **arrays)
+    with pytest.raises(ModelArtifactError, match="no checksum of its metadata"):
+        MixtureExpertsBNN.load(tmp_path / "old.npz")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -19,7 +20,7 @@ import pandas as pd
 from scipy.special import ndtr
 
 from nfl_bnn.errors import DataError, ModelArtifactError
-from nfl_bnn.model.checks import FIX, _sha, check_meta, check_params
+from nfl_bnn.model.checks import FIX, _json_default, check_checksums, check_meta, check_params, seal
 from nfl_bnn.model.forward import mixture_logpdf, mixture_params, predictive_summary, target_space
 
 log = logging.getLogger("nfl_bnn.model")
@@ -166,11 +167,21 @@ class MixtureExpertsBNN:
 
     # -- artifact -------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the artifact atomically (npz, no pickle), with a checksum of every array."""
+        """Write the artifact atomically (npz, no pickle), with a checksum of every array and of the metadata.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            Destination; a previous artifact there is replaced only once the new one is complete.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
         from nfl_bnn.fileio import atomic_write
 
-        meta = dict(self.meta)
-        meta["checksums"] = {k: _sha(v) for k, v in self.params.items()}
+        meta = seal(self.meta, self.params)
         arrays = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in self.params.items()}
         arrays["__meta__"] = np.array(json.dumps(meta, default=_json_default))
 
@@ -182,7 +193,25 @@ class MixtureExpertsBNN:
 
     @classmethod
     def load(cls, path: str | Path) -> "MixtureExpertsBNN":
-        """Load and check an artifact; refuse anything incomplete, corrupted or inconsistent."""
+        """Load and check an artifact; refuse anything incomplete, corrupted, edited or inconsistent.
+
+        The content is validated first (so a malformed artifact gets the specific reason), then every
+        array and the metadata are compared with the checksums written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            An ``.npz`` written by :meth:`save`; it is read with ``allow_pickle=False``.
+
+        Returns
+        -------
+        MixtureExpertsBNN
+
+        Raises
+        ------
+        ModelArtifactError
+            Naming the file, what is wrong with it and how to fix it (retrain).
+        """
         p = Path(path)
         if not p.is_file():
             raise ModelArtifactError(f"model artifact {p} does not exist; {FIX}")
@@ -196,16 +225,13 @@ class MixtureExpertsBNN:
                 params = {k: z[k] for k in files if k != "__meta__"}
         except ModelArtifactError:
             raise
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, json.JSONDecodeError) as exc:
+        except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, KeyError, json.JSONDecodeError) as exc:
             raise ModelArtifactError(f"model artifact {p} is corrupted or truncated ({type(exc).__name__}: "
                                      f"{exc}); {FIX}") from None
-        sums = meta.get("checksums", {})
-        for k, v in params.items():
-            if k in sums and _sha(np.ascontiguousarray(v, dtype=np.float32)) != sums[k]:
-                raise ModelArtifactError(f"model artifact {p}: array {k!r} does not match its checksum "
-                                         f"(corrupted); {FIX}")
         try:
-            return cls(params, meta)
+            model = cls(params, meta)
+            check_checksums(meta, params)
+            return model
         except ModelArtifactError as exc:
             raise ModelArtifactError(f"model artifact {p}: {exc}") from None
 
@@ -219,10 +245,3 @@ class MixtureExpertsBNN:
             raise ModelArtifactError(f"model was trained on features {self.feature_names} but the data has "
                                      f"{list(feature_names)}; {FIX}")
 
-
-def _json_default(o):
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

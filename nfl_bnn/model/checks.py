@@ -6,6 +6,7 @@ Every check raises :class:`~nfl_bnn.errors.ModelArtifactError` with what is wron
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any, Mapping
 
 import numpy as np
@@ -22,6 +23,58 @@ REQUIRED_META = ("format", "model_version", "feature_names", "n_experts", "hidde
 
 def _sha(a: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+def _json_default(o):
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _meta_sha(meta: Mapping[str, Any]) -> str:
+    """SHA-256 of the metadata without its checksums, as canonical JSON (sorted keys).
+
+    Dumped, parsed and dumped again, so the hash of the dict being saved equals the hash of the dict
+    that is read back (tuples become lists, NumPy scalars plain numbers, keys strings).
+    """
+    body = {k: v for k, v in meta.items() if k != "checksums"}
+    canonical = json.dumps(json.loads(json.dumps(body, default=_json_default)), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def seal(meta: Mapping[str, Any], params: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """The metadata with ``checksums``: a SHA-256 of every float32 array and one of the metadata.
+
+    The metadata decides what a model means (target scaling, feature list, model version, which keys
+    the ledger's bets are filed under), so an edit there must be caught as surely as a flipped byte
+    in an array.
+    """
+    out = dict(meta)
+    sums = {k: _sha(np.ascontiguousarray(v, dtype=np.float32)) for k, v in params.items()}
+    sums["__meta__"] = _meta_sha(out)
+    out["checksums"] = sums
+    return out
+
+
+def check_checksums(meta: Mapping[str, Any], params: Mapping[str, np.ndarray]) -> None:
+    """Refuse an artifact whose arrays or metadata do not match the checksums written with them."""
+    sums = meta.get("checksums")
+    if not isinstance(sums, dict) or "__meta__" not in sums:
+        raise ModelArtifactError(f"model artifact has no checksum of its metadata (saved by an older version "
+                                 f"or edited by hand), so an edited target scaling or model version could not "
+                                 f"be detected; {FIX}")
+    for k, v in params.items():
+        if k in sums and _sha(np.ascontiguousarray(v, dtype=np.float32)) != sums[k]:
+            raise ModelArtifactError(f"array {k!r} does not match its checksum (corrupted); {FIX}")
+    missing = sorted(set(params) - set(sums))
+    if missing:
+        raise ModelArtifactError(f"arrays {missing} have no checksum (added after saving); {FIX}")
+    if _meta_sha(meta) != sums["__meta__"]:
+        raise ModelArtifactError(f"metadata does not match its checksum: it was edited or corrupted after "
+                                 f"saving (e.g. its target scaling, feature list or model_version), so the "
+                                 f"model cannot be trusted; {FIX}")
 
 
 def data_fingerprint(X: np.ndarray, y: np.ndarray, feature_names) -> str:
