@@ -402,3 +402,23 @@ def test_artifact_without_a_metadata_checksum_is_refused_and_a_reload_resaves(rn
     np.savez(tmp_path / "old.npz", **arrays)
     with pytest.raises(ModelArtifactError, match="no checksum of its metadata"):
         MixtureExpertsBNN.load(tmp_path / "old.npz")
+
+
+def test_bare_arrays_and_wrong_columns_are_refused_with_how_to_build_X(rng, X):
+    """A bare array has no column names: refused (not silently standardised in a guessed order)."""
+    m = make_model(rng)
+    for call in (m.predict, lambda a: m.prob_over(a, np.full(len(a), 50.5)), lambda a: m.cdf(a, np.array([10.5])),
+                 lambda a: m.logpdf(a, np.full(len(a), 50.0))):
+        with pytest.raises(DataError, match="not a DataFrame") as err:
+            call(X.to_numpy())
+        assert "model.feature_names" in str(err.value) and "nfl_bnn.features" in str(err.value)
+        assert "(40, 3)" in str(err.value)
+    with pytest.raises(DataError, match=r"lacks the model's features \['b'\]; its other columns are \['B'\]"):
+        m.predict(X.rename(columns={"b": "B"}))
+    with pytest.raises(DataError, match=r"features \['c'\] are not numeric"):
+        m.predict(X.assign(c="x"))
+    with pytest.raises(DataError, match=r"features \['a'\] hold NaN or infinite"):
+        m.predict(X.assign(a=np.inf))
+    # the frame's order and extra columns do not matter: columns are taken by name
+    shuffled = X[["c", "a", "b"]].assign(player_id="p")
+    pd.testing.assert_frame_equal(m.predict(shuffled), m.predict(X))

@@ -86,20 +86,34 @@ class MixtureExpertsBNN:
         check_meta(self.meta)
         check_params(self.params, self.meta)
 
-    def _X(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        if isinstance(X, pd.DataFrame):
-            missing = [f for f in self.feature_names if f not in X.columns]
-            if missing:
-                raise DataError(f"input lacks the model's features {missing}; the model was trained on "
-                                f"{self.feature_names}: build them with nfl_bnn.features, or {FIX}")
-            A = X[self.feature_names].astype(float).to_numpy()
-        else:
-            A = np.asarray(X, dtype=float)
-            if A.ndim != 2 or A.shape[1] != self.n_features:
-                raise DataError(f"input has shape {A.shape}, the model needs (rows, {self.n_features}) "
-                                f"with columns {self.feature_names}")
+    def _X(self, X: pd.DataFrame) -> np.ndarray:
+        """The model's feature columns of ``X``, standardised with the training scaler: (n, d).
+
+        Only a DataFrame is accepted: a bare array carries no column names, so a reordered or
+        shortened array would be standardised with the wrong means and give confident nonsense.
+        """
+        how = (f"pass a pandas DataFrame holding the columns model.feature_names ({self.feature_names}), as "
+               f"built by nfl_bnn.features (training_frame or candidate_frame)")
+        if not isinstance(X, pd.DataFrame):
+            shape = f" of shape {np.shape(X)}" if hasattr(X, "shape") else ""
+            raise DataError(f"model input is a {type(X).__module__}.{type(X).__name__}{shape}, not a DataFrame: "
+                            f"{how}; an array in that column order can be wrapped as "
+                            f"pd.DataFrame(arr, columns=model.feature_names)")
+        missing = [f for f in self.feature_names if f not in X.columns]
+        if missing:
+            extra = [str(c) for c in X.columns if c not in self.feature_names]
+            others = f"; its other columns are {extra[:12]}{' ...' if len(extra) > 12 else ''}" if extra else ""
+            raise DataError(f"model input lacks the model's features {missing}{others}: {how}; or, if the model "
+                            f"is from an older feature set, {FIX}")
+        try:
+            A = X[self.feature_names].to_numpy(dtype=float)
+        except (TypeError, ValueError) as exc:
+            bad = [f for f in self.feature_names if not pd.api.types.is_numeric_dtype(X[f])]
+            raise DataError(f"model input features {bad or self.feature_names} are not numeric ({exc}): {how}") from None
         if not np.isfinite(A).all():
-            raise DataError("input features hold NaN or infinite values; rebuild them with nfl_bnn.features")
+            bad = [f for f, ok in zip(self.feature_names, np.isfinite(A).all(axis=0)) if not ok]
+            raise DataError(f"model input features {bad} hold NaN or infinite values; rebuild them with "
+                            f"nfl_bnn.features")
         sc = self.scaler
         Z = (A - sc["mean"]) / sc["sd"]
         # a feature that was constant in the training rows (injury features without injury reports, the
@@ -110,14 +124,41 @@ class MixtureExpertsBNN:
         return Z
 
     def mixture(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(w, mu, sigma) in target space (yards, or log(yards + offset)), each (n_draws, n_rows, K)."""
+        """Each posterior draw's mixture for each row of ``X``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            One row per player-game with (at least) the columns :attr:`feature_names`.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            (w, mu, sigma) in target space (yards, or log(yards + offset)), each (n_draws, n_rows, K).
+
+        Raises
+        ------
+        DataError
+            If ``X`` is not a DataFrame, lacks a feature, or holds non-numeric or non-finite values.
+        """
         t = self.meta["target"]
         return mixture_params(self.params, self._X(X), t["mean"], t["sd"],
                               scale_floor=float(self.meta.get("scale_floor", 0.0)), gate=self.gate)
 
     # -- prediction -----------------------------------------------------------------------------
     def predict(self, X) -> pd.DataFrame:
-        """Posterior predictive summary per row: mean, median, sd, q05, q25, q75, q95 (yards)."""
+        """Posterior predictive summary per row of ``X``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            One row per player-game with the columns :attr:`feature_names`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns mean, median, sd, q05, q25, q75, q95 (yards), indexed like ``X``.
+        """
         s = predictive_summary(*self.mixture(X), *self._tf)
         out = pd.DataFrame({k: s[k] for k in ("mean", "median", "sd", "q05", "q25", "q75", "q95")})
         if isinstance(X, pd.DataFrame):
@@ -125,10 +166,22 @@ class MixtureExpertsBNN:
         return out
 
     def prob_over(self, X, lines, per_draw: bool = False) -> np.ndarray:
-        """Exact P(yards > line) from the mixture CDF; lines (n,) or (n, L).
+        """Exact P(yards > line) from the mixture CDF.
 
-        Returns the posterior mean, shape like ``lines``; ``per_draw=True`` returns each draw's
-        probability, shape (n_draws, *lines.shape), for a Bayesian confidence in the edge.
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            n rows with the columns :attr:`feature_names`.
+        lines : array_like
+            (n,) one line per row, or (n, L) several per row (yards; a half-yard line cannot push).
+        per_draw : bool
+            Return each posterior draw's probability instead of their mean, for a Bayesian
+            confidence in an edge.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape like ``lines``, or (n_draws, *lines.shape) with ``per_draw``.
         """
         w, mu, sigma = self.mixture(X)
         L = np.asarray(lines, dtype=np.float64)
@@ -143,7 +196,20 @@ class MixtureExpertsBNN:
         return p if per_draw else p.mean(axis=0)
 
     def logpdf(self, X, y) -> np.ndarray:
-        """Posterior predictive log density of y per row (log of the mean density over draws)."""
+        """Posterior predictive log density of ``y`` per row (log of the mean density over draws).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            n rows with the columns :attr:`feature_names`.
+        y : array_like
+            (n,) yards.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n,) log densities per yard (-inf at or below the log transform's floor).
+        """
         w, mu, sigma = self.mixture(X)
         y = np.asarray(y, float)
         ll = mixture_logpdf(target_space(y, *self._tf), w.astype(np.float64), mu.astype(np.float64),
@@ -155,7 +221,22 @@ class MixtureExpertsBNN:
         return mx + np.log(np.exp(ll - mx).mean(axis=0))
 
     def cdf(self, X, grid: np.ndarray, chunk: int = 64) -> np.ndarray:
-        """Predictive CDF per row on a grid of yards: (n_rows, len(grid))."""
+        """Predictive CDF per row on a grid of yards.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            n rows with the columns :attr:`feature_names`.
+        grid : numpy.ndarray
+            Yards at which to evaluate P(Y <= g); half-integers give whole-yard probabilities.
+        chunk : int
+            Rows per block, bounding memory (draws x rows x grid x K floats per block).
+
+        Returns
+        -------
+        numpy.ndarray
+            (n, len(grid)).
+        """
         w, mu, sigma = self.mixture(X)
         out = np.empty((mu.shape[1], len(grid)))
         g = target_space(grid, *self._tf).astype(np.float32)
