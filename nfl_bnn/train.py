@@ -333,7 +333,7 @@ def holdout_from_predictions(pred: pd.DataFrame, actual, season: int, held_out: 
     """Summarise ``model.predict`` output against the actual yards of the same rows.
 
     Coverage uses whole yards (``q05 <= y <= q95`` with the whole-yard quantiles; see
-    :func:`nfl_bnn.model.forward.whole_yard_quantile`).
+    :func:`nfl_bnn.model.forward.whole_yard_quantiles`).
     """
     from nfl_bnn.calibration import interval_coverage
 

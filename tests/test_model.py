@@ -422,3 +422,38 @@ def test_bare_arrays_and_wrong_columns_are_refused_with_how_to_build_X(rng, X):
     # the frame's order and extra columns do not matter: columns are taken by name
     shuffled = X[["c", "a", "b"]].assign(player_id="p")
     pd.testing.assert_frame_equal(m.predict(shuffled), m.predict(X))
+
+
+def _mix(locs, weights, sd):
+    """One row, one draw: a mixture with the given locations, weights and a common sd."""
+    K = len(locs)
+    return (np.array(weights, float).reshape(1, 1, K), np.array(locs, float).reshape(1, 1, K),
+            np.full((1, 1, K), float(sd)))
+
+
+@pytest.mark.parametrize("locs, weights, sd, probs, expected", [
+    # all mass inside the bin of 10 yards, [9.5, 10.5): every quantile is 10
+    ([10.0], [1.0], 1e-3, [0.05, 0.5, 0.95], [10, 10, 10]),
+    # mass on the edge 10.5: F(10.5) = 0.5 exactly, so the median is 10 and the 75% quantile 11
+    ([10.5], [1.0], 1e-4, [0.25, 0.5, 0.75], [10, 10, 11]),
+    # 30% at 5 yards, 70% at 20: F(5.5) = 0.3 >= 0.3 gives 5; 0.31 needs 20
+    ([5.0, 20.0], [0.3, 0.7], 1e-3, [0.05, 0.3, 0.31, 0.95], [5, 5, 20, 20]),
+    # Normal(0, 10): F(16.5) = Phi(1.65) = 0.9505 >= 0.95 > F(15.5) = Phi(1.55) = 0.9394, so 16;
+    # F(0.5) = 0.52 >= 0.5 > F(-0.5) = 0.48, so 0; F(-15.5) = 0.0606 >= 0.05 > F(-16.5) = 0.0495, so -16
+    ([0.0], [1.0], 10.0, [0.05, 0.5, 0.95], [-16, 0, 16]),
+])
+def test_whole_yard_quantiles_are_the_smallest_whole_y_with_F_y_plus_half_at_least_p(locs, weights, sd, probs, expected):
+    from nfl_bnn.model import whole_yard_quantiles
+
+    q = whole_yard_quantiles(*_mix(locs, weights, sd), probs)
+    assert q[:, 0].tolist() == expected
+
+
+def test_whole_yard_quantiles_in_log_space():
+    """log(yards + 25): a mixture at log(35) is 10 yards; at log(35.5) the mass sits on the edge 10.5."""
+    from nfl_bnn.model import whole_yard_quantiles
+
+    q = whole_yard_quantiles(*_mix([np.log(35.0)], [1.0], 1e-5), [0.05, 0.95], "log", 25.0)
+    assert q[:, 0].tolist() == [10, 10]
+    q = whole_yard_quantiles(*_mix([np.log(35.5)], [1.0], 1e-6), [0.4, 0.6], "log", 25.0)
+    assert q[:, 0].tolist() == [10, 11]
