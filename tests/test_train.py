@@ -1,7 +1,6 @@
 """The gate before saving a model (train.check_fit), shared by `nfl-bnn train` and notebooks/train.ipynb."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from _fakes import build_small_warehouse, fake_model

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from nfl_bnn.model.artifact import MixtureExpertsBNN
 from nfl_bnn.model.checks import ARTIFACT_FORMAT, FIX, MODEL_VERSION, data_fingerprint
-from nfl_bnn.model.forward import (GATES, PARAM_SHAPES, QUANTILES, TRANSFORMS, _dims, gate_weights,
-                                   mixture_logpdf, mixture_logpmf, mixture_params, mixture_quantiles,
-                                   pooled_cdf, predictive_summary, target_space,
+from nfl_bnn.model.forward import (GATES, PARAM_SHAPES, QUANTILES, TRANSFORMS, _dims,  # noqa: F401
+                                   gate_weights, mixture_logpdf, mixture_logpmf, mixture_params,
+                                   mixture_quantiles, pooled_cdf, predictive_summary, target_space,
                                    whole_yard_quantiles)
 
 _GRAPH = ("build_pymc_model", "posterior_arrays", "quiet_pytensor")
@@ -22,7 +22,7 @@ _GRAPH = ("build_pymc_model", "posterior_arrays", "quiet_pytensor")
 __all__ = ["ARTIFACT_FORMAT", "FIX", "GATES", "MODEL_VERSION", "MixtureExpertsBNN", "PARAM_SHAPES",
            "QUANTILES", "TRANSFORMS", "data_fingerprint", "gate_weights", "mixture_logpdf",
            "mixture_logpmf", "mixture_params", "mixture_quantiles", "pooled_cdf", "predictive_summary",
-           "target_space", "whole_yard_quantiles", *_GRAPH]
+           "target_space", "whole_yard_quantiles", "build_pymc_model", "posterior_arrays", "quiet_pytensor"]
 
 
 def __getattr__(name: str):

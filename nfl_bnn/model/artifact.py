@@ -12,8 +12,9 @@ import json
 import logging
 import zipfile
 import zlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -273,7 +274,7 @@ class MixtureExpertsBNN:
         return atomic_write(path, write)
 
     @classmethod
-    def load(cls, path: str | Path) -> "MixtureExpertsBNN":
+    def load(cls, path: str | Path) -> MixtureExpertsBNN:
         """Load and check an artifact; refuse anything incomplete, corrupted, edited or inconsistent.
 
         The content is validated first (so a malformed artifact gets the specific reason), then every

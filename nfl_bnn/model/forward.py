@@ -8,7 +8,7 @@ Shapes: ``S`` posterior draws, ``n`` rows, ``K`` experts, ``d`` features, ``H`` 
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy.special import expit, log_ndtr, ndtr, ndtri

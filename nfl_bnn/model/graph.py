@@ -20,7 +20,7 @@ PyMC and PyTensor are imported inside the functions, after :func:`quiet_pytensor
 from __future__ import annotations
 
 import logging
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
