@@ -6,8 +6,10 @@ plus ``manifest.json`` with a SHA-256 of every file. The archive is written to a
 so a backup killed part-way never looks complete.
 
 ``restore`` trusts nothing in the archive: every member must be a plain file or folder under one of
-the known top-level folders (no absolute paths, no ``..``, no links or devices), every checksum must
-match the manifest, and every model in it must load (that is the proof the backup is usable). Files
+the known top-level folders (no absolute paths, no ``..``, no links or devices); the manifest must be
+JSON whose every name is such a path, listing exactly the archive's files, every checksum must match,
+and every model it names (one of those checked files) must load: that is the proof the backup is
+usable, so it may never be satisfied by a file outside the archive. Files
 are extracted into a staging folder first; models and reports are then moved into place (existing
 files are kept unless ``force``), while params and the ledger CSV land in
 ``backups/restored/<archive>/`` for the user to compare, since they overwrite decisions.
@@ -147,12 +149,50 @@ def verify(archive: str | Path, staging: Path) -> dict:
     mf = staging / "manifest.json"
     if not mf.is_file():
         raise BackupError(f"backup archive {archive} has no manifest.json; not an nfl_bnn backup")
-    manifest = json.loads(mf.read_text())
-    for arc, digest in manifest.get("files", {}).items():
+    manifest = _read_manifest(mf, archive)
+    stored = {m.name.rstrip("/") for m in members if m.isfile()} - {"manifest.json"}
+    listed = set(manifest["files"])
+    for arc in sorted(listed | set(manifest["models"])):
+        _check_listed_name(arc, archive)
+    unlisted = sorted(stored - listed)
+    if unlisted:
+        raise BackupError(f"backup archive {archive}: {unlisted[0]} is not in its manifest; refusing an unverified file")
+    unchecked = sorted(set(manifest["models"]) - listed)
+    if unchecked:
+        raise BackupError(f"backup archive {archive}: model {unchecked[0]} of the manifest is not among its "
+                          "checked files; refusing to restore this archive")
+    for arc, digest in sorted(manifest["files"].items()):
         f = staging / arc
-        if not f.is_file() or _sha256(f.read_bytes()) != digest:
+        if arc not in stored or not f.is_file() or _sha256(f.read_bytes()) != digest:
             raise BackupError(f"backup archive {archive}: {arc} is missing or does not match its checksum")
     return manifest
+
+
+def _read_manifest(mf: Path, archive: Path) -> dict:
+    """The manifest as ``{"files": {name: sha256}, "models": [name], ...}``, or a clear BackupError."""
+    try:
+        manifest = json.loads(mf.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BackupError(f"backup archive {archive}: manifest.json is not valid JSON ({exc}); "
+                          "not an nfl_bnn backup, or damaged: use another backup") from None
+    if not isinstance(manifest, dict):
+        manifest = {"files": None}
+    files, models = manifest.get("files", {}), manifest.get("models", [])
+    if not (isinstance(files, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())
+            and isinstance(models, list) and all(isinstance(m, str) for m in models)):
+        raise BackupError(f"backup archive {archive}: manifest.json does not have the layout of an nfl_bnn "
+                          'backup ({"files": {name: sha256}, "models": [name]}); use another backup')
+    return {**manifest, "files": files, "models": models}
+
+
+def _check_listed_name(arc: str, archive: Path) -> None:
+    """A name in the manifest must be a plain relative path inside the archive's own folders, so that
+    neither the checksums nor the model-loading proof can reach a file outside the staging folder."""
+    name = PurePosixPath(arc)
+    if (name.is_absolute() or not name.parts or ".." in name.parts or "\\" in arc or "\x00" in arc
+            or name.parts[0] not in TOP_LEVEL - {"manifest.json"} or len(name.parts) < 2):
+        raise BackupError(f"backup archive {archive}: manifest entry {arc!r} is not a file inside "
+                          f"{sorted(TOP_LEVEL - {'manifest.json'})}; refusing to restore this archive")
 
 
 def restore(archive: str | Path, force: bool = False) -> dict:
@@ -167,7 +207,7 @@ def restore(archive: str | Path, force: bool = False) -> dict:
     try:
         manifest = verify(archive, staging)
         loaded = {}
-        for arc in manifest.get("models", []):
+        for arc in manifest["models"]:
             m = MixtureExpertsBNN.load(staging / arc)  # raises a clear ModelArtifactError if unusable
             loaded[arc] = m.version
         if not loaded:

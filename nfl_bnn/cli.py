@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from collections.abc import Sequence
 
@@ -51,17 +52,22 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
         return 0
 
     def import_lines(args) -> int:
-        from nfl_bnn.ingest import lines, odds_api
+        from nfl_bnn.ingest import book_files, lines, odds_api
         from nfl_bnn.warehouse import connect
 
+        notes: list[str] = []
         if args.format == "odds-api":
             if args.season is None or args.week is None:
                 raise NflBnnError("--format odds-api needs --season and --week (the API's JSON has no NFL week)")
-            quotes = odds_api.read_file(args.path, args.season, args.week)
+            quotes, rejected = odds_api.read_file_split(args.path, args.season, args.week)
+        elif args.format in ("bettingpros", "bovada"):
+            quotes, rejected, notes = book_files.read_book_file(args.path, args.format)
         else:
-            quotes = lines.read_csv(args.path)
+            quotes, rejected = lines.read_csv_split(args.path)
         with connect() as wh:
-            _report(lines.import_quotes(wh, quotes))
+            report = lines.import_lines(wh, quotes, rejected)
+            for line in report.summary() + notes:
+                print(line)
             print(f"into {wh.description}")
         return 0
 
@@ -71,7 +77,8 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
 
         quotes = odds_api.fetch(args.season, args.week, regions=args.regions, bookmakers=args.bookmakers)
         with connect() as wh:
-            _report(lines.import_quotes(wh, quotes))
+            for line in lines.import_lines(wh, quotes).summary():
+                print(line)
             print(f"into {wh.description}")
         return 0
 
@@ -103,9 +110,10 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=import_nflverse)
 
     p = sub.add_parser("import-lines", help="import prop lines and recompute the best price per player and side")
-    p.add_argument("path", help="lines file (CSV format: see examples/lines_example.csv)")
-    p.add_argument("--format", choices=["csv", "odds-api"], default="csv",
-                   help="csv (default) or a saved The Odds API event-odds JSON response")
+    p.add_argument("path", help="lines file (CSV format: see examples/lines_example.csv; others: docs/lines.md)")
+    p.add_argument("--format", choices=["csv", "odds-api", "bettingpros", "bovada"], default="csv",
+                   help="csv (default); odds-api: a saved The Odds API event-odds JSON response (live or "
+                   "historical); bettingpros / bovada: a scraped snapshot or open/close table (Parquet or CSV)")
     p.add_argument("--season", type=int, help="season of an odds-api file")
     p.add_argument("--week", type=int, help="week of an odds-api file")
     p.set_defaults(handler=import_lines)
@@ -142,11 +150,11 @@ def _model_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _load_frames(first: int, last: int):
-    from nfl_bnn import warehouse
+    from nfl_bnn import features, warehouse
 
     wh = warehouse.connect()
-    return (warehouse.load_stats(wh, first - 1, last), warehouse.load_games(wh, first - 1, last),
-            warehouse.load_injuries(wh, first, last), wh)
+    h = features.load_history(wh, first, last)
+    return h.stats, h.games, h.injuries, wh
 
 
 def _cmd_train(args) -> int:
@@ -176,7 +184,7 @@ def _cmd_backtest(args) -> int:
 
     from nfl_bnn import features
     from nfl_bnn.errors import ConfigError
-    from nfl_bnn.fileio import atomic_write
+    from nfl_bnn.fileio import atomic_write, csv_writer
     from nfl_bnn.model import MixtureExpertsBNN
 
     model = MixtureExpertsBNN.load(args.model)
@@ -207,7 +215,7 @@ def _cmd_backtest(args) -> int:
         p_over[ok] = model.prob_over(frame[ok], line[ok])
     out = frame[features.COLUMNS].join(pred)
     out["p_over"], out["line"], out["actual_yards"] = p_over, line, frame["actual_yards"]
-    atomic_write(args.out, lambda p: out.to_csv(p, index=False))
+    atomic_write(args.out, csv_writer(out))
     print(f"wrote {len(out)} player-games of {args.season} to {args.out}")
     return 0
 
@@ -221,7 +229,8 @@ def _betting_commands(sub: argparse._SubParsersAction) -> None:
     w = sub.add_parser("weekly", help="predictions and sized bets for one week; files in reports/weekly/")
     w.add_argument("--season", type=int, required=True)
     w.add_argument("--week", type=_week_or_next, required=True, help="NFL week, or `next` (for cron)")
-    w.add_argument("--bankroll", type=float)
+    w.add_argument("--bankroll", type=float, help="used as given (default: the ledger's, first recorded bankroll + "
+                   "settled profit of earlier weeks; params/weekly.yaml before the first bet)")
     w.add_argument("--profile", help="ultra_conservative | conservative (default) | moderate | aggressive")
     w.add_argument("--kelly-fraction", type=float)
     w.add_argument("--max-bet-fraction", type=float)
@@ -231,6 +240,8 @@ def _betting_commands(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--model", help="model artifact (default from params/weekly.yaml: models/latest.npz)")
     w.add_argument("--lines", choices=["warehouse", "proxy"], help="where lines come from (default warehouse)")
     w.add_argument("--params", help="weekly params file (default params/weekly.yaml)")
+    w.add_argument("--as-of", help="use only quotes fetched and injury reports published at or before this "
+                   "time (ISO 8601, e.g. 2024-10-06T16:00:00Z; no zone = UTC; default now)")
     w.set_defaults(handler=_cmd_weekly)
 
     s = sub.add_parser("settle", help="settle open bets from mart.player_game_stats")
@@ -264,10 +275,14 @@ def _weeks_arg(text: str | None) -> list[int] | None:
     try:
         if "-" in text:
             a, b = (int(x) for x in text.split("-", 1))
-            return list(range(a, b + 1))
-        return [int(x) for x in text.split(",")]
+            weeks = list(range(a, b + 1))  # empty when b < a: refused below, never "the whole season"
+        else:
+            weeks = [int(x) for x in text.split(",")]
     except ValueError:
         raise ConfigError(f"--weeks {text!r}: use a range like 1-17 or a list like 3,4,5") from None
+    if not weeks or not all(1 <= w <= 22 for w in weeks):
+        raise ConfigError(f"--weeks {text!r}: NFL weeks run 1-22 and a range runs upwards, like 1-17 or 3,4,5")
+    return weeks
 
 
 def _week_or_next(text: str) -> int | str:
@@ -292,13 +307,15 @@ def _cmd_weekly(args: argparse.Namespace) -> int:
         args.season, week, weekly_file=args.params, bankroll=args.bankroll, profile=args.profile,
         kelly_fraction=args.kelly_fraction, max_bet_fraction=args.max_bet_fraction, min_edge=args.min_edge,
         min_confidence=args.min_confidence, paper_trade=args.paper_trade, model_path=args.model, lines=args.lines,
+        as_of=args.as_of,
     )
     res = pipeline.run_week(p)
     print(res.summary)
     for f in res.output_files:
         print(f"wrote {f}")
     if res.ledger_counts:
-        print(f"ledger: {res.ledger_counts.inserted} bets recorded, {res.ledger_counts.replaced} open bets replaced")
+        print(f"ledger: {res.ledger_counts.inserted} bets recorded, {res.ledger_counts.replaced} open bets replaced, "
+              f"{res.kept} kept as placed (game kicked off, bet settled or another model version)")
     return res.exit_status
 
 
@@ -427,6 +444,93 @@ def _ops_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=doctor_cmd)
 
 
+# --- argument types: every range check and path rule of the options, in one place --------------
+#: the largest bankroll taken: a typo beyond it (1e308) would make stakes overflow to infinity
+MAX_BANKROLL = 1e12
+
+
+def _int_in(lo: int, hi: int, what: str):
+    def check(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{what} must be {lo}-{hi}, not {value}")
+        return value
+    return check
+
+
+def _float_in(lo: float, hi: float, what: str):
+    """A finite float with lo < value <= hi (nan, inf and 1e400 are refused)."""
+    def check(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+        if not (math.isfinite(value) and lo < value <= hi):
+            raise argparse.ArgumentTypeError(f"{what} must be a number above {lo:g} and at most {hi:g}, not {text}")
+        return value
+    return check
+
+
+def _path(text: str) -> str:
+    """Any path option: resolved by the one rule of :func:`nfl_bnn.config.resolve_path`."""
+    return str(config.resolve_path(text))
+
+
+def _path_or_url(text: str) -> str:
+    return text if "://" in text else _path(text)
+
+
+def _lines_spec(text: str) -> str:
+    """``backtest --lines``: ``nflcom:PATH`` has its PATH resolved like every other path."""
+    return "nflcom:" + _path(text.split(":", 1)[1]) if text.startswith("nflcom:") else text
+
+
+_season = _int_in(1999, 2100, "season")
+_week = _int_in(1, 22, "week (NFL weeks run 1-22)")
+_bankroll = _float_in(0, MAX_BANKROLL, "bankroll")
+
+#: (command, option dest) -> type. Kept apart from the option definitions so the rules are read and
+#: reviewed together; weekly's --season/--week are checked by WeeklyParams (one line, exit 2).
+ARG_TYPES = {
+    **{(c, "season"): _season for c in ("settle", "review", "backtest-bets", "backtest", "drift", "fetch-lines",
+                                        "import-lines")},
+    **{(c, "week"): _week for c in ("settle", "review", "fetch-lines", "import-lines")},
+    ("train", "first_season"): _season, ("train", "last_season"): _season, ("train", "validate_season"): _season,
+    ("drift", "last_week"): _week,
+    **{(c, "bankroll"): _bankroll for c in ("weekly", "review", "backtest-bets")},
+    ("drift", "threshold"): _float_in(0, 100, "threshold (in training sd)"),
+    ("doctor", "calibration_weeks"): _int_in(1, 22, "calibration weeks"),
+    **{(c, d): _path for c, d in (("train", "out"), ("train", "params"), ("backtest", "model"), ("backtest", "out"),
+                                  ("weekly", "model"), ("weekly", "params"), ("backtest-bets", "model"),
+                                  ("backtest-bets", "nflcom"), ("drift", "model"), ("doctor", "model"),
+                                  ("restore", "archive"), ("import-lines", "path"), ("run-notebook", "params"))},
+    **{("import-nflverse", d): _path_or_url for d in ("player_stats", "schedules", "injuries")},
+    ("backtest", "lines"): _lines_spec,
+}
+
+
+def _apply_arg_types(sub: argparse._SubParsersAction) -> list[tuple[str, str]]:
+    """Set each option's type from ARG_TYPES; return the entries the parser lacks (a test keeps that empty,
+    so a renamed option is caught there rather than breaking every command)."""
+    missing = []
+    for (command, dest), check in ARG_TYPES.items():
+        parser = sub.choices.get(command)
+        actions = [a for a in parser._actions if a.dest == dest] if parser else []
+        for action in actions:
+            action.type = check
+        if not actions:
+            missing.append((command, dest))
+    return missing
+
+
+#: commands that need an existing warehouse: a missing DuckDB file is refused rather than created empty
+#: (a mistyped NFL_BNN_WAREHOUSE); init-db and the imports create it, the others do not open it
+READS_WAREHOUSE = {"weekly", "settle", "review", "backtest-bets", "train", "backtest", "drift"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nfl-bnn", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"nfl-bnn {__version__}")
@@ -434,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in (_data_commands, _model_commands, _betting_commands, _ops_commands):
         group(sub)
+    _apply_arg_types(sub)
     return parser
 
 
@@ -445,11 +550,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
     try:
+        if args.command in READS_WAREHOUSE:
+            from nfl_bnn.warehouse import existing_file_only
+
+            with existing_file_only():
+                return int(args.handler(args) or 0)
         return int(args.handler(args) or 0)
     except NflBnnError as exc:
         print(f"nfl-bnn: error: {exc}", file=sys.stderr)
         log.error("%s failed: %s", args.command, exc, extra={"file_only": True})  # stderr: one line
         return exc.exit_code
+    except OSError as exc:  # a file the user named is a folder, unreadable, on a full disk ...: one line too
+        if isinstance(exc, IsADirectoryError):
+            msg = f"{exc.filename} is a folder; give the path of a file"
+        else:
+            msg = f"cannot use {exc.filename}: {exc.strerror}" if exc.filename else f"{exc.strerror or exc}"
+        print(f"nfl-bnn: error: {msg}", file=sys.stderr)
+        log.error("%s failed: %s", args.command, msg, extra={"file_only": True})
+        return 1
     except KeyboardInterrupt:
         print("nfl-bnn: interrupted", file=sys.stderr)
         return 130

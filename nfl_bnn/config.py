@@ -50,12 +50,28 @@ def warehouse_path() -> Path:
     return Path(os.environ.get(ENV_WAREHOUSE, data_dir() / "warehouse.duckdb"))
 
 
-def resolve_model_path(path: str | Path) -> Path:
-    """A model path from a parameter: absolute as given; ``models/...`` under :func:`models_dir` (so it
-    follows NFL_BNN_HOME); any other relative path under the project root."""
-    p = Path(path)
+#: first folders of a relative path that mean the folder of that name under NFL_BNN_HOME
+HOME_FOLDERS = ("data", "models", "reports", "logs", "backups")
+
+
+def resolve_path(path: str | Path) -> Path:
+    """THE rule for every path a user gives (CLI options, parameter files, notebook parameters).
+
+    ``~`` is expanded; an absolute path is used as given; a relative path starting with ``data/``,
+    ``models/``, ``reports/``, ``logs/`` or ``backups/`` is that folder of :func:`_root` (so it follows
+    ``NFL_BNN_HOME``, as the weekly run's default ``models/latest.npz`` does); ``params/...`` is the
+    project's params folder; any other relative path is relative to the current folder.
+    Why one rule: ``train --out models/x.npz`` must write the very file that ``weekly --model
+    models/x.npz`` reads, wherever the command is started from.
+    """
+    p = Path(path).expanduser()
     if p.is_absolute():
         return p
-    if p.parts and p.parts[0] == "models":
-        return models_dir().joinpath(*p.parts[1:])
-    return PROJ_ROOT / p
+    if p.parts and p.parts[0] in HOME_FOLDERS:
+        return _root() / p
+    if p.parts and p.parts[0] == "params":
+        return params_dir().joinpath(*p.parts[1:])
+    return Path.cwd() / p
+
+
+resolve_model_path = resolve_path  # the older name, used by the weekly run and the notebooks

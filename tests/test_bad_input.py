@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from _fakes import fake_model
-from test_pipeline import LINES, FakeModel, line_rows, make_frames
+from _fakes import FakeModel, fake_model, line_rows, load_week4
 
 from nfl_bnn import cli, config, warehouse
 from nfl_bnn.features import FEATURES
@@ -28,14 +27,8 @@ def one_line_error(capsys, argv, code):
 
 @pytest.fixture
 def wh(project_home, monkeypatch):
-    from nfl_bnn import schema
-
     with warehouse.connect() as w:
-        schema.create_schema(w)
-        games, stats = make_frames()
-        w.upsert_df("mart.games", games)
-        w.upsert_df("mart.player_game_stats", stats)
-        w.upsert_df("best_prop_lines", line_rows(LINES))
+        load_week4(w)
     monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: FakeModel()))
     return project_home
 
@@ -51,8 +44,6 @@ WEEKLY = ["weekly", "--season", "2024", "--week", "4"]
     (["--kelly-fraction", "0"], "kelly_fraction"),
     (["--kelly-fraction", "1.5"], "kelly_fraction"),
     (["--max-bet-fraction", "1.01"], "max_bet_fraction"),
-    (["--bankroll", "-100"], "bankroll"),
-    (["--bankroll", "nan"], "bankroll"),
     (["--min-edge", "1.2"], "min_edge"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_weekly_bad_parameters_one_line_exit_2(wh, capsys, extra, names):
@@ -72,8 +63,25 @@ def test_params_file_with_a_typo(wh, capsys, tmp_path):
     (["weekly", "--season", "2024.5", "--week", "4"], "argument --season: invalid int value: '2024.5'"),
     (["weekly", "--season", "2024", "--week", "4", "--bankroll", "lots"], "argument --bankroll: invalid float"),
     (["settle", "--season", "x"], "argument --season: invalid int value: 'x'"),
+    # ranges: refused by the parser, exit 2, naming the option and the allowed range
+    (["weekly", "--season", "2024", "--week", "4", "--bankroll", "-100"], "argument --bankroll: bankroll must be"),
+    (["weekly", "--season", "2024", "--week", "4", "--bankroll", "nan"], "argument --bankroll: bankroll must be"),
+    (["weekly", "--season", "2024", "--week", "4", "--bankroll", "1e308"], "at most 1e+12, not 1e308"),
+    (["review", "--season", "2024", "--bankroll", "-5"], "argument --bankroll: bankroll must be a number above 0"),
+    (["review", "--season", "2024", "--bankroll", "nan"], "argument --bankroll: bankroll must be"),
+    (["review", "--season", "2024", "--bankroll", "inf"], "argument --bankroll: bankroll must be"),
+    (["backtest-bets", "--season", "2024", "--bankroll", "1e308"], "argument --bankroll: bankroll must be"),
+    (["drift", "--season", "2019", "--threshold", "-1"], "argument --threshold: threshold"),
+    (["drift", "--season", "2019", "--threshold", "nan"], "argument --threshold: threshold"),
+    (["doctor", "--calibration-weeks", "-3"], "argument --calibration-weeks: calibration weeks must be 1-22, not -3"),
+    (["settle", "--season", "1850"], "argument --season: season must be 1999-2100, not 1850"),
+    (["settle", "--season", "2024", "--week", "0"], "argument --week: week (NFL weeks run 1-22) must be 1-22, not 0"),
+    (["review", "--season", "-1"], "argument --season: season must be 1999-2100"),
+    (["review", "--season", "2024", "--week", "99"], "argument --week: week (NFL weeks run 1-22) must be 1-22"),
+    (["backtest-bets", "--season", "3000"], "argument --season: season must be 1999-2100"),
+    (["train", "--first-season", "1990", "--last-season", "2018", "--out", "x.npz"], "argument --first-season"),
 ])
-def test_wrong_types_are_refused_by_the_parser(capsys, argv, names):
+def test_wrong_types_are_refused_by_the_parser(project_home, capsys, argv, names):
     """argparse refuses a non-number before anything runs: exit 2, usage line plus the named argument."""
     with pytest.raises(SystemExit) as e:
         cli.main(argv)
@@ -82,16 +90,88 @@ def test_wrong_types_are_refused_by_the_parser(capsys, argv, names):
 
 
 @pytest.mark.parametrize("argv, names", [
-    (["settle", "--season", "2024", "--week", "0"], "week"),
-    (["review", "--season", "-1"], "season"),
-    (["review", "--season", "2024", "--week", "99"], "week"),
     (["backtest-bets", "--season", "2024", "--profile", "yolo"], "unknown risk profile 'yolo'"),
     (["backtest-bets", "--season", "2024", "--weeks", "1-x"], "--weeks '1-x'"),
+    (["backtest-bets", "--season", "2024", "--weeks", "5-3"], "--weeks '5-3': NFL weeks run 1-22"),  # was: all weeks
+    (["backtest-bets", "--season", "2024", "--weeks", "0-40"], "--weeks '0-40': NFL weeks run 1-22"),
+    (["backtest-bets", "--season", "2024", "--weeks", "3,23"], "--weeks '3,23'"),
 ])
 def test_other_commands_bad_season_week_profile(wh, capsys, argv, names):
-    rc = cli.main(argv)
-    err = capsys.readouterr().err.strip().splitlines()
-    assert rc in (1, 2) and len(err) == 1 and names in err[0]
+    line = one_line_error(capsys, argv, 2)
+    assert names in line
+
+
+def test_backtest_bets_of_weeks_without_a_bet_reports_no_bets(wh, capsys, monkeypatch):
+    """Before: proxy lines but no bet ended in KeyError: 'source'."""
+    class NoEdge(FakeModel):
+        def prob_over(self, X, lines, per_draw=False):
+            import numpy as np
+
+            d = np.full((10, len(X)), 0.5)  # a coin flip: never an edge against -110 both ways
+            return d if per_draw else d.mean(axis=0)
+
+    monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: NoEdge()))
+    assert cli.main(["backtest-bets", "--season", "2024", "--weeks", "3", "--lines", "proxy"]) == 0
+    out = capsys.readouterr().out
+    assert "PROXY" in out and "No bets recorded." in out
+
+
+def test_a_bankroll_that_would_overflow_is_refused_before_any_work(wh, capsys):
+    """Before: --bankroll 1e308 ran the week and ended in OverflowError (stakes of infinity)."""
+    with pytest.raises(SystemExit) as e:
+        cli.main(WEEKLY + ["--bankroll", "1e308"])
+    assert e.value.code == 2 and not (wh / "reports" / "weekly").exists()
+
+
+def test_import_lines_of_a_folder_is_one_line(wh, capsys, tmp_path):
+    """Before: IsADirectoryError traceback."""
+    line = one_line_error(capsys, ["import-lines", str(tmp_path)], 1)
+    assert f"{tmp_path} is a folder; give the path of a file" in line
+
+
+def test_a_full_disk_under_logs_costs_one_warning_and_alerts_still_reach_stderr(wh, capsys):
+    """Before: a "--- Logging error ---" traceback per record, and the alerts lost. /dev/full answers every
+    write with ENOSPC, as a full disk does."""
+    import os
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("/dev/full is needed to simulate a full disk")
+    (wh / "logs").mkdir(exist_ok=True)
+    (wh / "logs" / "pipeline.log").symlink_to("/dev/full")
+    assert cli.main(WEEKLY) == 3  # ran, with monitoring alerts
+    err = capsys.readouterr().err
+    assert "Logging error" not in err and "Traceback" not in err, err
+    assert err.count("cannot write log file") == 1 and "No space left on device" in err
+    assert "WARNING ALERT s2024 w4 [low_volume]" in err  # each alert, logged, still reaches stderr (cron mails it)
+
+
+# --- a warehouse that is not there ---------------------------------------------------------------------
+@pytest.mark.parametrize("argv", [["review", "--season", "2024"], ["settle", "--season", "2024"], WEEKLY,
+                                  ["backtest-bets", "--season", "2024"], ["drift", "--season", "2024"]],
+                         ids=lambda a: a[0])
+@pytest.mark.parametrize("backend", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_mistyped_warehouse_is_refused_not_created(wh, capsys, monkeypatch, request, argv, backend):
+    """Before: review created an empty database at the mistyped path ("no bets"), settle showed a raw
+    Catalog Error. On PostgreSQL a mistyped database name is refused the same way."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    typo = wh / "dta" / "warehouse.duckdb"
+    if backend == "duckdb":
+        monkeypatch.setenv("NFL_BNN_WAREHOUSE", str(typo))
+        want = f"warehouse file {typo} does not exist; check NFL_BNN_WAREHOUSE"
+    else:
+        url = urlsplit(request.getfixturevalue("pg_server_url"))
+        monkeypatch.setenv("NFL_BNN_DATABASE_URL", urlunsplit(url._replace(path=url.path + "_typo")))
+        want = "does not exist; create it (createdb) or fix NFL_BNN_DATABASE_URL"
+    line = one_line_error(capsys, argv, 1)
+    assert want in line and not typo.parent.exists()
+
+
+def test_init_db_and_imports_still_create_the_warehouse(project_home, capsys, monkeypatch):
+    target = project_home / "elsewhere" / "new.duckdb"
+    monkeypatch.setenv("NFL_BNN_WAREHOUSE", str(target))
+    assert cli.main(["init-db"]) == 0 and target.is_file()
+    assert cli.main(["review", "--season", "2024"]) == 0  # exists now (empty ledger): no refusal
 
 
 def test_week_with_no_games_through_the_cli(wh, capsys):
@@ -102,8 +182,8 @@ def test_week_with_no_games_through_the_cli(wh, capsys):
 def test_line_for_a_player_not_in_the_warehouse_through_the_cli(wh, capsys):
     with warehouse.connect() as w:
         w.upsert_df("best_prop_lines", line_rows([("ZZ-RB9", "over", 40.5, -110, -110)]))
-    line = one_line_error(capsys, WEEKLY, 1)
-    assert "not in the warehouse: ZZ Back9 (ZZ-RB9)" in line and "best_prop_lines season 2024 week 4" in line
+    assert cli.main(WEEKLY) in (0, 3)  # issue 12.3: skipped and said (3: monitoring alerts), others priced
+    assert "player(s) not in the warehouse (ZZ Back9)" in capsys.readouterr().out
 
 
 # --- an empty warehouse, at every entry point -----------------------------------------------------
@@ -141,3 +221,12 @@ def test_empty_warehouse_train_entry_point(empty_warehouse, capsys):
     last = err.strip().splitlines()[-1]
     assert rc == 1 and "Traceback" not in err and last.startswith("nfl-bnn: error: notebook train failed")
     assert all(h in last for h in DATA_HINT), last
+
+
+def test_weekly_as_of_through_the_cli(wh, capsys):
+    line = one_line_error(capsys, WEEKLY + ["--as-of", "last tuesday"], 2)
+    assert "as_of" in line and "not a time" in line
+    # the best_prop_lines quotes were fetched 2024-10-01 09:00 UTC: as of the day before, no line is known
+    assert cli.main(WEEKLY + ["--as-of", "2024-09-30T00:00:00Z"]) in (0, 3)
+    out = capsys.readouterr().out
+    assert "as of 2024-09-30 00:00 UTC" in out and "NO BETS" in out

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pandas as pd
 import pytest
 
-from test_pipeline import FakeModel, line_rows, make_frames
+from _fakes import FakeModel, load_week4, make_frames
 
 from nfl_bnn import cli, ledger, warehouse
 from nfl_bnn.model import MixtureExpertsBNN
@@ -53,21 +53,12 @@ def test_password_of_a_failing_connection_appears_nowhere(project_home, monkeypa
 def test_password_never_in_outputs_ledger_or_logs_of_a_working_run(project_home, pg_server_url, monkeypatch,
                                                                      capsys):
     """Trust auth ignores the password, so a URL carrying one connects: a whole run must not echo it."""
-    from nfl_bnn import schema
-
     parts = urlsplit(pg_server_url)
     user = parts.username or "postgres"
     url = urlunsplit(parts._replace(netloc=f"{user}:{SECRET}@{parts.hostname}:{parts.port or 5432}"))
     monkeypatch.setenv("NFL_BNN_DATABASE_URL", url)
     with warehouse.connect() as wh:
-        schema.create_schema(wh)
-        for t in ("bets", "best_prop_lines", "mart.player_game_stats", "mart.games"):
-            wh.execute(f"DELETE FROM {t}")
-        games, stats = make_frames()
-        wh.upsert_df("mart.games", games)
-        wh.upsert_df("mart.player_game_stats", stats)
-        wh.upsert_df("best_prop_lines", line_rows([("KC-RB1", "over", 80.5, -110, -110),
-                                                   ("KC-RB1", "under", 80.5, -110, -110)]))
+        load_week4(wh, lines=[("KC-RB1", "over", 80.5, -110, -110), ("KC-RB1", "under", 80.5, -110, -110)])
         assert SECRET not in repr(wh) and SECRET not in wh.description
     monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: FakeModel()))
     assert cli.main(["-v", "weekly", "--season", "2024", "--week", "4"]) == 3
@@ -100,28 +91,130 @@ def test_params_files_hold_no_credentials():
     assert not {n for n in fields if re.search(r"password|database_url|dsn|secret|api_key", n)}
 
 
+# --- the database setting: never a file name, never shown with its password ------------------------
+@pytest.mark.parametrize("setting", [
+    f"host=127.0.0.1 port=1 user=nfl password={SECRET} dbname=nfl",  # libpq key=value: PostgreSQL
+    f"host=127.0.0.1 port=1 password='{SECRET} x' dbname=nfl",  # quoted value with a space
+    f"my warehouse password={SECRET}",  # anything else: refused
+    f"nfl:{SECRET}@localhost/nfl",  # a URL without its scheme: refused
+], ids=["libpq", "libpq-quoted", "text", "no-scheme"])
+def test_a_non_url_database_setting_is_never_a_file(project_home, tmp_path, monkeypatch, capsys, setting):
+    """Before: any text became a DuckDB file of that name in the current folder, printed with its password."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("NFL_BNN_DATABASE_URL", setting)
+    rc = cli.main(["init-db"])
+    out, err = capsys.readouterr()
+    assert rc == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    if setting.startswith("host="):
+        assert "cannot reach PostgreSQL host=127.0.0.1 port=1" in err
+    else:
+        assert "NFL_BNN_DATABASE_URL is neither a PostgreSQL URL" in err and "libpq" in err
+    assert not list(cwd.iterdir()) and not (project_home / "data").exists()  # no file named after the setting
+    log_text = (project_home / "logs" / "pipeline.log").read_text()
+    for where in (out, err, log_text):
+        assert SECRET not in where
+
+
+def test_libpq_strings_with_unknown_keywords_are_refused_by_name(monkeypatch):
+    monkeypatch.setenv("NFL_BNN_DATABASE_URL", f"host=h dbnmae=nfl password={SECRET}")
+    with pytest.raises(warehouse.DatabaseError, match="unknown keyword.*dbnmae") as e:
+        warehouse.resolve()
+    assert SECRET not in str(e.value)
+
+
+@pytest.mark.parametrize("backend", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_libpq_string_and_duckdb_prefix_are_accepted(project_home, tmp_path, monkeypatch, capsys, backend, request):
+    """Both backends from NFL_BNN_DATABASE_URL: a libpq key=value string is PostgreSQL, duckdb:PATH a file."""
+    if backend == "postgres":
+        parts = urlsplit(request.getfixturevalue("pg_server_url"))
+        setting = (f"host={parts.hostname} port={parts.port or 5432} user={parts.username or 'postgres'} "
+                   f"password={SECRET} dbname={parts.path.lstrip('/')}")
+        want = f"warehouse ready: PostgreSQL host={parts.hostname}"
+    else:
+        setting = f"duckdb:{tmp_path / 'wh.duckdb'}"
+        want = f"warehouse ready: DuckDB file {tmp_path / 'wh.duckdb'}"
+    monkeypatch.setenv("NFL_BNN_DATABASE_URL", setting)
+    assert cli.main(["init-db"]) == 0
+    out, err = capsys.readouterr()
+    assert want in out and SECRET not in out + err
+    assert "Target(" in repr(warehouse.resolve()) and SECRET not in repr(warehouse.resolve())
+
+
+UNENCODED = "pa/ss#w?rd@x"  # a password as people type it into a URL, unencoded
+
+
+@pytest.mark.parametrize("argv", [["init-db"], ["settle", "--season", "2024"], ["-v", "review", "--season", "2024"],
+                                  ["weekly", "--season", "2024", "--week", "4"]])
+def test_an_unencoded_password_is_masked_on_stderr_and_in_the_log(project_home, monkeypatch, capsys, argv):
+    """Before: a password holding / # ? was shown in full (the URL parser ended the user part early)."""
+    monkeypatch.setenv("NFL_BNN_DATABASE_URL", f"postgresql://nfl:{UNENCODED}@127.0.0.1:1/nfl")
+    monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: FakeModel()))
+    rc = cli.main(argv)
+    out, err = capsys.readouterr()
+    log_text = (project_home / "logs" / "pipeline.log").read_text()
+    assert rc == 1 and "postgresql://nfl:***@" in err and "failed: cannot connect to PostgreSQL postgresql://nfl:***@" in log_text
+    for where in (out, err, log_text, _everything_written(project_home)):
+        assert "pa/ss" not in where and "w?rd" not in where
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("postgresql://u:pa/ss#w?rd@h:5432/db", "postgresql://u:***@h:5432/db"),
+    ("postgres://u:a@b@h/db", "postgres://u:***@h/db"),
+    ("postgresql://h/db?user=u&password=p/w#x&sslmode=require", "postgresql://h/db?user=u&password=***&sslmode=require"),
+    ("host=h password=hunter2 dbname=d", "host=h password=*** dbname=d"),
+    ("host=h password = 'a b\\' c' dbname=d", "host=h password = *** dbname=d"),
+    ("postgresql://me@host/db", "postgresql://me@host/db"),
+])
+def test_mask_url_covers_unencoded_and_libpq_passwords(text, shown):
+    assert warehouse.mask_url(text) == shown
+
+
+def test_a_params_file_error_does_not_echo_secrets(project_home, tmp_path, monkeypatch, capsys):
+    """Before: a wrong value echoed the whole mapping (every value, a database_url included)."""
+    f = tmp_path / "weekly.yaml"
+    f.write_text(f"database_url: postgresql://nfl:{SECRET}@db/nfl\nalerts: postgresql://nfl:{SECRET}@db/nfl\n"
+                 f"alerts_extra: {{password: {SECRET}}}\nkelly_fraction: 0.2\n")
+    rc = cli.main(["weekly", "--season", "2024", "--week", "4", "--params", str(f)])
+    err = capsys.readouterr().err
+    log_text = (project_home / "logs" / "pipeline.log").read_text()
+    assert rc == 2 and "bankroll: Field required" in err and "unknown parameter 'database_url'" in err
+    assert "alerts: Input should be a valid dictionary" in err and "got 'postgresql://nfl:***@db/nfl'" in err
+    for where in (err, log_text):
+        assert SECRET not in where
+
+
+def test_every_log_record_is_masked(project_home):
+    """Whatever code logs a connection string, the log file and the console get it masked."""
+    import logging
+
+    from nfl_bnn.logs import setup_logging
+
+    path = setup_logging()
+    logging.getLogger("nfl_bnn.anything").warning("connecting to %s", f"postgresql://u:{UNENCODED}@h/db")
+    logging.getLogger("nfl_bnn.anything").warning("libpq host=h password=%s", SECRET)
+    text = path.read_text()
+    assert "postgresql://u:***@h/db" in text and "password=***" in text
+    assert "pa/ss" not in text and SECRET not in text
+
+
 # --- SQL: hostile strings through every path, both backends ---------------------------------------
 HOSTILE = ["O'Brien", "Robert'); DROP TABLE bets;--", 'x" OR "1"="1', "a%sb?c$1", "'; DELETE FROM mart.games; --"]
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def hostile_wh(request, project_home, monkeypatch):
-    from nfl_bnn import schema
-
     if request.param == "postgres":
         monkeypatch.setenv("NFL_BNN_DATABASE_URL", request.getfixturevalue("pg_server_url"))
-    games, stats = make_frames()
+    _, stats = make_frames()
     # the four starters get hostile names AND ids; books too
     rename = {f"{t}-RB1": (f"{t}-RB1{HOSTILE[i]}", f"{HOSTILE[i]} {t}") for i, t in enumerate(("KC", "BUF", "MIA", "BAL"))}
     for old, (pid, name) in rename.items():
         m = stats.player_id == old
         stats.loc[m, "player_id"], stats.loc[m, "player_name"] = pid, name
     with warehouse.connect() as wh:
-        schema.create_schema(wh)
-        for t in ("bets", "best_prop_lines", "prop_lines", "mart.player_game_stats", "mart.games"):
-            wh.execute(f"DELETE FROM {t}")
-        wh.upsert_df("mart.games", games)
-        wh.upsert_df("mart.player_game_stats", stats)
+        load_week4(wh, lines=None, stats=stats)
     return rename
 
 
@@ -192,6 +285,8 @@ SQL_WORDS = re.compile(r"\b(SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|CREATE|DRO
 ALLOWED_SQL_INTERPOLATIONS = {
     "ledger.py": {"where", "' AND '.join(where)", "wk_sql", "', '.join(INSERT_COLUMNS)", "placeholders"},
     "schema.py": {"schema"},
+    "tables.py": {"cols", "table", "where", "', '.join(order)",
+                  "<Add on 'WHERE'>"},  # + " AND ".join of fixed "season >= ?" clauses
     "warehouse.py": {"where", "table", "stage", "col_list", "on", "same", "c", "', '.join(key)", "action",
                      "name",
                      "<Add on 'DO UPDATE SET'>",  # + ", ".join(f"{c} = EXCLUDED.{c}") over checked column names
