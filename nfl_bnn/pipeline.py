@@ -373,6 +373,9 @@ def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage, 
                     "'nobody out', so backups of an injured starter are under-projected; import the report "
                     "first (`nfl-bnn import-nflverse --injuries injuries_%d.parquet`)", p.season, p.week, p.season)
     feats = features.for_week(stats, games, p.season, p.week, injuries).reset_index(drop=True)
+    from nfl_bnn.role_features import for_week_if_used  # role sources (issue 13): warns when one is missing
+
+    feats = for_week_if_used(wh, feats, games, p.season, p.week, getattr(model, "feature_names", None))
     preds = model.predict(feats) if len(feats) else pd.DataFrame(columns=["mean", "median", "sd"])
     if p.lines == "proxy":
         lines = proxy_lines.proxy_lines(stats, feats, p.season, p.week, nflcom_path=p.nflcom_path)

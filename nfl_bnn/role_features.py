@@ -23,6 +23,15 @@ ROLE_FEATURES = [
     "opp_run_epa",
     "ryoe_per_att", "stacked_box", "has_ngs",
 ]
+#: The role table each feature reads (the weekly run warns when a used one is empty for the week).
+SOURCES = {
+    "depth_rank": "depth_charts", "depth_rank_change": "depth_charts", "has_depth": "depth_charts",
+    "from_reserve": "rosters", "has_roster": "rosters",
+    "snap_share_l3": "snap_counts", "snap_trend": "snap_counts", "has_snaps": "snap_counts",
+    "rz_share": "rush_usage", "gl_share": "rush_usage", "epa_per_carry": "rush_usage", "success_rate": "rush_usage",
+    "has_pbp": "rush_usage", "opp_run_epa": "run_defense",
+    "ryoe_per_att": "ngs_rushing", "stacked_box": "ngs_rushing", "has_ngs": "ngs_rushing",
+}
 NOT_LISTED_RANK = 4.0  # a back absent from his team's depth chart counts as 4th
 WINDOW = 8  # games in the rolling windows of usage and efficiency
 EPA_PRIOR_CARRIES = 80.0  # shrinkage of EPA and success per carry towards the league constants
@@ -196,3 +205,15 @@ def add_role_features(frame: pd.DataFrame, tables: dict[str, pd.DataFrame], game
         for c in p.columns:
             out[c] = p[c].astype(float).to_numpy()
     return out
+
+
+def for_week_if_used(wh, frame: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
+                     feature_names) -> pd.DataFrame:
+    """The weekly run's hook: when the model uses role features, add them and warn for every source it
+    uses that has nothing for the week; a model without role features gets ``frame`` unchanged."""
+    used = {SOURCES[f] for f in (feature_names or []) if f in SOURCES}
+    if not used:
+        return frame
+    tables = R.load_roles(wh, first_season=int(season) - 1, last_season=int(season))
+    R.warn_missing(tables, season, week, used)
+    return add_role_features(frame, R.censor(tables, games, season, week), games)

@@ -195,3 +195,36 @@ def test_real_role_features_equal_a_censored_rebuild(shared_data, season, week):
 def _season(path, season):
     df = pd.read_parquet(path)
     return df[df.season.between(season - 1, season)].reset_index(drop=True)
+
+
+def test_weekly_hook_adds_used_role_features_and_warns_for_missing_sources(world, tmp_path, caplog, wh_url):
+    from nfl_bnn.schema import create_schema
+    from nfl_bnn.warehouse import connect
+
+    stats, games, tables = world
+    frame = F.for_week(stats, games, 2021, 3)
+    with connect(wh_url) as wh:
+        create_schema(wh)
+        wh.upsert_df("mart.snap_counts", tables["snap_counts"].assign(source="test"))
+        assert RF.for_week_if_used(wh, frame, games, 2021, 3, list(F.FEATURES)) is frame  # default model: nothing
+        with caplog.at_level(logging.WARNING, logger="nfl_bnn.roles"):
+            out = RF.for_week_if_used(wh, frame, games, 2021, 3, list(F.FEATURES) + ["snap_share_l3", "depth_rank"])
+    assert "depth_charts has no rows for season 2021 week 3" in caplog.text and "snap_counts" not in caplog.text
+    expected = _build(2021, 3)({**tables, "depth_charts": R.empty("depth_charts")}, games, stats)
+    assert np.allclose(out.snap_share_l3, expected.snap_share_l3) and (out.has_snaps == 1).all()
+    assert (out.has_depth == 0).all()
+
+
+def test_proxy_screen_credits_an_informative_feature_and_not_noise(rng):
+    from bench.roles_screen import clustered_se, log_ols_crps
+
+    n = 1200
+    df = pd.DataFrame({"a": rng.normal(size=n), "signal": rng.normal(size=n), "noise": rng.normal(size=n),
+                       "week": np.repeat(np.arange(12), n // 12)})
+    df[F.TARGET] = np.round(np.exp(3.8 + 0.2 * df.a + 0.4 * df.signal + rng.normal(0, 0.3, n)) - 25)
+    tr, te = df.iloc[:800], df.iloc[800:]
+    base = log_ols_crps(tr, te, ["a"])
+    good = base - log_ols_crps(tr, te, ["a", "signal"])
+    noise = base - log_ols_crps(tr, te, ["a", "noise"])
+    assert good.mean() > 5 * clustered_se(good, te.week.to_numpy())
+    assert abs(noise.mean()) < 3 * clustered_se(noise, te.week.to_numpy()) + 0.05
