@@ -88,16 +88,35 @@ def screen(frame: pd.DataFrame, seasons: list[int], first: int = 2012) -> pd.Dat
     return pd.concat([out, pd.DataFrame(pooled)], ignore_index=True)
 
 
+def eligibility_gap(stats: pd.DataFrame, games: pd.DataFrame, injuries: pd.DataFrame,
+                    tables: dict[str, pd.DataFrame], seasons: list[int]) -> pd.DataFrame:
+    """Backs who played (any stats row, position RB) by their depth rank known before kickoff: how many
+    were candidates, and their mean yards. Shows what eligibility from the depth chart could add."""
+    cand = F.candidate_frame(stats, games, min(seasons), max(seasons), injuries)
+    s = stats[stats.season.isin(seasons) & (stats.season_type == "REG") & (stats.position == "RB")]
+    m = s.merge(cand[["game_id", "player_id"]].assign(candidate=True), on=["game_id", "player_id"], how="left")
+    m["candidate"] = m["candidate"].eq(True)
+    m = m.join(RF.depth_features(m, tables["depth_charts"], games))
+    return (m.groupby(["depth_rank", "candidate"], observed=True).rushing_yards.agg(["size", "mean"]).round(1)
+            .rename(columns={"size": "backs", "mean": "mean_yards"}).reset_index())
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--warehouse", required=True, help="warehouse URL or DuckDB path with the role tables")
     ap.add_argument("--seasons", nargs="+", type=int, default=[2022, 2023, 2024])
     ap.add_argument("--snaps-target", action="store_true",
                     help="grade backs with snaps and no stats row as 0 yards in training and test targets")
+    ap.add_argument("--eligibility", action="store_true",
+                    help="instead of the screen: backs who played, by known depth rank, candidates or not")
     args = ap.parse_args(argv)
     with connect(args.warehouse, read_only=True) as wh:
         stats, games, inj = load_stats(wh), load_games(wh), load_injuries(wh)
         tables = R.load_roles(wh)
+    if args.eligibility:
+        print("Backs who played, by depth rank known before kickoff (4 = not listed), candidate or not:")
+        print(eligibility_gap(stats, games, inj, tables, args.seasons).to_string(index=False))
+        return 0
     frame = F.training_frame(stats, games, 2012, max(args.seasons), inj,
                              snaps=tables["snap_counts"] if args.snaps_target else None)
     frame = RF.add_role_features(frame, tables, games)
