@@ -7,9 +7,11 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-
-from nfl_bnn import features as F, role_features as RF, roles as R
 from test_features import synthetic
+
+from nfl_bnn import features as F
+from nfl_bnn import role_features as RF
+from nfl_bnn import roles as R
 
 
 def _kickoffs(games):
@@ -72,7 +74,7 @@ def _build(season, week):
 
 # --- when each source is known --------------------------------------------------------------------------
 def test_censor_keeps_only_rows_known_at_kickoff(world):
-    stats, games, tables = world
+    _stats, games, tables = world
     cut = R.censor(tables, games, 2021, 3)
     d = cut["depth_charts"]
     assert not d.snapshot.str.startswith("post").any() or (
@@ -158,7 +160,7 @@ def test_back_only_in_the_seasons_the_roster_lists_him_as_one():
 
 
 def test_weekly_run_warns_when_a_used_source_is_missing(world, caplog):
-    stats, games, tables = world
+    _stats, _games, tables = world
     tables = {**tables, "ngs_rushing": R.empty("ngs_rushing")}
     with caplog.at_level(logging.WARNING, logger="nfl_bnn.roles"):
         missing = R.warn_missing(tables, 2021, 3, used={"snap_counts", "ngs_rushing"})
@@ -171,8 +173,8 @@ def test_weekly_run_warns_when_a_used_source_is_missing(world, caplog):
 @pytest.mark.realdata
 @pytest.mark.parametrize("season,week", [(2021, 1), (2022, 9), (2024, 14)])
 def test_real_role_features_equal_a_censored_rebuild(shared_data, season, week):
-    from nfl_bnn.ingest import roles as IR
     from bench.nflverse_frames import games_frame, stats_frame
+    from nfl_bnn.ingest import roles as IR
 
     nv = shared_data / "nflverse"
     games = games_frame(shared_data)
