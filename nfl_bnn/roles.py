@@ -22,6 +22,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from nfl_bnn.schema import KEYS
 from nfl_bnn.warehouse import Warehouse
 
 log = logging.getLogger("nfl_bnn.roles")
@@ -86,6 +87,7 @@ def load_roles(wh: Warehouse, first_season: int | None = None, last_season: int 
             where.append("season <= ?")
             params.append(int(last_season))
         sql = f"SELECT {', '.join(cols)} FROM mart.{name}" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY " + ", ".join(KEYS[f"mart.{name}"])  # the key: one order on both backends
         out[name] = _typed(name, wh.query_df(sql, params))
     return out
 

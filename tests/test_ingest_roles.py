@@ -197,3 +197,19 @@ def test_real_role_files_agree_on_both_backends_and_reimport(shared_data, tmp_pa
     assert s["joined"] == s["usage"]  # play-by-play game ids are the warehouse's
     assert s["rb_mapped"] / s["rb"] > 0.93  # 94.8%: PFR ids in the 2024 rosters alone (99.3% with player-stat names)
     assert 14_000 < s["carries"] < 17_000 and s["rushes"] >= s["carries"]
+
+
+def test_load_roles_reads_every_table_typed_alike_on_both_backends(tmp_path, wh_url):
+    from nfl_bnn.roles import TABLES, load_roles
+
+    with connect(wh_url) as wh:
+        empty = load_roles(wh)  # nothing imported: every table empty, typed, no error
+        import_nflverse(wh, schedules=[_games(tmp_path)])
+        import_roles(wh, **_files(tmp_path))
+        t = load_roles(wh, first_season=2024, last_season=2024)
+    assert set(empty) == set(TABLES) and all(df.empty for df in empty.values())
+    assert all(list(t[k].columns) == TABLES[k][0] for k in TABLES)
+    assert str(t["depth_charts"].published_at.dtype) == "datetime64[ns]"
+    assert t["depth_charts"].depth_rank.dtype == "int64" and t["snap_counts"].offense_pct.dtype == "float64"
+    assert len(t["depth_charts"]) == 2  # the 2025 off-season snapshot is outside the seasons asked for
+    assert t["rush_usage"].epa_sum.iloc[0] == pytest.approx(0.0) and t["rosters"].status.tolist() == ["INA", "ACT"]  # by key: MURRAY < HILL
