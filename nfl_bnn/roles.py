@@ -79,15 +79,14 @@ def load_roles(wh: Warehouse, first_season: int | None = None, last_season: int 
         if not wh.table_exists(f"mart.{name}"):
             out[name] = empty(name)
             continue
-        where, params = [], []
-        if first_season is not None:
-            where.append("season >= ?")
-            params.append(int(first_season))
-        if last_season is not None:
-            where.append("season <= ?")
-            params.append(int(last_season))
-        sql = f"SELECT {', '.join(cols)} FROM mart.{name}" + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY " + ", ".join(KEYS[f"mart.{name}"])  # the key: one order on both backends
+        from nfl_bnn.warehouse import _check_ident, _season_filter
+
+        table, col_list = f"mart.{name}", ", ".join(cols)
+        for ident in (table, *cols):
+            _check_ident(ident)  # fixed names from TABLES, never data
+        where, params = _season_filter(first_season, last_season)
+        order = ", ".join(KEYS[table])  # the key: one order on both backends
+        sql = f"SELECT {col_list} FROM {table}{where} ORDER BY {order}"
         out[name] = _typed(name, wh.query_df(sql, params))
     return out
 
