@@ -42,12 +42,18 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
         from nfl_bnn.ingest.nflverse import DEFAULT_PLAYER_STATS_URL, DEFAULT_SCHEDULES_URL, import_nflverse
         from nfl_bnn.warehouse import connect
 
+        from nfl_bnn.ingest.roles import import_roles
+
         stats, scheds, inj = args.player_stats or [], args.schedules or [], args.injuries or []
-        if not stats and not scheds and not inj:
+        roles = {k: getattr(args, k) or [] for k in ("depth_charts", "rosters", "snap_counts", "pbp", "ngs")}
+        if not stats and not scheds and not inj and not any(roles.values()):
             stats, scheds = [DEFAULT_PLAYER_STATS_URL], [DEFAULT_SCHEDULES_URL]
             print(f"no files given: downloading the nflverse defaults\n  {scheds[0]}\n  {stats[0]}")
         with connect() as wh:
-            _report(import_nflverse(wh, player_stats=stats, schedules=scheds, injuries=inj))
+            if stats or scheds or inj:
+                _report(import_nflverse(wh, player_stats=stats, schedules=scheds, injuries=inj))
+            if any(roles.values()):  # after the games: depth-chart weeks and snap-count names read them
+                _report(import_roles(wh, **roles))
             print(f"into {wh.description}")
         return 0
 
@@ -107,6 +113,13 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--injuries", nargs="+", action="extend", metavar="PATH_OR_URL",
                    help="nflverse weekly injury reports (injuries_SEASON.parquet); the model's injury features "
                    "need the current week's report before each weekly run")
+    for flag, what in (("--depth-charts", "depth charts, legacy weekly or 2025+ timestamped (ESPN) schema"),
+                       ("--rosters", "weekly rosters (roster_weekly): team and status per week"),
+                       ("--snap-counts", "snap counts per player-game (PFR ids; mapped to GSIS via rosters)"),
+                       ("--pbp", "play-by-play files, aggregated per rusher-game and per defence-game"),
+                       ("--ngs", "Next Gen Stats rushing by player-week")):
+        p.add_argument(flag, nargs="+", action="extend", metavar="PATH_OR_URL",
+                       help=f"nflverse {what}; see docs/roles.md for when each is published")
     p.set_defaults(handler=import_nflverse)
 
     p = sub.add_parser("import-lines", help="import prop lines and recompute the best price per player and side")

@@ -443,10 +443,11 @@ def candidate_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int,
 
 
 def training_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, last_season: int,
-                   injuries: pd.DataFrame | None = None) -> pd.DataFrame:
+                   injuries: pd.DataFrame | None = None, snaps: pd.DataFrame | None = None) -> pd.DataFrame:
     """Eligible player-games of every regular-season week in the window, with target ``rushing_yards``.
 
-    Eligible candidates without a stats row did not play (a void bet); they are dropped and counted.
+    Eligible candidates without a stats row did not play (a void bet); they are dropped and counted,
+    unless ``snaps`` (``mart.snap_counts``) show offensive snaps: then he ran for 0 yards (graded).
 
     Parameters
     ----------
@@ -456,6 +457,8 @@ def training_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, 
         The seasons whose weeks are built (inclusive).
     injuries : DataFrame, optional
         Weekly injury reports; None: nobody is listed out.
+    snaps : DataFrame, optional
+        ``mart.snap_counts``: a back with offensive snaps and no stats row ran for 0 yards.
 
     Returns
     -------
@@ -463,7 +466,7 @@ def training_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, 
         :data:`COLUMNS` plus :data:`TARGET`, only the backs who played for the team they were
         predicted for (see :func:`attach_target`).
     """
-    return attach_target(candidate_frame(stats, games, first_season, last_season, injuries), stats)
+    return attach_target(candidate_frame(stats, games, first_season, last_season, injuries), stats, snaps=snaps)
 
 
 def injury_coverage(injuries: pd.DataFrame | None, season: int, week: int) -> int:
@@ -473,16 +476,22 @@ def injury_coverage(injuries: pd.DataFrame | None, season: int, week: int) -> in
     return int(((injuries["season"] == int(season)) & (injuries["week"] == int(week))).sum())
 
 
-def attach_target(frame: pd.DataFrame, stats: pd.DataFrame, drop_missing: bool = True) -> pd.DataFrame:
+def attach_target(frame: pd.DataFrame, stats: pd.DataFrame, drop_missing: bool = True,
+                  snaps: pd.DataFrame | None = None) -> pd.DataFrame:
     """Join the actual rushing yards of each player-week; candidates who did not play are dropped.
 
     Only yards for the team he was predicted for count: a back who played for another team that week
     (traded, or signed elsewhere in the off-season) is missing here too, because his features describe
-    the other team's game.
+    the other team's game. With ``snaps``, a candidate without a stats row who took an offensive snap
+    for that team ran for 0 yards (books grade him); without snap counts the old rule stays.
     """
     s = stats[stats["season_type"] == "REG"][["player_id", "season", "week", "team", "rushing_yards"]]
     s = s.drop_duplicates(["player_id", "season", "week"])
     out = frame.merge(s, on=["player_id", "season", "week", "team"], how="left")
+    if snaps is not None:
+        from nfl_bnn.roles import grade_with_snaps
+
+        out = grade_with_snaps(out, snaps, TARGET)
     n_void = int(out[TARGET].isna().sum())
     if drop_missing:
         out = out.dropna(subset=[TARGET]).reset_index(drop=True)

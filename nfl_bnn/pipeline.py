@@ -525,6 +525,9 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
                     "'nobody out', so backups of an injured starter are under-projected; import the report "
                     "first (`nfl-bnn import-nflverse --injuries injuries_%d.parquet`)", p.season, p.week, p.season)
     feats = history.for_week(p.season, p.week).reset_index(drop=True)
+    from nfl_bnn.role_features import for_week_if_used  # role sources (issue 13): warns when one is missing
+
+    feats = for_week_if_used(wh, feats, games, p.season, p.week, getattr(model, "feature_names", None))
     preds = model.predict(feats) if len(feats) else pd.DataFrame(columns=["mean", "median", "sd"])
     line_notes: list[str] = []
     if p.lines == "proxy":

@@ -21,6 +21,12 @@ KEYS: dict[str, tuple[str, ...]] = {
     "mart.games": ("game_id",),
     "mart.player_game_stats": ("game_id", "player_id"),
     "mart.injuries": ("season", "week", "player_id"),
+    "mart.depth_charts": ("season", "week", "team", "player_id", "slot", "snapshot"),
+    "mart.rosters": ("season", "week", "player_id"),
+    "mart.snap_counts": ("game_id", "pfr_player_id"),
+    "mart.rush_usage": ("game_id", "player_id"),
+    "mart.run_defense": ("game_id", "team"),
+    "mart.ngs_rushing": ("season", "week", "player_id"),
     "prop_lines": ("season", "week", "market", "book", "player_name", "fetched_at"),
     "best_prop_lines": ("season", "week", "market", "player_name", "side"),
     "bets": ("bet_id",),
@@ -78,6 +84,99 @@ TABLES: dict[str, str] = {
             practice_status  TEXT,
             reported_at      TIMESTAMP,
             source           TEXT NOT NULL,
+            PRIMARY KEY (season, week, player_id)
+        )""",
+    # who carries the ball (issue 13; nfl_bnn/ingest/roles.py). When each is known: docs/roles.md
+    "mart.depth_charts": """
+        CREATE TABLE IF NOT EXISTS mart.depth_charts (
+            season        INTEGER NOT NULL,
+            week          INTEGER NOT NULL,
+            team          TEXT NOT NULL,
+            player_id     TEXT NOT NULL,
+            slot          TEXT NOT NULL,
+            snapshot      TEXT NOT NULL,
+            player_name   TEXT,
+            position      TEXT,
+            depth_rank    INTEGER NOT NULL CHECK (depth_rank >= 0),
+            published_at  TIMESTAMP,
+            source        TEXT NOT NULL,
+            PRIMARY KEY (season, week, team, player_id, slot, snapshot)
+        )""",
+    "mart.rosters": """
+        CREATE TABLE IF NOT EXISTS mart.rosters (
+            season                INTEGER NOT NULL,
+            week                  INTEGER NOT NULL,
+            player_id             TEXT NOT NULL,
+            team                  TEXT NOT NULL,
+            player_name           TEXT,
+            position              TEXT,
+            depth_chart_position  TEXT,
+            status                TEXT,
+            status_detail         TEXT,
+            pfr_id                TEXT,
+            game_type             TEXT,
+            source                TEXT NOT NULL,
+            PRIMARY KEY (season, week, player_id)
+        )""",
+    "mart.snap_counts": """
+        CREATE TABLE IF NOT EXISTS mart.snap_counts (
+            season         INTEGER NOT NULL,
+            week           INTEGER NOT NULL,
+            game_id        TEXT NOT NULL,
+            pfr_player_id  TEXT NOT NULL,
+            player_id      TEXT,
+            player_name    TEXT,
+            position       TEXT,
+            team           TEXT NOT NULL,
+            offense_snaps  INTEGER NOT NULL CHECK (offense_snaps >= 0),
+            offense_pct    DOUBLE PRECISION,
+            source         TEXT NOT NULL,
+            PRIMARY KEY (game_id, pfr_player_id)
+        )""",
+    "mart.rush_usage": """
+        CREATE TABLE IF NOT EXISTS mart.rush_usage (
+            season      INTEGER NOT NULL,
+            week        INTEGER NOT NULL,
+            game_id     TEXT NOT NULL,
+            team        TEXT NOT NULL,
+            player_id   TEXT NOT NULL,
+            carries     INTEGER NOT NULL CHECK (carries >= 0),
+            rush_yards  INTEGER NOT NULL,
+            rz_carries  INTEGER NOT NULL CHECK (rz_carries >= 0),
+            gl_carries  INTEGER NOT NULL CHECK (gl_carries >= 0),
+            successes   INTEGER NOT NULL CHECK (successes >= 0),
+            epa_sum     DOUBLE PRECISION NOT NULL,
+            source      TEXT NOT NULL,
+            PRIMARY KEY (game_id, player_id)
+        )""",
+    "mart.run_defense": """
+        CREATE TABLE IF NOT EXISTS mart.run_defense (
+            season      INTEGER NOT NULL,
+            week        INTEGER NOT NULL,
+            game_id     TEXT NOT NULL,
+            team        TEXT NOT NULL,
+            rushes      INTEGER NOT NULL CHECK (rushes >= 0),
+            rush_yards  INTEGER NOT NULL,
+            successes   INTEGER NOT NULL CHECK (successes >= 0),
+            epa_sum     DOUBLE PRECISION NOT NULL,
+            source      TEXT NOT NULL,
+            PRIMARY KEY (game_id, team)
+        )""",
+    "mart.ngs_rushing": """
+        CREATE TABLE IF NOT EXISTS mart.ngs_rushing (
+            season               INTEGER NOT NULL,
+            week                 INTEGER NOT NULL,
+            player_id            TEXT NOT NULL,
+            team                 TEXT,
+            player_name          TEXT,
+            season_type          TEXT,
+            rush_attempts        INTEGER NOT NULL,
+            rush_yards           INTEGER NOT NULL,
+            expected_rush_yards  DOUBLE PRECISION,
+            ryoe                 DOUBLE PRECISION,
+            efficiency           DOUBLE PRECISION,
+            stacked_box_pct      DOUBLE PRECISION,
+            source               TEXT NOT NULL,
             PRIMARY KEY (season, week, player_id)
         )""",
     "prop_lines": """

@@ -285,6 +285,7 @@ SQL_WORDS = re.compile(r"\b(SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|CREATE|DRO
 ALLOWED_SQL_INTERPOLATIONS = {
     "ledger.py": {"where", "' AND '.join(where)", "wk_sql", "', '.join(INSERT_COLUMNS)", "placeholders"},
     "schema.py": {"schema"},
+    "roles.py": {"col_list", "table", "where", "order"},  # TABLES/KEYS names, `_check_ident`-checked
     "tables.py": {"cols", "table", "where", "', '.join(order)",
                   "<Add on 'WHERE'>"},  # + " AND ".join of fixed "season >= ?" clauses
     "warehouse.py": {"where", "table", "stage", "col_list", "on", "same", "c", "', '.join(key)", "action",
