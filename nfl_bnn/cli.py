@@ -343,7 +343,8 @@ def _ops_commands(sub: argparse._SubParsersAction) -> None:
 
         overrides = reports.parse_overrides(args.param or [])
         run = reports.run_notebook(args.name, args.params or [], overrides, run_id=args.run_id,
-                                   progress=not args.no_progress, log_output=args.log_output)
+                                   progress=not args.no_progress, log_output=args.log_output,
+                                   stderr_to=sys.stderr)  # the kernel's log lines (sampling progress) as they come
         print(f"report: {run / (args.name + '.html')}")
         print(f"run folder: {run}")
         return 0
@@ -381,8 +382,8 @@ def _ops_commands(sub: argparse._SubParsersAction) -> None:
         results = doctor.run_checks(config.resolve_model_path(args.model), args.calibration_weeks)
         for r in results:
             print(r.line())
-        failed = sum(not r.ok for r in results)
-        print(f"{len(results) - failed} passed, {failed} failed")
+        failed, warned = sum(not r.ok for r in results), sum(r.warn for r in results)
+        print(f"{len(results) - failed - warned} passed, {warned} warnings, {failed} failed")
         return 1 if failed else 0
 
     p = sub.add_parser("run-notebook", help="run notebooks/NAME.ipynb with papermill into reports/NAME/<run_id>/")

@@ -98,3 +98,19 @@ def test_make_run_id():
 
     assert reports.make_run_id(2019, 9, dt.datetime(2024, 1, 2, 3, 4, 5)) == "s2019_w09_20240102T030405"
     assert reports.make_run_id(now=dt.datetime(2024, 1, 2, 3, 4, 5)) == "20240102T030405"
+
+
+def test_report_html_has_no_script_and_no_empty_heading(tmp_path):
+    """The report opens offline (no require.js or MathJax from a CDN) and an empty Checks section says why."""
+    nb = nbformat.v4.new_notebook()
+    table = nbformat.v4.new_code_cell("")
+    table.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr></table>"})]
+    nb.cells = [nbformat.v4.new_markdown_cell("## Bets"), table,
+                nbformat.v4.new_markdown_cell("## Nothing here"), nbformat.v4.new_code_cell("x = 1"),
+                nbformat.v4.new_markdown_cell("## Checks"), nbformat.v4.new_code_cell("assert True")]
+    src = tmp_path / "x.ipynb"
+    nbformat.write(nb, str(src))
+    page = reports.export_html(src, tmp_path / "x.html").read_text()
+    assert "<script" not in page and "cdnjs" not in page
+    assert "Bets" in page and "Nothing here" not in page
+    assert "All checks passed" in page
