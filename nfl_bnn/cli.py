@@ -418,13 +418,17 @@ def _ops_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nfl-bnn", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="nfl-bnn", description="NFL rushing-yards predictions and prop bets: data, training, the weekly "
+        "run, settlement and reports.", epilog="Run 'nfl-bnn COMMAND --help' for a command's options.")
     parser.add_argument("--version", action="version", version=f"nfl-bnn {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in (_data_commands, _model_commands, _betting_commands, _ops_commands):
         group(sub)
-    return parser
+    from nfl_bnn.cli_help import fill_help
+
+    return fill_help(parser)  # help text for every option, plain text (no reST backticks)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -139,8 +139,8 @@ def reliability_diagram(bins: pd.DataFrame, title: str = "Reliability of P(over)
     """Predicted P(over) against the observed over-rate per bin, with its count and a 95% error bar.
 
     Bins are not joined by lines: a bin of 4 player-games says little, and a line through it would
-    draw a trend that is not there. The error bar is the binomial ±1.96 standard error of the
-    observed rate at the bin's mean prediction (what a calibrated model would scatter by).
+    draw a trend that is not there. The error bar is ±1.96 binomial standard errors at the bin's mean
+    prediction: how far a calibrated model's observed share would scatter with that many games.
     """
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect")
@@ -149,7 +149,7 @@ def reliability_diagram(bins: pd.DataFrame, title: str = "Reliability of P(over)
         p = np.clip(bins["mean_p"].to_numpy(float), 0, 1)
         se = 1.96 * np.sqrt(p * (1 - p) / np.maximum(n, 1))
         ax.errorbar(bins["mean_p"], bins["observed"], yerr=se, fmt="o", color="C1", ecolor="C1", elinewidth=1,
-                    capsize=3, ms=5, zorder=3, label="observed (95% band of a calibrated model)")
+                    capsize=3, ms=5, zorder=3, label="observed share over, ±1.96 binomial SE")
         for x, yv, k in zip(bins["mean_p"], bins["observed"], n):
             ax.annotate(f"n={int(k)}", (x, yv), textcoords="offset points", xytext=(6, -10), fontsize=7)
     ax.set_xlim(0, 1)

@@ -87,7 +87,24 @@ def collect_parameters(notebook: str, params_files: Iterable[str | Path] = (), o
         sources.append("overrides")
     model = model_for(notebook)
     validate(model, merged, source=f"parameters of notebook {notebook!r} ({' + '.join(sources) or 'defaults'})")
+    if "profile" in merged:
+        check_profile(merged["profile"])
     return merged
+
+
+def check_profile(profile: Any) -> None:
+    """Refuse a risk profile with no file in ``params/profiles/`` before a kernel starts.
+
+    The notebook's own parameter model only knows the profile is a string; without this a typo
+    (``PROFILE=agressive``) started a kernel, imported the stack and failed minutes later.
+    """
+    from nfl_bnn.errors import ConfigError
+
+    prof_dir = config.params_dir() / "profiles"
+    known = sorted(p.stem for p in prof_dir.glob("*.yaml"))
+    if not isinstance(profile, str) or profile not in known:
+        raise ConfigError(f"unknown risk profile {profile!r}; choose one of {', '.join(known)} "
+                          f"(files in {prof_dir})")
 
 
 def _kernel_name(kernel: str | None) -> str:

@@ -57,10 +57,13 @@ def test_run_writes_folder_with_notebook_html_and_csv(project_home, tmp_path):
     assert not list((project_home / "reports" / "review").glob(".*partial"))
 
 
-def test_failing_cell_names_error_and_leaves_no_output(project_home, tmp_path):
+def test_failing_cell_names_error_and_leaves_no_output(project_home, tmp_path, caplog):
     src = _write_nb(tmp_path / "nbs", "review", "raise ValueError('diagnostics are bad: R-hat 1.9')")
     with pytest.raises(reports.NotebookError, match=r"ValueError: diagnostics are bad: R-hat 1.9"):
         reports.run_notebook("review", run_id="bad", source_dir=src, progress=False)
+    # printed once: the CLI prints the error line; the log record goes to the log file only
+    logged = [r for r in caplog.records if "diagnostics are bad" in r.getMessage()]
+    assert logged and all(getattr(r, "file_only", False) for r in logged)
     folder = project_home / "reports" / "review"
     assert [p.name for p in folder.iterdir() if not p.name.startswith(".")] == []
     assert not list(folder.glob(".*partial"))
