@@ -466,3 +466,20 @@ def test_line_for_a_back_who_changed_teams_is_not_priced(wh, project_home):
     res = pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel())
     assert res.bets.empty and set(res.candidates.reason) == {"team_changed"}
     assert "NO BETS this week" in res.summary and "4 had a line for another team" in res.summary
+
+
+def test_line_for_a_back_who_is_not_eligible_is_named_in_the_summary(wh, project_home):
+    """A book's line for a back the model does not price (a third-stringer, a back who is out) is named
+    in the summary with its line and book, not dropped without a word."""
+    _, stats = make_frames()
+    third = stats[(stats["player_id"] == "KC-RB2") & (stats["week"] == 3)].assign(
+        player_id="KC-RB3", player_name="KC Back3", carries=2, rushing_yards=7)
+    wh.upsert_df("mart.player_game_stats", third)
+    wh.upsert_df("best_prop_lines", line_rows([("KC-RB3", "over", 12.5, -110, -110, "bkX"),
+                                               ("KC-RB3", "under", 12.5, -110, -110, "bkX")]))
+    res = pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel())
+    assert "KC-RB3" not in set(res.predictions.player_id)
+    assert "Lines not priced (1)" in res.summary and "KC Back3 (KC, line 12.5 at bkX)" in res.summary
+    # a week where every line belongs to an eligible back says nothing extra
+    wh.execute("DELETE FROM best_prop_lines WHERE player_id = 'KC-RB3'")
+    assert "Lines not priced" not in pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel()).summary
