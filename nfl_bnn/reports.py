@@ -29,6 +29,7 @@ from nfl_bnn.fileio import atomic_write, atomic_write_text, ensure_writable_dir,
 from nfl_bnn.nbparams import model_for
 from nfl_bnn.params import read_yaml, validate
 from nfl_bnn.report_format import format_frame
+from nfl_bnn.warnings_policy import KERNEL_ARGS
 
 log = logging.getLogger("nfl_bnn.reports")
 
@@ -276,6 +277,7 @@ def run_notebook(
                 str(src), str(executed), parameters=params, kernel_name=kernel_name,
                 progress_bar=progress, log_output=log_output, cwd=str(config.PROJ_ROOT),
                 execution_timeout=timeout_s, report_mode=False, stderr_file=stderr_to,
+                extra_arguments=list(KERNEL_ARGS),  # harmless warnings kept out of the logs (warnings_policy)
             )
             export_html(executed, staging / f"{notebook}.html", title=f"{notebook} {run_id}")
         except BaseException as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -283,10 +284,18 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
         diag["chain_means"] = {k: np.round(arrs[k].mean(axis=1), 3).tolist() for k in ("alpha", "scale_c", "gate_b")}
     # per-chain PSIS-LOO pointwise elpd -> stacking weights
     elpd = np.empty((C, ll.shape[2]))
+    high_k = []
     for c in range(C):
-        loo = az.loo(az.from_dict(posterior={"a": arrs["alpha"][c:c + 1, :, 0]},
-                                  log_likelihood={"y": ll[c:c + 1]}), pointwise=True)
+        with warnings.catch_warnings(record=True) as caught:  # ArviZ's Pareto-k warning, named once below
+            warnings.simplefilter("always")
+            loo = az.loo(az.from_dict(posterior={"a": arrs["alpha"][c:c + 1, :, 0]},
+                                      log_likelihood={"y": ll[c:c + 1]}), pointwise=True)
+        if any("Pareto" in str(w.message) for w in caught):
+            high_k.append(c)
         elpd[c] = np.asarray(loo.loo_i.values)
+    if high_k:
+        log.info("PSIS-LOO: Pareto k above ArviZ's threshold on some rows of chain(s) %s; the stacking weights "
+                 "are approximate (they are not used when the chains agree and are pooled)", high_k)
     if C > 1 and diag.get("rhat_pred_max", np.inf) < RHAT_POOL:
         # the chains agree on every prediction: pool them equally (stacking identical chains is
         # degenerate, any weights fit, and putting all weight on one chain would waste 3/4 of the draws)

@@ -117,3 +117,14 @@ def test_report_html_has_no_script_and_no_empty_heading(tmp_path):
     assert "<script" not in page and "cdnjs" not in page
     assert "Bets" in page and "Nothing here" not in page
     assert "All checks passed" in page
+
+
+def test_kernel_runs_without_harmless_warnings_in_the_log(project_home, tmp_path, capfd):
+    """No 'running over TCP without encryption' line per run; library FutureWarnings filtered in the kernel."""
+    check = ("import warnings\n"
+             "assert any(f[0] == 'ignore' and f[2] is FutureWarning and f[3] is not None and f[3].match('arviz.stats')"
+             " for f in warnings.filters), 'no filter for library FutureWarnings'")
+    src = _write_nb(tmp_path / "nbs", "review", check)
+    reports.run_notebook("review", run_id="quiet", source_dir=src, progress=False, stderr_to=None)
+    err = capfd.readouterr().err
+    assert "without encryption" not in err
