@@ -51,10 +51,11 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
         return 0
 
     def import_lines(args) -> int:
+        from nfl_bnn.examples import refuse_example_lines
         from nfl_bnn.ingest import lines, odds_api
         from nfl_bnn.warehouse import connect
-        from nfl_bnn.examples import refuse_example_lines  # made-up lines go into a scratch warehouse only
-        refuse_example_lines(args.path)
+
+        refuse_example_lines(args.path)  # made-up example lines go into a scratch warehouse only
 
         if args.format == "odds-api":
             if args.season is None or args.week is None:

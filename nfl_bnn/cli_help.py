@@ -65,8 +65,8 @@ def plain(text: str | None) -> str | None:
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    for action in parser._actions:  # noqa: SLF001 - argparse has no public walk of subcommands
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
             return dict(action.choices)
     return {}
 
@@ -76,16 +76,16 @@ def fill_help(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.description = plain(parser.description)
     for command, sub in _subparsers(parser).items():
         sub.description = plain(sub.description)
-        for action in sub._actions:  # noqa: SLF001
-            if isinstance(action, argparse._HelpAction):  # noqa: SLF001
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction):
                 continue
             if not action.help:
                 action.help = HELP.get(f"{command}.{action.dest}") or HELP.get(action.dest)
             action.help = plain(action.help)
-    for action in parser._actions:  # noqa: SLF001
+    for action in parser._actions:
         action.help = plain(action.help)
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
-            for choice in action._choices_actions:  # noqa: SLF001
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
                 choice.help = plain(choice.help)
     return parser
 
@@ -94,7 +94,7 @@ def options_without_help(parser: argparse.ArgumentParser) -> list[str]:
     """``command --option`` of every option that still has no help (a test keeps this empty)."""
     missing = []
     for command, sub in _subparsers(parser).items():
-        for action in sub._actions:  # noqa: SLF001
-            if not isinstance(action, argparse._HelpAction) and not action.help:  # noqa: SLF001
+        for action in sub._actions:
+            if not isinstance(action, argparse._HelpAction) and not action.help:
                 missing.append(f"{command} {'/'.join(action.option_strings) or action.dest}")
     return missing

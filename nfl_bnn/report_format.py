@@ -22,7 +22,6 @@ precision: this is for display only.
 """
 from __future__ import annotations
 
-import math
 import re
 from typing import Callable
 
