@@ -239,6 +239,11 @@ def rank_plot(idata, var_names: Sequence[str] | None = None) -> Figure:
     n = len(var_names or [1])
     axes = az.plot_rank(idata, var_names=var_names, kind="bars", figsize=(9, 2.6 * max(1, n)))
     fig = np.ravel(axes)[0].figure
+    for ax in np.ravel(axes):
+        ax.title.set_fontsize(9)
+        ax.xaxis.label.set_fontsize(8)
+        ax.yaxis.label.set_fontsize(8)
+        ax.tick_params(labelsize=8)
     fig.suptitle("Rank plots per chain (uniform bars: the chains agree)", fontsize=10)
     fig.tight_layout()
     return fig
@@ -260,7 +265,7 @@ def trace_plot(idata, var_names: Sequence[str] | None = None) -> Figure:
     for ax in np.ravel(axes):
         ax.title.set_fontsize(9)
         ax.tick_params(labelsize=8)
-    fig.suptitle(f"Trace of the kept draws, coloured by chain ({n_chains} chain{'s' if n_chains != 1 else ''})",
-                 fontsize=10)
+    fig.suptitle(f"Trace of each chain's draws: colour = chain ({n_chains} chain{'s' if n_chains != 1 else ''}), "
+                 "one line per expert", fontsize=10)
     fig.tight_layout()
     return fig
