@@ -7,6 +7,7 @@ PYTHON_SYS ?= python3
 VENV       := .venv
 PY         := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed-stamp
+LOCK       := requirements.lock
 KERNEL     := nfl_bnn
 
 NFL        := $(VENV)/bin/nfl-bnn
@@ -36,17 +37,19 @@ last_week  := $(or $(word 2,$(subst -, ,$(WEEKS))),$(first_week))
 RUN_NB     := $(NFL) run-notebook $(PROGRESS)
 
 .PHONY: help setup test test-slow bench data train weekly calibrate review drift backtest lab backup restore \
-        doctor clean quickstart
+        doctor clean quickstart lock
 
 help: ## list every target with its description
-	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make TARGET [VAR=value ...]\n\nTargets:\n"} \
-	     /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@if [ -t 1 ]; then on='\033[36m'; off='\033[0m'; else on=''; off=''; fi; \
+	awk -v on="$$on" -v off="$$off" 'BEGIN {FS = ":.*## "; printf "Usage: make TARGET [VAR=value ...]\n\nTargets:\n"} \
+	     /^[a-zA-Z_-]+:.*## / {printf "  %s%-12s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
-	@echo ">> creating $(VENV) and installing nfl_bnn with its [dev] extras (a few minutes the first time)"
+# Installs the exact versions of requirements.lock (what the suite passed with); see `make lock`.
+$(STAMP): pyproject.toml $(LOCK)
+	@echo ">> creating $(VENV) and installing nfl_bnn with its [dev] extras at the versions in $(LOCK) (a few minutes the first time)"
 	$(PYTHON_SYS) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (nfl_bnn)" >/dev/null
 	@touch $@
 
@@ -79,8 +82,8 @@ drift: $(STAMP) ## feature drift of a season vs the training scaler: SEASON=
 backtest: $(STAMP) ## walk-forward betting backtest of a season (real or labelled PROXY lines): SEASON=
 	$(RUN_NB) backtest --params params/backtest.yaml -p season=$(SEASON) -p model_path=$(MODEL)
 
-lab: $(STAMP) ## open JupyterLab on notebooks/ with the nfl_bnn kernel
-	$(VENV)/bin/jupyter lab notebooks/
+lab: $(STAMP) ## open JupyterLab on notebooks/ with the nfl_bnn kernel [LAB_ARGS="--no-browser --port 8890"]
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 backup: $(STAMP) ## write backups/nfl_bnn_backup_<timestamp>.tar.gz (models, params, reports, ledger CSV)
 	$(NFL) backup
@@ -104,6 +107,10 @@ quickstart: setup data ## fresh clone -> embedded data, NUTS-trained model, week
 	$(MAKE) --no-print-directory review SEASON=2019 WEEK=10
 	@echo; echo "Quickstart done. Reports (open the .html files in a browser):"
 	@ls -1t $(HOME_DIR)/reports/*/*/*.html | head -n 4
+
+lock: ## rewrite requirements.lock from .venv after a deliberate upgrade (then run `make test`)
+	@{ sed -n '/^#/p' $(LOCK); $(PY) -m pip freeze --exclude-editable | grep -vi '^nfl[-_]bnn'; } > $(LOCK).new
+	@mv $(LOCK).new $(LOCK) && echo ">> $(LOCK) rewritten from $(VENV) ($$(grep -vc '^#' $(LOCK)) packages); now run: make test"
 
 clean: ## remove caches, lab outputs and failed-run notebooks (keeps data/, models/, reports/ runs, backups/)
 	rm -rf .pytest_cache .ruff_cache reports/*/lab logs/failed-notebooks

@@ -20,6 +20,8 @@ log = logging.getLogger("nfl_bnn.calibration")
 TARGET_90 = 0.90
 TARGET_68 = 0.6827
 ALERT_90 = 0.80
+#: Coverage above this is an alert too: intervals too wide understate every edge (95.7% used to pass).
+ALERT_90_HIGH = 0.95
 
 REQUIRED = ("mean", "median", "sd", "q05", "q95")
 
@@ -40,7 +42,7 @@ def interval_coverage(actual: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> flo
 
 
 def summary(df: pd.DataFrame, actual: str = "actual", baseline: str | None = None,
-            alert_coverage90: float = ALERT_90) -> dict:
+            alert_coverage90: float = ALERT_90, alert_coverage90_high: float = ALERT_90_HIGH) -> dict:
     """Coverage of the 90% interval and of mean +/- 1 sd, MAE of the median (and of a baseline)."""
     _check(df, actual)
     y = df[actual].to_numpy(float)
@@ -57,16 +59,24 @@ def summary(df: pd.DataFrame, actual: str = "actual", baseline: str | None = Non
         out["mae_baseline"] = float(np.mean(np.abs(y[ok] - df[baseline].to_numpy(float)[ok])))
         out["mae_model_same_rows"] = float(np.mean(np.abs(y[ok] - df["median"].to_numpy(float)[ok])))
         out["baseline_rows"] = int(ok.sum())
-    out["alert"] = out["coverage90"] < alert_coverage90
+    out["alert"] = not alert_coverage90 <= out["coverage90"] <= alert_coverage90_high
     return out
 
 
-def alerts(s: dict, alert_coverage90: float = ALERT_90) -> list[str]:
-    """Human-readable alerts (also logged as warnings)."""
+def alerts(s: dict, alert_coverage90: float = ALERT_90, alert_coverage90_high: float = ALERT_90_HIGH) -> list[str]:
+    """Human-readable alerts (also logged as warnings), on both sides of the coverage band.
+
+    Too low: the model is overconfident and stakes are too large. Too high: its intervals are too wide,
+    so its probabilities sit too close to 50% and real edges are understated.
+    """
     msgs = []
     if s["coverage90"] < alert_coverage90:
         msgs.append(f"90% interval covers only {s['coverage90']:.1%} of {s['n']} player-games "
                     f"(alert below {alert_coverage90:.0%}): the model is overconfident; retrain or recalibrate")
+    elif s["coverage90"] > alert_coverage90_high:
+        msgs.append(f"90% interval covers {s['coverage90']:.1%} of {s['n']} player-games "
+                    f"(alert above {alert_coverage90_high:.0%}): the intervals are too wide (underconfident); "
+                    "retrain or recalibrate")
     for m in msgs:
         log.warning(m)
     return msgs
@@ -116,3 +126,21 @@ def season_to_date_baseline(stats: pd.DataFrame, rows: pd.DataFrame) -> pd.Serie
     m = m[m["_w"] < m["week"]]
     means = m.groupby("_row")["rushing_yards"].mean()
     return pd.Series(means.reindex(r["_row"]).to_numpy(), index=rows.index, name="baseline_season_avg")
+
+
+def median_proxy_lines(stats: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
+    """Each row's ``proxy:season_median`` line, by the same rule as the weekly run (NaN: no line).
+
+    The weekly run prices proxy lines with :func:`nfl_bnn.proxy_lines.season_median_lines` (the
+    median of the back's earlier games this season, at least 2, rounded to x.5). A calibration report
+    scored at another line (the season-to-date mean, which sits above the median of a right-skewed
+    quantity) would judge P(over) at lines the weekly run never bets, so it uses that function too.
+    """
+    from nfl_bnn.proxy_lines import season_median_lines
+
+    out = pd.Series(np.nan, index=rows.index, name="proxy_line")
+    for (season, week), g in rows.groupby(["season", "week"]):
+        lines = season_median_lines(stats, g, int(season), int(week))
+        per_player = lines.drop_duplicates("player_id").set_index("player_id")["line"]
+        out.loc[g.index] = g["player_id"].map(per_player).to_numpy(float)
+    return out

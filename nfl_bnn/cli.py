@@ -58,9 +58,11 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
         return 0
 
     def import_lines(args) -> int:
+        from nfl_bnn.examples import refuse_example_lines
         from nfl_bnn.ingest import book_files, lines, odds_api
         from nfl_bnn.warehouse import connect
 
+        refuse_example_lines(args.path)  # made-up example lines go into a scratch warehouse only
         notes: list[str] = []
         if args.format == "odds-api":
             if args.season is None or args.week is None:
@@ -384,7 +386,8 @@ def _ops_commands(sub: argparse._SubParsersAction) -> None:
 
         overrides = reports.parse_overrides(args.param or [])
         run = reports.run_notebook(args.name, args.params or [], overrides, run_id=args.run_id,
-                                   progress=not args.no_progress, log_output=args.log_output)
+                                   progress=not args.no_progress, log_output=args.log_output,
+                                   stderr_to=sys.stderr)  # the kernel's log lines (sampling progress) as they come
         print(f"report: {run / (args.name + '.html')}")
         print(f"run folder: {run}")
         return 0
@@ -422,8 +425,8 @@ def _ops_commands(sub: argparse._SubParsersAction) -> None:
         results = doctor.run_checks(config.resolve_model_path(args.model), args.calibration_weeks)
         for r in results:
             print(r.line())
-        failed = sum(not r.ok for r in results)
-        print(f"{len(results) - failed} passed, {failed} failed")
+        failed, warned = sum(not r.ok for r in results), sum(r.warn for r in results)
+        print(f"{len(results) - failed - warned} passed, {warned} warnings, {failed} failed")
         return 1 if failed else 0
 
     p = sub.add_parser("run-notebook", help="run notebooks/NAME.ipynb with papermill into reports/NAME/<run_id>/")
@@ -545,14 +548,18 @@ READS_WAREHOUSE = {"weekly", "settle", "review", "backtest-bets", "train", "back
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nfl-bnn", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="nfl-bnn", description="NFL rushing-yards predictions and prop bets: data, training, the weekly "
+        "run, settlement and reports.", epilog="Run 'nfl-bnn COMMAND --help' for a command's options.")
     parser.add_argument("--version", action="version", version=f"nfl-bnn {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in (_data_commands, _model_commands, _betting_commands, _ops_commands):
         group(sub)
+    from nfl_bnn.cli_help import fill_help
+
     _apply_arg_types(sub)
-    return parser
+    return fill_help(parser)  # help text for every option, plain text (no reST backticks)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

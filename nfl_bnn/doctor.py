@@ -1,4 +1,4 @@
-"""The production checklist: each item PASS or FAIL with the reason, so a bad set-up is caught before money moves.
+"""The production checklist: each item PASS, WARN or FAIL with the reason, so a bad set-up is caught before money moves.
 
 Checks: the model loads and its scaler is sane; the database answers and has the tables; predictions
 look realistic (mean of eligible backs' predicted yards around 60-70); outputs are writable; logging
@@ -32,14 +32,23 @@ MAX_COVERAGE90 = 0.97
 MAX_COVERAGE68 = 0.85
 
 
+class CheckWarning(Exception):
+    """Raised by a check for something to act on that is not (yet) a failure: reported WARN, exit 0."""
+
+
 @dataclass
 class Check:
     name: str
     ok: bool
     reason: str
+    warn: bool = False
+
+    @property
+    def status(self) -> str:
+        return "WARN" if self.warn else "PASS" if self.ok else "FAIL"
 
     def line(self) -> str:
-        return f"{'PASS' if self.ok else 'FAIL'}  {self.name:<22} {self.reason}"
+        return f"{self.status}  {self.name:<22} {self.reason}"
 
 
 @dataclass
@@ -145,12 +154,28 @@ def check_logging(ctx: Context) -> str:
     return f"logging to {files[0].baseFilename}"
 
 
+def _real_bets() -> int:
+    """Bets in the ledger that were not paper trades (0 when there is no ledger yet or it cannot be read)."""
+    from nfl_bnn import warehouse
+
+    try:
+        with warehouse.connect(read_only=True) as wh:
+            if not wh.table_exists("bets"):
+                return 0
+            return int(wh.scalar("SELECT count(*) FROM bets WHERE NOT paper") or 0)
+    except Exception:  # noqa: BLE001 - the database check reports an unreachable database
+        return 0
+
+
 def check_backup(ctx: Context) -> str:
     from nfl_bnn.backup import latest_backup
 
     b = latest_backup()
     if b is None:
-        raise AssertionError(f"no backup in {config.backups_dir()}; run `make backup`")
+        msg = f"no backup in {config.backups_dir()}; run `make backup`"
+        if _real_bets() == 0:  # a fresh set-up (the quickstart): nothing to lose yet, so a warning
+            raise CheckWarning(msg + " before the first real bet (the ledger holds only paper bets so far)")
+        raise AssertionError(msg + " (the ledger holds real bets)")
     age = dt.datetime.now() - dt.datetime.fromtimestamp(b.stat().st_mtime)
     if age.days > MAX_BACKUP_AGE_DAYS:
         raise AssertionError(f"latest backup {b.name} is {age.days} days old (> {MAX_BACKUP_AGE_DAYS}); run `make backup`")
@@ -214,8 +239,11 @@ def run_checks(model_path: str | Path | None = None, calibration_weeks: int = 4)
     for name, fn in CHECKS:
         try:
             results.append(Check(name, True, fn(ctx)))
+        except CheckWarning as exc:
+            results.append(Check(name, True, str(exc), warn=True))
         except Exception as exc:  # noqa: BLE001 - a failing check is a reported FAIL, not a crash
             results.append(Check(name, False, str(exc) or type(exc).__name__))
     for r in results:
-        (log.info if r.ok else log.warning)("doctor %s", r.line())
+        # to the log file only: the CLI prints each line once on the terminal
+        (log.info if r.ok else log.warning)("doctor %s", r.line(), extra={"file_only": True})
     return results

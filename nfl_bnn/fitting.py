@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,10 +175,18 @@ def combine_chains(arrays: dict[str, np.ndarray], ll: np.ndarray, rhat_pred_max:
 
     C, D = arrays["alpha"].shape[:2]
     elpd = np.empty((C, ll.shape[2]))
+    high_k = []
     for c in range(C):
-        loo = az.loo(az.from_dict(posterior={"a": arrays["alpha"][c:c + 1, :, 0]},
-                                  log_likelihood={"y": ll[c:c + 1]}), pointwise=True)
+        with warnings.catch_warnings(record=True) as caught:  # ArviZ's Pareto-k warning, named once below
+            warnings.simplefilter("always")
+            loo = az.loo(az.from_dict(posterior={"a": arrays["alpha"][c:c + 1, :, 0]},
+                                      log_likelihood={"y": ll[c:c + 1]}), pointwise=True)
+        if any("Pareto" in str(w.message) for w in caught):
+            high_k.append(c)
         elpd[c] = np.asarray(loo.loo_i.values)
+    if high_k:
+        log.info("PSIS-LOO: Pareto k above ArviZ's threshold on some rows of chain(s) %s; the stacking weights "
+                 "are approximate (they are not used when the chains agree and are pooled)", high_k)
     pooled = C > 1 and rhat_pred_max is not None and rhat_pred_max < RHAT_POOL
     weights = np.full(C, 1.0 / C) if pooled else stacking_weights(elpd)
     counts = np.floor(weights * keep_draws).astype(int)
@@ -252,4 +261,8 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
     keep, info = combine_chains(post.arrays, ll, diag.get("rhat_pred_max"), p.keep_draws)
     diag.update(info)
     log.info("fit done in %.1f s: %s", post.wall_s, {k: v for k, v in diag.items() if k != "chain_elpd_holdout"})
-    return MixtureExpertsBNN(keep, artifact_metadata(p, std, tgt, first_season, last_season, diag)), diag
+    fitted = MixtureExpertsBNN(keep, artifact_metadata(p, std, tgt, first_season, last_season, diag))
+    # every chain's draws of the expert parameters, for the train report's trace and rank plots (not
+    # saved: the artifact keeps only the stacked draws prediction needs)
+    fitted.posterior_chains = {k: post.arrays[k] for k in ("alpha", "scale_c") if k in post.arrays}
+    return fitted, diag

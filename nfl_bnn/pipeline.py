@@ -394,7 +394,30 @@ def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized
             show["status"] = np.where(is_kept, "kept, " + bets["status"].astype(str), "new")
         out += ["", show.to_string(index=False)]
     out += ["", monitoring.report(health, alerts), ""]
+    out += lines_not_priced(lines, preds)
     return "\n".join(out)
+
+
+def lines_not_priced(lines: pd.DataFrame, preds: pd.DataFrame, max_names: int = 30) -> list[str]:
+    """Summary lines naming players who have a line this week but are not among the eligible backs.
+
+    The model prices only the backs it judges eligible before kickoff (playing, not listed out,
+    top-2 on his team); a book's line for anyone else used to vanish without a word, so a user could
+    not tell "no line" from "line ignored". Each such player is named here with his line and book.
+    """
+    if lines is None or lines.empty or "player_id" not in lines:
+        return []
+    known = set(preds["player_id"].astype(str)) if "player_id" in preds else set()
+    left = lines[~lines["player_id"].astype(str).isin(known)]
+    if left.empty:
+        return []
+    per = left.drop_duplicates("player_id")
+    names = [f"{r.player_name} ({r.team}, line {float(r.line):.1f} at {r.book})" if "team" in per else
+             f"{r.player_name} (line {float(r.line):.1f} at {r.book})" for r in per.itertuples()]
+    more = f" and {len(names) - max_names} more" if len(names) > max_names else ""
+    return [f"Lines not priced ({len(names)}): these players have a line but are not eligible backs this week "
+            "(not playing, listed Out or Doubtful, or not top-2 on their team by projected carries): "
+            + "; ".join(names[:max_names]) + more, ""]
 
 
 def zero_bet_streak(out_dir: Path, season: int, week: int, n_bets: int, max_back: int = 10) -> int:

@@ -21,14 +21,19 @@ def density_from_prob_over(grid: np.ndarray, prob_over: np.ndarray) -> np.ndarra
 
 
 def bet_distributions(grid: np.ndarray, density: np.ndarray, lines: Sequence[float], sides: Sequence[str],
-                      labels: Sequence[str], probs: Sequence[float] | None = None, ncols: int = 3) -> Figure:
-    """One panel per bet: the predictive density of rushing yards, the line, the side bet shaded."""
+                      labels: Sequence[str], probs: Sequence[float] | None = None, ncols: int = 3,
+                      proxy: bool = False) -> Figure:
+    """One panel per bet: the predictive density of rushing yards, the line, the side bet shaded.
+
+    ``proxy``: the lines were proxies; the figure's title says PROXY.
+    """
     density = np.atleast_2d(density)
     n = len(lines)
     if n == 0:
         fig, ax = plt.subplots(figsize=(6, 1.5))
         ax.text(0.5, 0.5, "no bets this week", ha="center", va="center")
         ax.axis("off")
+        ax.set_title(proxy_title("Each bet's predictive distribution", proxy), fontsize=10)
         return fig
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
@@ -48,18 +53,37 @@ def bet_distributions(grid: np.ndarray, density: np.ndarray, lines: Sequence[flo
         ax.set_title(title, fontsize=9)
         ax.set_yticks([])
         ax.set_xlabel("rushing yards", fontsize=8)
+    fig.suptitle(proxy_title("Each bet's predictive distribution", proxy), fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def prediction_intervals(pred: pd.DataFrame, max_rows: int = 60) -> Figure:
-    """Every eligible back of a week: 5-95% and 25-75% intervals, median, and the line where there is one.
+def _is_proxy(df: pd.DataFrame) -> bool:
+    """Whether any priced line of ``df`` is a proxy (``source`` like ``proxy:season_median``)."""
+    if "source" not in df or not len(df):
+        return False
+    return bool(df["source"].astype("string").str.startswith("proxy").fillna(False).any())
 
-    ``pred`` needs player_name, team, q05, q25, median, q75, q95 and optionally line; sorted by median so
-    the week reads as a ranking.
+
+def proxy_title(title: str, proxy: bool) -> str:
+    """``title`` with the PROXY label every chart on proxy lines carries (they are not market prices)."""
+    return f"{title} — PROXY LINES, not market prices" if proxy else title
+
+
+def prediction_intervals(pred: pd.DataFrame, max_rows: int = 60, title: str | None = None,
+                         proxy: bool | None = None) -> Figure:
+    """Every eligible back of a week: 5-95% and 25-75% intervals, median, the line, and the bets.
+
+    ``pred`` needs player_name, team, q05, q25, median, q75, q95 and optionally line, side, decision
+    and source (the weekly predictions file); sorted by median so the week reads as a ranking. Backs
+    bet are marked with a triangle at the line pointing to the side bet (up: over, down: under) and
+    their label ends in OVER/UNDER; the title says PROXY when the lines were proxies (``proxy=None``:
+    read from ``source``).
     """
     df = pred.sort_values("median").tail(max_rows).reset_index(drop=True)
+    proxy = _is_proxy(df) if proxy is None else proxy
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.22 * max(len(df), 1)))
+    ax.set_title(proxy_title(title or "Every eligible back", proxy), fontsize=10)
     if df.empty:
         ax.text(0.5, 0.5, "no eligible players", ha="center", va="center")
         ax.axis("off")
@@ -69,9 +93,19 @@ def prediction_intervals(pred: pd.DataFrame, max_rows: int = 60) -> Figure:
     ax.hlines(y, df["q25"], df["q75"], color="C0", lw=4, alpha=0.8, label="25-75%")
     ax.plot(df["median"], y, "o", color="k", ms=3, label="median")
     if "line" in df and df["line"].notna().any():
-        ax.plot(df["line"], y, "x", color="C3", ms=6, label="line")
-    labels = [f"{n} ({t})" for n, t in zip(df["player_name"].astype(str), df["team"].astype(str))]
+        ax.plot(df["line"], y, "x", color="0.4", ms=6, label="line (no bet)")
+    bet = (df["decision"] == "bet") if "decision" in df else pd.Series(False, index=df.index)
+    side = df["side"].astype("string").str.lower() if "side" in df else pd.Series("", index=df.index)
+    for s, marker, color in (("over", "^", "C2"), ("under", "v", "C3")):
+        m = (bet & (side == s)).fillna(False).to_numpy(bool)
+        if m.any():
+            ax.plot(df.loc[m, "line"], y[m], marker, color=color, ms=8, label=f"bet {s.upper()} at the line")
+    labels = [f"{n} ({t})" + (f"  {str(sd).upper()}" if b else "")
+              for n, t, b, sd in zip(df["player_name"].astype(str), df["team"].astype(str), bet, side)]
     ax.set_yticks(y, labels, fontsize=7)
+    for tick, b in zip(ax.get_yticklabels(), bet):
+        if b:
+            tick.set_fontweight("bold")
     ax.set_xlabel("rushing yards")
     ax.legend(loc="lower right", fontsize=7)
     ax.grid(axis="x", alpha=0.3)
@@ -101,32 +135,50 @@ def pit_histogram_counts(counts: Sequence[int]) -> Figure:
     return fig
 
 
-def reliability_diagram(bins: pd.DataFrame) -> Figure:
-    """Predicted P(over) against the observed over-rate per bin (point size = count)."""
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+def reliability_diagram(bins: pd.DataFrame, title: str = "Reliability of P(over)", proxy: bool = False) -> Figure:
+    """Predicted P(over) against the observed over-rate per bin, with its count and a 95% error bar.
+
+    Bins are not joined by lines: a bin of 4 player-games says little, and a line through it would
+    draw a trend that is not there. The error bar is ±1.96 binomial standard errors at the bin's mean
+    prediction: how far a calibrated model's observed share would scatter with that many games.
+    """
+    fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect")
     if len(bins):
-        ax.scatter(bins["mean_p"], bins["observed"], s=20 + 200 * bins["n"] / bins["n"].max(), color="C1",
-                   zorder=3, label="model")
-        ax.plot(bins["mean_p"], bins["observed"], color="C1")
+        n = bins["n"].to_numpy(float)
+        p = np.clip(bins["mean_p"].to_numpy(float), 0, 1)
+        se = 1.96 * np.sqrt(p * (1 - p) / np.maximum(n, 1))
+        ax.errorbar(bins["mean_p"], bins["observed"], yerr=se, fmt="o", color="C1", ecolor="C1", elinewidth=1,
+                    capsize=3, ms=5, zorder=3, label="observed share over, ±1.96 binomial SE")
+        for x, yv, k in zip(bins["mean_p"], bins["observed"], n):
+            ax.annotate(f"n={int(k)}", (x, yv), textcoords="offset points", xytext=(6, -10), fontsize=7)
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("predicted P(over)")
     ax.set_ylabel("observed share over")
-    ax.set_title("Reliability of P(over)")
-    ax.legend()
+    ax.set_title(proxy_title(title, proxy), fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
 
 
 def coverage_by_week(weekly: pd.DataFrame, target90: float = 0.90, target68: float = 0.6827,
-                     alert90: float = 0.80) -> Figure:
+                     alert90: float = 0.80, alert90_high: float | None = 0.95) -> Figure:
+    """Coverage of the 90% interval and of mean ± 1 sd per week, against targets and the alert band.
+
+    Weeks are whole numbers, so the axis ticks are too.
+    """
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.plot(weekly["week"], weekly["coverage90"], "o-", label="90% interval")
     ax.plot(weekly["week"], weekly["coverage68"], "s-", label="mean ± 1 sd")
     ax.axhline(target90, color="C0", ls="--", lw=1)
     ax.axhline(target68, color="C1", ls="--", lw=1)
-    ax.axhline(alert90, color="C3", ls=":", lw=1, label="alert")
+    ax.axhline(alert90, color="C3", ls=":", lw=1, label="alert band (90% interval)")
+    if alert90_high is not None:
+        ax.axhline(alert90_high, color="C3", ls=":", lw=1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("week")
     ax.set_ylabel("coverage")
@@ -181,15 +233,39 @@ def predictive_check(actual: np.ndarray, grid: np.ndarray, density: np.ndarray) 
 
 
 def rank_plot(idata, var_names: Sequence[str] | None = None) -> Figure:
-    """ArviZ rank plots (one row per variable): uniform ranks across chains mean they agree."""
+    """ArviZ rank plots, one panel per variable and chain: uniform ranks across chains mean they agree."""
     import arviz as az
 
-    axes = az.plot_rank(idata, var_names=var_names, figsize=(8, 2.2 * max(1, len(var_names or [1]))))
-    return np.ravel(axes)[0].figure
+    n = len(var_names or [1])
+    axes = az.plot_rank(idata, var_names=var_names, kind="bars", figsize=(9, 2.6 * max(1, n)))
+    fig = np.ravel(axes)[0].figure
+    for ax in np.ravel(axes):
+        ax.title.set_fontsize(9)
+        ax.xaxis.label.set_fontsize(8)
+        ax.yaxis.label.set_fontsize(8)
+        ax.tick_params(labelsize=8)
+    fig.suptitle("Rank plots per chain (uniform bars: the chains agree)", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def trace_plot(idata, var_names: Sequence[str] | None = None) -> Figure:
+    """ArviZ trace plot with one colour per chain and a legend naming the chains.
+
+    Titles sit above the panels with room to spare, so they never run into the tick labels.
+    """
     import arviz as az
 
-    axes = az.plot_trace(idata, var_names=var_names, compact=True)
-    return np.ravel(axes)[0].figure
+    n_chains = int(idata.posterior.sizes.get("chain", 1))
+    colors = [f"C{i % 10}" for i in range(n_chains)]
+    axes = az.plot_trace(idata, var_names=var_names, compact=True, legend=True,
+                         chain_prop={"color": colors, "linestyle": ["solid"] * n_chains},
+                         figsize=(10, 2.6 * max(1, len(var_names or [1]))))
+    fig = np.ravel(axes)[0].figure
+    for ax in np.ravel(axes):
+        ax.title.set_fontsize(9)
+        ax.tick_params(labelsize=8)
+    fig.suptitle(f"Trace of each chain's draws: colour = chain ({n_chains} chain{'s' if n_chains != 1 else ''}), "
+                 "one line per expert", fontsize=10)
+    fig.tight_layout()
+    return fig

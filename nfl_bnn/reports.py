@@ -19,7 +19,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, TextIO
 
 import pandas as pd
 
@@ -28,10 +28,15 @@ from nfl_bnn.errors import NflBnnError
 from nfl_bnn.fileio import atomic_write, atomic_write_text, csv_writer, ensure_writable_dir, run_lock
 from nfl_bnn.nbparams import model_for
 from nfl_bnn.params import read_yaml, validate
+from nfl_bnn.report_format import format_frame
+from nfl_bnn.warnings_policy import KERNEL_ARGS
 
 log = logging.getLogger("nfl_bnn.reports")
 
 ENV_KERNEL = "NFL_BNN_KERNEL"
+#: The report template (``nfl_bnn/templates``): JupyterLab's page with no <script>, no CDN.
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+REPORT_TEMPLATE = "nfl_bnn_report.html.j2"
 DEFAULT_KERNEL = "nfl_bnn"
 
 
@@ -83,7 +88,24 @@ def collect_parameters(notebook: str, params_files: Iterable[str | Path] = (), o
         sources.append("overrides")
     model = model_for(notebook)
     validate(model, merged, source=f"parameters of notebook {notebook!r} ({' + '.join(sources) or 'defaults'})")
+    if "profile" in merged:
+        check_profile(merged["profile"])
     return merged
+
+
+def check_profile(profile: Any) -> None:
+    """Refuse a risk profile with no file in ``params/profiles/`` before a kernel starts.
+
+    The notebook's own parameter model only knows the profile is a string; without this a typo
+    (``PROFILE=agressive``) started a kernel, imported the stack and failed minutes later.
+    """
+    from nfl_bnn.errors import ConfigError
+
+    prof_dir = config.params_dir() / "profiles"
+    known = sorted(p.stem for p in prof_dir.glob("*.yaml"))
+    if not isinstance(profile, str) or profile not in known:
+        raise ConfigError(f"unknown risk profile {profile!r}; choose one of {', '.join(known)} "
+                          f"(files in {prof_dir})")
 
 
 def _kernel_name(kernel: str | None) -> str:
@@ -138,6 +160,45 @@ def sanitize_outputs(nb) -> None:
         cell["outputs"] = kept
 
 
+def _heading(cell) -> str | None:
+    """The text of a markdown cell that is only a heading (``## Checks``), else None."""
+    if cell.get("cell_type") != "markdown":
+        return None
+    text = "".join(cell.get("source", "")).strip()
+    if text.startswith("#") and "\n" not in text:
+        return text.lstrip("#").strip()
+    return None
+
+
+def fill_empty_sections(nb) -> None:
+    """No empty heading in a report: say what an empty "Checks" section means, drop other empty ones.
+
+    A section's code cells can show nothing (the checks cell only asserts). A report exists only when
+    every cell ran, so an empty checks section means every check passed: it says so. Any other
+    heading with nothing under it before the next heading is removed.
+    """
+    import nbformat
+
+    cells, out = nb.cells, []
+    for i, cell in enumerate(cells):
+        title = _heading(cell)
+        if title is None:
+            out.append(cell)
+            continue
+        j = i + 1
+        while j < len(cells) and _heading(cells[j]) is None:
+            j += 1
+        body = cells[i + 1:j]
+        empty = all(c.get("cell_type") == "code" and not c.get("outputs") for c in body)
+        if not empty:
+            out.append(cell)
+        elif title.lower().startswith("checks"):
+            out.append(cell)
+            out.append(nbformat.v4.new_markdown_cell("**All checks passed** (a failing check stops the run, "
+                                                     "and no report is written)."))
+    nb.cells = out
+
+
 def export_html(notebook_path: str | Path, html_path: str | Path, title: str | None = None) -> Path:
     """Render an executed notebook to self-contained HTML: no code cells or prompts, images embedded."""
     import nbformat
@@ -145,7 +206,11 @@ def export_html(notebook_path: str | Path, html_path: str | Path, title: str | N
 
     nb = nbformat.read(str(notebook_path), as_version=4)
     sanitize_outputs(nb)
+    fill_empty_sections(nb)
     exporter = HTMLExporter(
+        template_name="lab",
+        extra_template_paths=[str(TEMPLATE_DIR)],
+        template_file=REPORT_TEMPLATE,  # the lab page without scripts: opens offline
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -175,8 +240,13 @@ def run_notebook(
     log_output: bool = False,
     source_dir: str | Path | None = None,
     timeout_s: int | None = None,
+    stderr_to: TextIO | None = None,
 ) -> Path:
     """Execute ``notebooks/<notebook>.ipynb`` with parameters; return the finished run folder.
+
+    ``stderr_to``: a stream (the CLI passes ``sys.stderr``) that receives the kernel's log lines as
+    they are written, so a long cell (the train notebook's sampling) shows its progress in the
+    terminal or cron log instead of sitting silent for minutes.
 
     Raises :class:`NotebookError` (with the failing cell's exception) when a cell fails, and
     :class:`~nfl_bnn.errors.ConfigError` for bad parameters before any kernel starts.
@@ -206,7 +276,8 @@ def run_notebook(
             pm.execute_notebook(
                 str(src), str(executed), parameters=params, kernel_name=kernel_name,
                 progress_bar=progress, log_output=log_output, cwd=str(config.PROJ_ROOT),
-                execution_timeout=timeout_s, report_mode=False,
+                execution_timeout=timeout_s, report_mode=False, stderr_file=stderr_to,
+                extra_arguments=list(KERNEL_ARGS),  # harmless warnings kept out of the logs (warnings_policy)
             )
             export_html(executed, staging / f"{notebook}.html", title=f"{notebook} {run_id}")
         except BaseException as exc:
@@ -221,7 +292,7 @@ def run_notebook(
                 msg = f"notebook {notebook} failed: {_cell_error(exc)}"
                 if kept:
                     msg += f" (executed notebook kept at {kept})"
-                log.error(msg)
+                log.error(msg, extra={"file_only": True})  # the CLI prints it once; the log file keeps it
                 raise NotebookError(msg) from None
             raise
         os.replace(staging, final)
@@ -236,10 +307,17 @@ def html_text(template: str, **values: Any) -> str:
     return template.format(**{k: html.escape(str(v)) for k, v in values.items()})
 
 
-def html_table(df: pd.DataFrame, float_format: str = "{:,.3f}", max_rows: int = 200) -> str:
-    """A DataFrame as an escaped HTML table (pandas escapes cell text and headers with ``escape=True``)."""
-    return df.head(max_rows).to_html(index=False, escape=True, border=0, classes="nfl-bnn",
-                                     float_format=float_format.format, na_rep="")
+def html_table(df: pd.DataFrame, float_format: str | None = None, max_rows: int = 200) -> str:
+    """A DataFrame as an escaped HTML table (pandas escapes cell text and headers with ``escape=True``).
+
+    Numbers are formatted by what their column holds (:mod:`nfl_bnn.report_format`: odds -110, lines
+    72.5, money 1,000.00, probabilities 56.4%, ESS 604); ``float_format`` forces one format instead.
+    """
+    shown = df.head(max_rows)
+    if float_format is None:
+        shown = format_frame(shown)
+    return shown.to_html(index=False, escape=True, border=0, classes="nfl-bnn",
+                         float_format=float_format.format if float_format else None, na_rep="")
 
 
 def show_table(df: pd.DataFrame, caption: str = "", **kw: Any) -> None:

@@ -130,6 +130,27 @@ def _map_start(model, p: TrainParams) -> dict[str, np.ndarray] | None:
     return {rv.name: np.asarray(point[rv.name]) for rv in model.free_RVs}
 
 
+HEARTBEAT_S = 15  # seconds between sampling progress lines in the log (make train, cron)
+
+
+def sampling_progress(sampler, p: TrainParams, elapsed_s: float) -> str:
+    """One log line on a running nutpie sampler: draws done per chain so far, elapsed and left.
+
+    Training sits on one notebook cell for minutes; this line (every :data:`HEARTBEAT_S` seconds,
+    streamed to the terminal by ``nfl-bnn run-notebook``) shows it is moving and how far it is.
+    """
+    head = f"sampling: {p.chains} chains x ({p.tune} tune + {p.draws} draws)"
+    try:
+        trace = sampler.inspect()
+        tuned = int(trace.warmup_sample_stats.sizes.get("draw", 0)) if "warmup_sample_stats" in trace else 0
+        drawn = int(trace.sample_stats.sizes.get("draw", 0)) if "sample_stats" in trace else 0
+    except Exception:  # noqa: BLE001 - progress is informative only; never break a fit over it
+        return f"{head}, {elapsed_s:.0f} s elapsed"
+    done_share = (tuned + drawn) / max(p.tune + p.draws, 1)
+    left = f", about {elapsed_s / done_share * (1 - done_share):.0f} s left" if 0.05 < done_share < 1 else ""
+    return f"{head}: tune {tuned}/{p.tune}, draws {drawn}/{p.draws} per chain, {elapsed_s:.0f} s elapsed{left}"
+
+
 def _sample(model, p: TrainParams):
     """Run the chosen sampler, logging progress; returns (idata, steps_per_draw or None)."""
     import pymc as pm
@@ -160,9 +181,8 @@ def _sample(model, p: TrainParams):
     done = threading.Event()
 
     def heartbeat():
-        while not done.wait(15):
-            log.info("sampling: %d chains x (%d tune + %d draws), %.0f s elapsed", p.chains, p.tune,
-                     p.draws, time.time() - t0)
+        while not done.wait(HEARTBEAT_S):
+            log.info("%s", sampling_progress(sampler, p, time.time() - t0))
 
     threading.Thread(target=heartbeat, daemon=True).start()
     try:
@@ -244,6 +264,17 @@ def stacking_weights(elpd: np.ndarray, concentration: float = STACKING_CONCENTRA
 
 _FITTING = ("Posterior", "Standardised", "Target", "artifact_metadata", "combine_chains", "fit",
             "predictive_diagnostics", "sample", "standardise", "target_bins")
+
+def settings_used(p: TrainParams) -> str:
+    """The sampler settings a fit ran with, in words, for the train report.
+
+    The notebook's ``draws``/``tune`` parameters are overrides where 0 means "keep the params file's",
+    so the report shows the values actually used instead of a puzzling ``draws 0, tune 0``.
+    """
+    if p.inference == "advi":
+        return f"ADVI, {p.advi_iterations:,} iterations, {p.draws:,} draws, seed {p.seed}"
+    return f"{p.inference}: {p.chains} chains x ({p.tune:,} tune + {p.draws:,} draws), seed {p.seed}"
+
 
 
 def __getattr__(name: str):

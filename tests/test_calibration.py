@@ -48,3 +48,29 @@ def test_season_to_date_baseline_uses_only_earlier_weeks():
     rows = pd.DataFrame({"season": [2019, 2019, 2019], "week": [1, 3, 4], "player_id": ["p", "p", "p"]})
     got = cal.season_to_date_baseline(stats, rows)
     assert np.isnan(got.iloc[0]) and got.iloc[1] == 15 and got.iloc[2] == 30
+
+
+def test_coverage_alert_fires_on_both_sides_of_the_band():
+    df = pd.DataFrame({"mean": [50.0] * 1000, "median": 50.0, "sd": 20.0, "q05": 10.0, "q95": 90.0})
+    inside = np.r_[np.full(957, 50.0), np.full(43, 200.0)]  # 95.7% covered: too wide
+    s = cal.summary(df.assign(actual=inside))
+    assert s["alert"] and "too wide" in cal.alerts(s)[0]
+    ok = np.r_[np.full(900, 50.0), np.full(100, 200.0)]
+    s = cal.summary(df.assign(actual=ok))
+    assert not s["alert"] and cal.alerts(s) == []
+
+
+def test_median_proxy_lines_use_the_weekly_runs_rule():
+    from nfl_bnn.proxy_lines import season_median_lines
+
+    stats = pd.DataFrame({"season": 2019, "week": [1, 2, 3, 1, 2], "player_id": ["a", "a", "a", "b", "b"],
+                          "player_name": ["A", "A", "A", "B", "B"], "team": "BUF",
+                          "rushing_yards": [10, 100, 20, 50, 70]})
+    rows = pd.DataFrame({"season": 2019, "week": [4, 3, 2], "player_id": ["a", "b", "a"],
+                         "player_name": ["A", "B", "A"], "team": "BUF"})
+    lines = cal.median_proxy_lines(stats, rows)
+    # a in week 4: median of 10, 100, 20 = 20 -> 20.5 (the mean, 43.3, would give 43.5); b in week 3: 60.5;
+    # a in week 2: one earlier game, fewer than the weekly run's minimum of 2 -> no line
+    assert lines.iloc[0] == 20.5 and lines.iloc[1] == 60.5 and np.isnan(lines.iloc[2])
+    weekly = season_median_lines(stats, rows.iloc[[0]], 2019, 4)
+    assert set(weekly["line"]) == {lines.iloc[0]}

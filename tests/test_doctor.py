@@ -37,14 +37,15 @@ def test_each_failure_has_a_reason(project_home):
     res = _by_name(doctor.run_checks(config.models_dir() / "missing.npz"))
     assert not res["model"].ok and "does not exist" in res["model"].reason
     assert not res["database"].ok and "init-db" in res["database"].reason
-    assert not res["backup"].ok and "make backup" in res["backup"].reason
+    # a fresh set-up with no real bet: a missing backup is a warning (exit 0), not a failure
+    assert res["backup"].warn and res["backup"].line().startswith("WARN") and "make backup" in res["backup"].reason
     assert res["outputs writable"].ok and res["logging"].ok and res["risk parameters"].ok
     assert str(project_home / "logs" / "pipeline.log") in res["logging"].reason
     build_small_warehouse()
     res = _by_name(doctor.run_checks(config.models_dir() / "x10.npz"))
     assert not res["predictions"].ok and "outside 50-85" in res["predictions"].reason
     assert not res["calibration"].ok and "below 80%" in res["calibration"].reason
-    assert all(r.line().startswith(("PASS", "FAIL")) for r in res.values())
+    assert all(r.line().startswith(("PASS", "FAIL", "WARN")) for r in res.values())
 
 
 def test_recent_weeks_skip_a_latest_week_without_eligible_backs(healthy):
@@ -80,3 +81,26 @@ def test_calibration_fails_on_both_sides_of_the_coverage_band(healthy):
     narrow = fake_model(FEATURES, mean=65.0, sd=8.0).save(config.models_dir() / "narrow.npz")
     res = _by_name(doctor.run_checks(narrow))
     assert not res["calibration"].ok and "overconfident" in res["calibration"].reason
+
+
+def test_missing_backup_fails_once_real_bets_exist(healthy, monkeypatch):
+    import shutil
+
+    shutil.rmtree(config.backups_dir())
+    assert doctor._real_bets() == 0  # the fake ledger holds no real bet
+    assert _by_name(doctor.run_checks(healthy))["backup"].warn
+    monkeypatch.setattr(doctor, "_real_bets", lambda: 3)
+    res = _by_name(doctor.run_checks(healthy))["backup"]
+    assert not res.ok and not res.warn and "real bets" in res.reason
+
+
+def test_cli_prints_each_doctor_line_once(healthy):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "nfl_bnn.cli", "doctor", "--model", str(healthy)],
+                          capture_output=True, text=True, cwd=config.PROJ_ROOT, check=False)
+    both = proc.stdout + proc.stderr
+    for name in ("model", "database", "backup", "calibration"):
+        assert len([ln for ln in both.splitlines() if f" {name} " in ln and "PASS" in ln]) == 1, both
+    assert "warnings" in proc.stdout

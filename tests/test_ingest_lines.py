@@ -172,6 +172,7 @@ def test_odds_api_client(monkeypatch):
 
 def test_cli_import_lines(project_home, capsys, tmp_path, monkeypatch):
     monkeypatch.delenv("ODDS_API_KEY", raising=False)
+    monkeypatch.setenv("NFL_BNN_WAREHOUSE", str(tmp_path / "scratch.duckdb"))  # the example's made-up lines
     assert main(["import-lines", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
     assert "prop_lines: 4 inserted, 0 updated, 0 skipped" in out and "best_prop_lines: 4 inserted" in out

@@ -38,7 +38,25 @@ def _run(name, **overrides):
     page = (run / f"{name}.html").read_text()
     assert "check_parameters" not in page and "import " not in page, "code cells leaked into the report"
     assert "<script>alert" not in page and "<img src=x" not in page, "data was not escaped"
+    _assert_readable(page)
     return run, page
+
+
+def _assert_readable(page: str) -> None:
+    """What every report promises a reader (issue 16): offline, no empty section, numbers for people."""
+    assert "<script" not in page and "cdnjs" not in page and "require.js" not in page, "a script in the report"
+    assert not re.search(r"<link[^>]+href=\"https?:", page), "an external stylesheet in the report"
+    body = page[page.index("<body"):]
+    sections = re.split(r"<h2[ >]", body)[1:]
+    for sec in sections:
+        heading = re.sub(r"<[^>]+>", "", sec[:sec.index("</h2>")]).strip("¶ ")
+        rest = sec[sec.index("</h2>") + 5:]
+        assert re.search(r"<(p|table|img|pre|li)[ >]", rest), f"section {heading!r} is empty"
+    cells = re.findall(r"<td>([^<]*)</td>", page)
+    raw = [c for c in cells if re.fullmatch(r"[-+]?[\d,]+\.\d{3}", c) and c.replace(",", "").lstrip("-+")
+           .split(".")[0] in {"100", "110", "115", "120", "1000"}]
+    assert not raw, f"odds or money printed as raw floats: {raw[:5]}"
+    assert not [c for c in cells if re.fullmatch(r"0\.\d{4,}|nan|NaN|None|NaT", c)], "unformatted cells"
 
 
 def _n(page, tag):
@@ -99,10 +117,20 @@ def test_weekly_then_review(home):
     assert (run / "s2019_w10_settled_bets.csv").is_file()
 
 
+def test_weekly_on_proxy_lines_says_proxy(home):
+    run, page = _run("weekly", season=2019, week=10, lines="proxy", model_path="models/fake.npz", bankroll=1000.0)
+    assert "PROXY LINES, NOT REAL MARKET PRICES" in page
+    pred = __import__("pandas").read_csv(next(run.glob("*_predictions.csv")))
+    priced = pred[pred["line"].notna()]
+    assert len(priced) and priced["source"].str.startswith("proxy").all()  # the charts' titles read PROXY from this
+    assert "All checks passed" in page  # the checks section is not an empty heading
+
+
 def test_calibration_notebook(home):
     run, page = _run("calibration", season=2019, first_week=8, last_week=11, model_path="models/fake.npz")
     assert _n(page, "img") == 3  # PIT, reliability, coverage by week
     assert "PROXY line" in page and "Coverage by week" in page and "coverage90" in page
+    assert "same rule as the weekly run" in page
     assert (run / "calibration_by_week.csv").is_file()
 
 

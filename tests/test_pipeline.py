@@ -657,3 +657,20 @@ def test_production_code_has_no_test_hooks():
     assert hooks == []
     src = inspect.getsource(pipeline)
     assert "getattr(model" not in src  # no duck-typed fallback for fake models
+
+
+def test_line_for_a_back_who_is_not_eligible_is_named_in_the_summary(wh, project_home):
+    """A book's line for a back the model does not price (a third-stringer, a back who is out) is named
+    in the summary with its line and book, not dropped without a word."""
+    _, stats = make_frames()
+    third = stats[(stats["player_id"] == "KC-RB2") & (stats["week"] == 3)].assign(
+        player_id="KC-RB3", player_name="KC Back3", carries=2, rushing_yards=7)
+    wh.upsert_df("mart.player_game_stats", third)
+    wh.upsert_df("best_prop_lines", line_rows([("KC-RB3", "over", 12.5, -110, -110, "bkX"),
+                                               ("KC-RB3", "under", 12.5, -110, -110, "bkX")]))
+    res = pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel())
+    assert "KC-RB3" not in set(res.predictions.player_id)
+    assert "Lines not priced (1)" in res.summary and "KC Back3 (KC, line 12.5 at bkX)" in res.summary
+    # a week where every line belongs to an eligible back says nothing extra
+    wh.execute("DELETE FROM best_prop_lines WHERE player_id = 'KC-RB3'")
+    assert "Lines not priced" not in pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel()).summary

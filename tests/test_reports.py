@@ -57,10 +57,13 @@ def test_run_writes_folder_with_notebook_html_and_csv(project_home, tmp_path):
     assert not list((project_home / "reports" / "review").glob(".*partial"))
 
 
-def test_failing_cell_names_error_and_leaves_no_output(project_home, tmp_path):
+def test_failing_cell_names_error_and_leaves_no_output(project_home, tmp_path, caplog):
     src = _write_nb(tmp_path / "nbs", "review", "raise ValueError('diagnostics are bad: R-hat 1.9')")
     with pytest.raises(reports.NotebookError, match=r"ValueError: diagnostics are bad: R-hat 1.9"):
         reports.run_notebook("review", run_id="bad", source_dir=src, progress=False)
+    # printed once: the CLI prints the error line; the log record goes to the log file only
+    logged = [r for r in caplog.records if "diagnostics are bad" in r.getMessage()]
+    assert logged and all(getattr(r, "file_only", False) for r in logged)
     folder = project_home / "reports" / "review"
     assert [p.name for p in folder.iterdir() if not p.name.startswith(".")] == []
     assert not list(folder.glob(".*partial"))
@@ -102,3 +105,30 @@ def test_make_run_id():
 
     assert reports.make_run_id(2019, 9, dt.datetime(2024, 1, 2, 3, 4, 5)) == "s2019_w09_20240102T030405"
     assert reports.make_run_id(now=dt.datetime(2024, 1, 2, 3, 4, 5)) == "20240102T030405"
+
+
+def test_report_html_has_no_script_and_no_empty_heading(tmp_path):
+    """The report opens offline (no require.js or MathJax from a CDN) and an empty Checks section says why."""
+    nb = nbformat.v4.new_notebook()
+    table = nbformat.v4.new_code_cell("")
+    table.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr></table>"})]
+    nb.cells = [nbformat.v4.new_markdown_cell("## Bets"), table,
+                nbformat.v4.new_markdown_cell("## Nothing here"), nbformat.v4.new_code_cell("x = 1"),
+                nbformat.v4.new_markdown_cell("## Checks"), nbformat.v4.new_code_cell("assert True")]
+    src = tmp_path / "x.ipynb"
+    nbformat.write(nb, str(src))
+    page = reports.export_html(src, tmp_path / "x.html").read_text()
+    assert "<script" not in page and "cdnjs" not in page
+    assert "Bets" in page and "Nothing here" not in page
+    assert "All checks passed" in page
+
+
+def test_kernel_runs_without_harmless_warnings_in_the_log(project_home, tmp_path, capfd):
+    """No 'running over TCP without encryption' line per run; library FutureWarnings filtered in the kernel."""
+    check = ("import warnings\n"
+             "assert any(f[0] == 'ignore' and f[2] is FutureWarning and f[3] is not None and f[3].match('arviz.stats')"
+             " for f in warnings.filters), 'no filter for library FutureWarnings'")
+    src = _write_nb(tmp_path / "nbs", "review", check)
+    reports.run_notebook("review", run_id="quiet", source_dir=src, progress=False, stderr_to=None)
+    err = capfd.readouterr().err
+    assert "without encryption" not in err
