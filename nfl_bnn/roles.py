@@ -79,7 +79,8 @@ def load_roles(wh: Warehouse, first_season: int | None = None, last_season: int 
         if not wh.table_exists(f"mart.{name}"):
             out[name] = empty(name)
             continue
-        from nfl_bnn.warehouse import _check_ident, _season_filter
+        from nfl_bnn.tables import _season_filter
+        from nfl_bnn.warehouse import _check_ident
 
         table, col_list = f"mart.{name}", ", ".join(cols)
         for ident in (table, *cols):

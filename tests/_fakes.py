@@ -154,6 +154,7 @@ P_OVER = {
 
 class FakeModel:
     version = "fake-1"
+    feature_names: tuple[str, ...] = ()  # reads no feature, so no optional source either
 
     def learned_from(self, feature):
         return False  # the fake uses no feature
