@@ -126,7 +126,8 @@ class WeekResult:
 
 
 BET_COLUMNS = ["player_name", "player_id", "team", "opponent", "game_id", "side", "line", "odds", "book", "source",
-               "model_prob", "market_prob", "edge", "confidence", "ev", "kelly_full", "kelly_fraction", "bet_amount",
+               "model_prob", "market_prob", "p_bet", "edge", "confidence", "ev", "kelly_full", "kelly_fraction",
+               "bet_amount",
                "paper"]
 
 
@@ -143,9 +144,15 @@ def check_lines_players(lines: pd.DataFrame, known_ids: set[str], where: str) ->
                         f"{names}; fix their player_id in the lines import (or import their stats) and rerun")
 
 
-def price_week(feats: pd.DataFrame, preds: pd.DataFrame, lines: pd.DataFrame, model: Any,
-               p: WeeklyParams) -> pd.DataFrame:
+def price_week(feats: pd.DataFrame, preds: pd.DataFrame | None, lines: pd.DataFrame, model: Any,
+               p: WeeklyParams, blend: Any = None, seed: int = 0) -> pd.DataFrame:
     """Evaluate every line of an eligible player and size stakes; one row per priced player.
+
+    Market-aware (issue 11): the model's P(side | no push) at each line (pushes exact on whole-number
+    lines) is blended with the de-vigged market by ``blend`` (:class:`nfl_bnn.market.Blend`, fitted from
+    earlier real lines; None = the stated default shrinkage), and edge, confidence and Kelly stakes use
+    the blended ``p_bet``; the model's own probability (``p_model`` = ``model_prob``) and the market's
+    (``p_market`` = ``market_prob``) are kept beside it.
 
     A line whose team is not the team the player is predicted for is not priced (reason
     ``team_changed``): without a roster table a back who changed teams is predicted with his old team
@@ -165,9 +172,13 @@ def price_week(feats: pd.DataFrame, preds: pd.DataFrame, lines: pd.DataFrame, mo
         return _team_changed_rows(held)
     idx = feats.reset_index(drop=True).set_index("player_id")
     X = idx.loc[lines["player_id"]].reset_index()
-    draws = np.asarray(model.prob_over(X, lines["line"].to_numpy(dtype=float), per_draw=True), dtype=float)
-    ev = betting.evaluate_lines(lines, draws, p.margin_method)
-    best = betting.best_side_per_player(ev)
+    from nfl_bnn import market
+
+    if blend is None:
+        blend = market.fit_blend([], [], [])  # no history given: the stated default, with its note
+    over, under, push = market.outcome_probs(model, X, lines["line"].to_numpy(dtype=float), per_draw=True)
+    ev = market.evaluate(lines, over, under, push, blend, p.margin_method, seed=seed)
+    best = market.best_side(ev)
     for c in ("game_id", "opponent"):
         best[c] = best["player_id"].map(ids[c])
     if "team" not in best or best["team"].isna().any():
@@ -178,6 +189,39 @@ def price_week(feats: pd.DataFrame, preds: pd.DataFrame, lines: pd.DataFrame, mo
         max_game_fraction=p.max_game_fraction,
     )
     return pd.concat([sized, _team_changed_rows(held)], ignore_index=True) if len(held) else sized
+
+
+def weekly_blend(wh: Any, model: Any, p: WeeklyParams, stats: pd.DataFrame, games: pd.DataFrame,
+                 injuries: pd.DataFrame | None) -> Any:
+    """The market blend for (season, week), fitted from the warehouse's real quote history and results of
+    games BEFORE this week (this season and the last), so no extra command is needed.
+
+    Proxy lines are not a market: with them, and without a quote history, the stated default shrinkage
+    (:data:`nfl_bnn.market.DEFAULT_PRIOR`) is used and the summary says so.
+    """
+    from nfl_bnn import backtest_betting, features, market, warehouse
+
+    default = market.fit_blend([], [], [], market.DEFAULT_PRIOR)
+    load = getattr(warehouse, "load_quotes", None)  # the quote history (prop_lines snapshots)
+    if p.lines == "proxy" or load is None:
+        return default
+    quotes = []
+    for season in (p.season - 1, p.season):
+        try:
+            quotes.append(load(wh, season, market=p.market))
+        except NflBnnError as exc:
+            log.info("no quote history for season %d (%s)", season, exc)
+    quotes = [q for q in quotes if len(q)]
+    if not quotes:
+        return default
+    q = market.history_before(pd.concat(quotes, ignore_index=True), p.season, p.week)
+    if q.empty:
+        return default
+    close = backtest_betting.select_quotes(q, backtest_betting.kickoff_utc(games), "close")
+    frame = features.attach_target(features.candidate_frame(stats, games, p.season - 1, p.season, injuries), stats,
+                                   drop_missing=False)
+    hist = backtest_betting.history_rows(close, frame, model)
+    return market.fit_walk_forward(hist, p.season, p.week, market.DEFAULT_PRIOR)
 
 
 def _team_changed(lines: pd.DataFrame, predicted_team: pd.Series) -> pd.Series:
@@ -193,7 +237,7 @@ def _team_changed_rows(held: pd.DataFrame) -> pd.DataFrame:
     """One decision row per player held back by :func:`_team_changed` (no price, no stake)."""
     keep = [c for c in ("player_id", "player_name", "team", "line", "book", "source") if c in held]
     out = held[keep].reset_index(drop=True).copy()
-    for c in ("side", "odds", "model_prob", "market_prob", "edge", "confidence"):
+    for c in ("side", "odds", "model_prob", "market_prob", "p_bet", "edge", "confidence"):
         out[c] = np.nan
     out["reason"], out["stake"] = "team_changed", 0.0
     return out
@@ -229,11 +273,11 @@ def predictions_frame(feats: pd.DataFrame, preds: pd.DataFrame, sized: pd.DataFr
            if c in feats]
     out = pd.concat([feats[ids].reset_index(drop=True), preds.reset_index(drop=True)], axis=1)
     if len(sized):
-        keep = sized[["player_id", "side", "line", "odds", "book", "source", "model_prob", "market_prob", "edge",
+        keep = sized[["player_id", "side", "line", "odds", "book", "source", "model_prob", "market_prob", "p_bet", "edge",
                       "confidence", "reason", "stake"]].rename(columns={"reason": "decision"})
         out = out.merge(keep, on="player_id", how="left")
     else:
-        for c in ("side", "line", "odds", "book", "source", "model_prob", "market_prob", "edge", "confidence",
+        for c in ("side", "line", "odds", "book", "source", "model_prob", "market_prob", "p_bet", "edge", "confidence",
                   "decision", "stake"):
             out[c] = np.nan
     out["decision"] = out["decision"].fillna("no_line")
@@ -257,7 +301,7 @@ def no_bet_reasons(n_pred: int, n_lines_players: int, sized: pd.DataFrame) -> st
 
 def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized: pd.DataFrame,
                  bets: pd.DataFrame, lines: pd.DataFrame, health: monitoring.WeekHealth,
-                 alerts: list[monitoring.Alert], run_id: str) -> str:
+                 alerts: list[monitoring.Alert], run_id: str, blend_text: str = "") -> str:
     from nfl_bnn import proxy_lines
 
     proxy = proxy_lines.is_proxy(lines)
@@ -271,7 +315,10 @@ def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized
            f"profile {p.profile}: Kelly x{p.kelly_fraction:g}, max bet {p.max_bet_fraction:.0%}, min edge "
            f"{p.min_edge:.0%}, min confidence {p.min_confidence:.0%}, week cap {p.max_week_fraction:.0%}, game cap "
            f"{p.max_game_fraction:.0%}; margin removed by the {p.margin_method} method",
-           f"bankroll {p.bankroll:,.2f}", ""]
+           f"bankroll {p.bankroll:,.2f}"]
+    if blend_text:  # the window and weights of the market blend that every stake here used
+        out.append(blend_text)
+    out.append("")
     if proxy:
         out += [proxy_lines.proxy_note(lines), ""]
     n_line_players = int(sized["player_id"].nunique()) if len(sized) else 0
@@ -282,8 +329,8 @@ def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized
     else:
         out.append("Other players: " + no_bet_reasons(len(preds), n_line_players, sized[sized.reason != "bet"]))
         show = bets[["player_name", "team", "opponent", "side", "line", "odds", "book", "model_prob", "market_prob",
-                     "edge", "confidence", "bet_amount"]].copy()
-        for c in ("model_prob", "market_prob", "edge", "confidence"):
+                     "p_bet", "edge", "confidence", "bet_amount"]].copy()
+        for c in ("model_prob", "market_prob", "p_bet", "edge", "confidence"):
             show[c] = show[c].map(lambda v: f"{v:.1%}")
         show["odds"] = show["odds"].map(lambda v: f"{int(v):+d}")
         out += ["", show.to_string(index=False)]
@@ -386,7 +433,10 @@ def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage, 
         log.info("week s%s w%s is under way: %d game(s) kicked off are not priced again, their bets stay as "
                  "placed", p.season, p.week, len(frozen))
         lines = lines[~lines["player_id"].isin(feats.loc[feats["game_id"].isin(frozen), "player_id"])]
-    sized = price_week(feats, preds, lines, model, p) if len(feats) else pd.DataFrame(columns=["player_id", "reason"])
+    blend = weekly_blend(wh, model, p, stats, games, injuries)
+    log.info("%s", blend.describe())
+    sized = (price_week(feats, preds, lines, model, p, blend=blend) if len(feats)
+             else pd.DataFrame(columns=["player_id", "reason"]))
     bets = bets_frame(sized, p.paper_trade)
     predictions = predictions_frame(feats, preds, sized)
     predictions.loc[predictions["game_id"].isin(frozen), "decision"] = "kicked_off"
@@ -395,10 +445,12 @@ def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage, 
         n_predictions=len(predictions), n_bets=len(bets),
         zero_bet_streak=zero_bet_streak(out_dir, p.season, p.week, len(bets)),
         staked=staked, bankroll=p.bankroll, avg_edge=float(bets["edge"].mean()) if len(bets) else None,
+        median_edge=float(bets["edge"].median()) if len(bets) else None,
     )
     alerts = monitoring.check(health, p.alerts)
     version = str(getattr(model, "version", "unknown"))
-    summary = summary_text(p, version, predictions, sized, bets, lines, health, alerts, run_id)
+    summary = summary_text(p, version, predictions, sized, bets, lines, health, alerts, run_id,
+                           blend_text=blend.describe())
 
     files = {out_dir / f"{tag}_predictions.csv": _csv_writer(predictions),
              out_dir / f"{tag}_bets.csv": _csv_writer(bets[BET_COLUMNS]),

@@ -134,6 +134,7 @@ TABLES: dict[str, str] = {
             line_source    TEXT,
             model_prob     DOUBLE PRECISION,
             market_prob    DOUBLE PRECISION,
+            p_bet          DOUBLE PRECISION,
             edge           DOUBLE PRECISION,
             confidence     DOUBLE PRECISION,
             bet_fraction   DOUBLE PRECISION,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nfl_bnn import ledger, pipeline, proxy_lines
+from nfl_bnn import ledger, market, pipeline, proxy_lines
 from nfl_bnn.errors import BusyError, ConfigError, DatabaseError, DataError, NflBnnError
 
 SEASON, WEEK = 2024, 4
@@ -77,7 +77,18 @@ class FakeModel:
 
     def prob_over(self, X, lines, per_draw=False):
         d = np.array([P_OVER.get(pid, [0.5] * 10) for pid in X["player_id"]], dtype=float).T  # (S, n)
+        if np.ndim(lines) == 2:  # (n, L) lines: the same probability at each (no mass near the line: no push)
+            d = np.repeat(d[:, :, None], np.shape(lines)[1], axis=2)
         return d if per_draw else d.mean(axis=0)
+
+
+#: a blend that trusts the model fully (p_bet = p_model), so stakes stay hand-computable from P_OVER
+IDENTITY_BLEND = market.Blend((0.0, 1.0, 0.0), ((0.0,) * 3,) * 3, 0, "fitted", "test")
+
+
+@pytest.fixture(autouse=True)
+def _identity_blend(monkeypatch):
+    monkeypatch.setattr(pipeline, "weekly_blend", lambda *a, **k: IDENTITY_BLEND)
 
 
 @pytest.fixture
@@ -124,8 +135,9 @@ def test_week_end_to_end_stakes_by_hand(wh, project_home):
     summary = (out / "s2024_w4_summary.txt").read_text()
     assert "1 failed the edge threshold" in summary and "1 failed the confidence threshold" in summary
     assert "4 eligible players had no line" in summary  # 8 predicted, 4 with a line
-    # 8 predictions < 20 -> a volume alert, exit status 3; logged too
-    assert [a.code for a in res.alerts] == ["low_volume"] and res.exit_status == 3
+    # 8 predictions < 20 -> a volume alert, exit status 3; logged too. Edges of 8 and 10 points (median 9%)
+    # are implausible against a real market: the implausible-edge alert fires as well
+    assert [a.code for a in res.alerts] == ["low_volume", "implausible_edge"] and res.exit_status == 3
     assert "[low_volume]" in summary
     got = ledger.load_bets(wh, SEASON, WEEK)
     assert sorted(got.stake) == [17.70, 24.00] and set(got.model_version) == {"fake-1"}

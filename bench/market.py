@@ -1,0 +1,178 @@
+"""`python -m bench.market`: face the real market (issue 11): 2024 walk-forward against Bovada's real lines.
+
+The model is trained on 2012-2023 (params/train.yaml; pass --model to reuse a saved artifact). The market
+blend (nfl_bnn/market.py) is learned walk-forward: for each 2024 week from Bovada's 2023 weeks 11-18 closing
+lines and the 2024 weeks already played, never from the week being priced. The 2023 history rows are priced
+by a model trained on 2012-2022 (--history-model) so that they are out of sample like the 2024 rows; without
+it the 2012-2023 model prices them in sample and the script says so.
+
+Bets are replayed at the open (first quote before kickoff) and at the close (last quote before kickoff) with
+the conservative profile (stakes on a 1,000 bankroll), and the table reports: (a) log loss and Brier of
+p_model, p_market and p_bet at the close on the same rows; (b) CLV of the bets placed at the open (mean, SE,
+share positive) and the line movement toward them; (c) ROI with a bootstrap 90% interval at each bet time
+(Kelly stakes and flat 1-unit stakes); (d) the median edge of placed bets. Real lines come from
+../shared/data/lines (validation only: nothing is copied into the project).
+
+    .venv/bin/python -m bench.market --model /tmp/moe_2012_2023.npz [--history-model /tmp/moe_2012_2022.npz]
+        [--profile conservative] [--out /tmp/market_bench]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.nflverse_frames import SHARED, injuries_frame, load  # noqa: E402
+from nfl_bnn import backtest_betting as BB, features as F, market, names, pipeline  # noqa: E402
+from nfl_bnn.model import MixtureExpertsBNN  # noqa: E402
+
+log = logging.getLogger("bench.market")
+
+
+def bovada_quotes(frame: pd.DataFrame, shared: Path = SHARED) -> tuple[pd.DataFrame, int]:
+    """Bovada rushing-yards snapshots as prop_lines quote rows, matched to eligible backs by game and name.
+
+    Returns (quotes, number of unmatched snapshot rows). Only backs eligible for the model can be priced,
+    so quotes for other players (QBs, receivers, 'Both Teams Combined') stay unmatched.
+    """
+    s = pd.read_parquet(shared / "lines" / "bovada_rushing_yards_snapshots_2023_2024.parquet")
+    s = s[(s["game_type"] == "REG") & (s["market_status"] == "O") & (s["over_line"] == s["under_line"])]
+    for c in ("over_odds", "under_odds"):
+        s[c] = pd.to_numeric(s[c].astype(str).str.replace("EVEN", "100"), errors="coerce")
+    s = s[(s["over_odds"].abs() >= 100) & (s["under_odds"].abs() >= 100) & (s["over_odds"].abs() <= 1000)
+          & (s["under_odds"].abs() <= 1000) & (s["over_line"] > 0)]
+    s["key"] = s["player_name"].map(names.normalise_name)
+    f = frame[["game_id", "player_id", "player_name", "team"]].drop_duplicates(["game_id", "player_id"]).copy()
+    f["key"] = f["player_name"].map(names.normalise_name)
+    f = f.drop_duplicates(["game_id", "key"], keep=False)
+    m = s.merge(f[["game_id", "key", "player_id", "team"]], on=["game_id", "key"], how="left")
+    unmatched = int(m["player_id"].isna().sum())
+    m = m.dropna(subset=["player_id"])
+    q = pd.DataFrame({"season": m["season"].astype(int), "week": m["week"].astype(int), "game_id": m["game_id"],
+                      "player_id": m["player_id"], "player_name": m["player_name"], "team": m["team"],
+                      "book": "bovada", "market": "player_rush_yds", "line": m["over_line"].astype(float),
+                      "over_odds": m["over_odds"].astype(float), "under_odds": m["under_odds"].astype(float),
+                      "fetched_at": m["snapshot_utc"].dt.tz_convert("UTC").dt.tz_localize(None),
+                      "source": "bovada"})
+    return q.reset_index(drop=True), unmatched
+
+
+def candidates(stats, games, injuries, season: int) -> pd.DataFrame:
+    """Eligible backs of every regular-season week with pre-game features and actual yards (NaN = void)."""
+    fr = F.candidate_frame(stats, games, season, season, injuries)
+    return F.attach_target(fr, stats, drop_missing=False)
+
+
+def boot_roi(profit: np.ndarray, stake: np.ndarray, n: int = 4000, seed: int = 0) -> tuple[float, float, float]:
+    """ROI = sum profit / sum stake with a bootstrap 90% interval (bets resampled)."""
+    if len(stake) == 0 or stake.sum() <= 0:
+        return float("nan"), float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(stake), size=(n, len(stake)))
+    rois = profit[idx].sum(axis=1) / stake[idx].sum(axis=1)
+    return float(profit.sum() / stake.sum()), float(np.quantile(rois, 0.05)), float(np.quantile(rois, 0.95))
+
+
+def flat_profit(rows: pd.DataFrame) -> np.ndarray:
+    d = np.array([1 + (o / 100 if o > 0 else 100 / -o) for o in rows["odds"]])
+    return np.where(rows["result"] == "win", d - 1, np.where(rows["result"] == "loss", -1.0, 0.0))
+
+
+def scores(rows: pd.DataFrame) -> dict[str, float]:
+    """Log loss and Brier of p_model, p_market, p_bet of the side taken, on rows settled win/loss."""
+    r = rows[rows["result"].isin(["win", "loss"])].dropna(subset=["p_model", "p_market", "p_bet"])
+    won = (r["result"] == "win").astype(float)
+    out = {"n": len(r)}
+    for c in ("p_model", "p_market", "p_bet"):
+        out[f"logloss_{c}"] = market.log_loss(r[c], won)
+        out[f"brier_{c}"] = market.brier(r[c], won)
+    # paired difference p_bet - p_market with its standard error (same rows)
+    eps = market.EPS
+    ll = lambda p: -(won * np.log(np.clip(p, eps, 1 - eps)) + (1 - won) * np.log(np.clip(1 - p, eps, 1 - eps)))  # noqa: E731
+    diff = ll(r["p_bet"].to_numpy()) - ll(r["p_market"].to_numpy())
+    out["ll_diff_bet_minus_market"] = float(diff.mean())
+    out["ll_diff_se"] = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
+    return out
+
+
+def summarise(rows: pd.DataFrame, label: str) -> dict[str, object]:
+    bets = rows[rows["decision"] == "bet"]
+    settled = bets[bets["result"].isin(["win", "loss", "push"])]
+    roi, lo, hi = boot_roi(settled["profit"].to_numpy(float), settled["stake"].to_numpy(float))
+    fp = flat_profit(settled)
+    froi, flo, fhi = boot_roi(fp, np.ones(len(settled)))
+    c = bets["clv"].dropna()
+    return {"bet_time": label, "priced": len(rows), "bets": len(bets), "staked": float(settled["stake"].sum()),
+            "profit": float(settled["profit"].sum()), "roi": roi, "roi_lo": lo, "roi_hi": hi,
+            "flat_roi": froi, "flat_lo": flo, "flat_hi": fhi,
+            "win_share": float((settled["result"] == "win").mean()) if len(settled) else float("nan"),
+            "clv_n": len(c), "clv_mean": float(c.mean()) if len(c) else float("nan"),
+            "clv_se": float(c.std(ddof=1) / np.sqrt(len(c))) if len(c) > 1 else float("nan"),
+            "clv_pos": float((c > 0).mean()) if len(c) else float("nan"),
+            "move_mean": float(bets["line_move"].mean()) if len(bets) else float("nan"),
+            "median_edge": float(bets["edge"].median()) if len(bets) else float("nan"),
+            "all_clv_mean": float(rows["clv"].mean())}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.market")
+    ap.add_argument("--model", required=True, help="model trained on 2012-2023 (python -m bench writes one)")
+    ap.add_argument("--history-model", help="model trained on 2012-2022, prices the 2023 history out of sample")
+    ap.add_argument("--profile", default="conservative")
+    ap.add_argument("--season", type=int, default=2024)
+    ap.add_argument("--out", default="/tmp/market_bench")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stats, games = load()
+    injuries = injuries_frame()
+    S = args.season
+    model = MixtureExpertsBNN.load(args.model)
+    hist_model = MixtureExpertsBNN.load(args.history_model) if args.history_model else model
+    print(f"model {args.model} (window {model.meta.get('training_window')}); 2023 history priced by "
+          f"{args.history_model or 'the same model (IN SAMPLE for 2023: the blend may over-trust the model)'}")
+    fr_prev, fr = candidates(stats, games, injuries, S - 1), candidates(stats, games, injuries, S)
+    q_prev, un_prev = bovada_quotes(fr_prev)
+    q, un = bovada_quotes(fr)
+    ko = BB.kickoff_utc(games)
+    print(f"Bovada rushing-yards quotes matched to eligible backs: {S - 1}: {len(q_prev)} snapshots "
+          f"({un_prev} unmatched: other positions/ineligible); {S}: {len(q)} ({un} unmatched)")
+    history = BB.history_rows(BB.select_quotes(q_prev, ko, "close"), fr_prev, hist_model)
+    print(f"blend history before {S}: {len(history)} closing lines with results ({S - 1})")
+    p = pipeline.load_weekly_params(S, 1, profile=args.profile, bankroll=1000.0)
+    results, all_rows = [], {}
+    for bt in ("open", "close"):
+        rows, blends = BB.real_line_backtest(S, q, fr, games, model, p, bet_time=bt, history=history)
+        rows.to_csv(out / f"backtest_{S}_{bt}.csv", index=False)
+        blends.to_csv(out / f"blends_{S}_{bt}.csv", index=False)
+        all_rows[bt] = rows
+        results.append(summarise(rows, bt))
+    sc = scores(all_rows["close"])
+    last = pd.read_csv(out / f"blends_{S}_close.csv").iloc[-1]
+    table = pd.DataFrame(results)
+    table.to_csv(out / "summary.csv", index=False)
+    pd.set_option("display.width", 200)
+    print(f"\nlast week's blend: {last['source']} on {last['n_rows']} rows ({last['window']}): c={last['intercept']:+.3f} "
+          f"a={last['w_model']:.3f} b={last['w_market']:.3f}")
+    print(f"(a) at the close, same {sc['n']} settled rows: log loss p_model {sc['logloss_p_model']:.4f}, "
+          f"p_market {sc['logloss_p_market']:.4f}, p_bet {sc['logloss_p_bet']:.4f} "
+          f"(p_bet - market {sc['ll_diff_bet_minus_market']:+.4f} +- {sc['ll_diff_se']:.4f} SE); Brier "
+          f"{sc['brier_p_model']:.4f} / {sc['brier_p_market']:.4f} / {sc['brier_p_bet']:.4f}")
+    for r in results:
+        print(f"({r['bet_time']}) priced {r['priced']}, bets {r['bets']}, staked {r['staked']:.2f}, profit "
+              f"{r['profit']:+.2f}: ROI {r['roi']:+.1%} [90% {r['roi_lo']:+.1%}, {r['roi_hi']:+.1%}]; flat 1u ROI "
+              f"{r['flat_roi']:+.1%} [{r['flat_lo']:+.1%}, {r['flat_hi']:+.1%}]; won {r['win_share']:.1%}; CLV of bets "
+              f"{r['clv_mean']:+.4f} +- {r['clv_se']:.4f} SE (n {r['clv_n']}, {r['clv_pos']:.0%} positive); line "
+              f"moved {r['move_mean']:+.2f} yd toward the bets; median edge {r['median_edge']:.2%}")
+    print(f"\nfiles in {out}")
+
+
+if __name__ == "__main__":
+    main()
