@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nfl_bnn import config, fileio, ledger, pipeline, proxy_lines
-from nfl_bnn.errors import DataError
+from nfl_bnn.errors import DataError, NflBnnError
 
 log = logging.getLogger("nfl_bnn.backtest_betting")
 
@@ -297,3 +297,46 @@ def real_line_backtest(season: int, quotes: pd.DataFrame, frame: pd.DataFrame, g
         hist = pd.concat([hist, history_rows(c_wk, fr[fr["week"] == wk], model)], ignore_index=True)
     rows = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=REAL_COLUMNS + ["line_move"])
     return rows[REAL_COLUMNS + ["line_move"]], pd.DataFrame(blends)
+
+
+def real_summary(rows: pd.DataFrame, bet_time: str | float) -> str:
+    """A few lines on a real-line backtest: bets, ROI, CLV, median edge (full table: the CSV)."""
+    bets = rows[rows["decision"] == "bet"]
+    staked = float(bets["stake"].sum())
+    profit = float(bets["profit"].sum())
+    c = bets["clv"].dropna()
+    roi = f"{profit / staked:+.1%}" if staked > 0 else "n/a"
+    clv = (f"{c.mean():+.4f} (SE {c.std(ddof=1) / np.sqrt(len(c)):.4f}, {(c > 0).mean():.0%} positive, n {len(c)})"
+           if len(c) > 1 else "unknown (no closing quotes)")
+    med = f"{bets['edge'].median():.2%}" if len(bets) else "n/a"
+    return (f"real-line backtest at bet time {bet_time}: {len(rows)} player-games priced, {len(bets)} bets, "
+            f"staked {staked:,.2f}, profit {profit:+,.2f}, ROI {roi}; mean CLV of the bets {clv}; median edge {med}")
+
+
+def real_run(season: int, model: Any, p: pipeline.WeeklyParams, wh: Any, bet_time: str | float,
+             weeks: list[int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`real_line_backtest` on the warehouse: quote history of ``season`` (and ``season - 1`` for the
+    blend's history), stats, games and injury reports; nothing is written to the ledger."""
+    from nfl_bnn import features, warehouse
+
+    load = getattr(warehouse, "load_quotes", None)
+    if load is None:
+        raise DataError("this warehouse module has no quote history reader (load_quotes); import lines with "
+                        "`nfl-bnn import-lines` on a version that keeps every snapshot")
+    bt = parse_bet_time(bet_time)
+    stats = warehouse.load_stats(wh, first_season=season - 3, last_season=season)
+    games = warehouse.load_games(wh, first_season=season - 3, last_season=season)
+    injuries = warehouse.load_injuries(wh, first_season=season - 1, last_season=season)
+    quotes = load(wh, season, market=p.market)
+    if quotes.empty:
+        raise DataError(f"no quotes for season {season} in prop_lines; import real lines first "
+                        "(`nfl-bnn import-lines PATH --format ...`)")
+    frame = lambda s: features.attach_target(features.candidate_frame(stats, games, s, s, injuries), stats,  # noqa: E731
+                                             drop_missing=False)
+    try:
+        prev = load(wh, season - 1, market=p.market)
+    except NflBnnError:
+        prev = pd.DataFrame()
+    history = (history_rows(select_quotes(prev, kickoff_utc(games), "close"), frame(season - 1), model)
+               if len(prev) else None)
+    return real_line_backtest(season, quotes, frame(season), games, model, p, bt, history=history, weeks=weeks)

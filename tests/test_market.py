@@ -178,3 +178,106 @@ def test_implausible_median_edge_alerts():
     assert "implausible_edge" in [a.code for a in monitoring.check(h, th)]
     ok = monitoring.WeekHealth(50, 4, 0, 40.0, 1000.0, avg_edge=0.03, median_edge=0.025)
     assert "implausible_edge" not in [a.code for a in monitoring.check(ok, th)]
+
+
+# --- ledger: p_bet on every decision, old ledgers migrated (both backends) --------------------------
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def old_ledger(request, tmp_path):
+    """A warehouse whose bets table predates p_bet (created from the DDL without that column)."""
+    from nfl_bnn import schema, warehouse
+
+    url = str(tmp_path / "l.duckdb") if request.param == "duckdb" else request.getfixturevalue("pg_server_url")
+    w = warehouse.connect(url)
+    schema.create_schema(w)
+    w.execute("DROP TABLE bets")
+    old_ddl = schema.TABLES["bets"].replace("            p_bet          DOUBLE PRECISION,\n", "")
+    assert "p_bet" not in old_ddl
+    w.execute(old_ddl)
+    yield w
+    w.close()
+
+
+def test_ledger_stores_p_bet_and_migrates_old_ledgers(old_ledger):
+    from datetime import datetime
+
+    from nfl_bnn import ledger
+
+    bets = pd.DataFrame({"player_id": ["P1"], "player_name": ["A"], "team": ["KC"], "opponent": ["BAL"],
+                         "game_id": ["2024_01_BAL_KC"], "side": ["over"], "line": [50.5], "odds": [-110],
+                         "book": ["bk"], "source": ["book"], "model_prob": [0.62], "market_prob": [0.5],
+                         "p_bet": [0.535], "edge": [0.035], "confidence": [0.7], "bet_fraction": [0.01],
+                         "stake": [10.0]})
+    rows = ledger.to_ledger_rows(bets, season=2024, week=1, market="player_rush_yds", profile="conservative",
+                                 model_version="m1", paper=False, bankroll=1000.0, params={}, run_id="r1",
+                                 placed_at=datetime(2024, 9, 5, 12))
+    ledger.record_week(old_ledger, rows, season=2024, week=1, market="player_rush_yds", profile="conservative",
+                       model_version="m1", paper=False)
+    got = old_ledger.query_df("SELECT model_prob, market_prob, p_bet FROM bets")
+    assert got.iloc[0].tolist() == pytest.approx([0.62, 0.5, 0.535])
+
+
+# --- the real-line backtest end to end (fake model, hand-made quotes) -------------------------------
+def _season_frames(seed=5, weeks=(1, 2, 3, 4)):
+    rng = np.random.default_rng(seed)
+    fr, quotes, games = [], [], []
+    for wk in weeks:
+        gid = f"2024_{wk:02d}_A_B"
+        kick = pd.Timestamp("2024-09-08 13:00") + pd.Timedelta(days=7 * (wk - 1))
+        games.append({"game_id": gid, "kickoff": kick})
+        for i in range(60):
+            pid = f"p{i}"
+            fr.append({"season": 2024, "week": wk, "game_id": gid, "player_id": pid, "player_name": f"P {i}",
+                       "team": "A", "opponent": "B", "carries_proj": 10.0, "yards_l3": 11.0,
+                       "rushing_yards": float(rng.integers(20, 110)) if i < 58 else np.nan})
+            line = float(np.floor(rng.normal(65, 12))) + 0.5
+            ko_utc = kick + pd.Timedelta(hours=4)
+            for h, dl, oo, uo in ((30, 0.0, -110, -110), (5, 2.0, -120, 100)):
+                quotes.append({"season": 2024, "week": wk, "game_id": gid, "player_id": pid, "player_name": f"P {i}",
+                               "team": "A", "book": "bk", "line": line + dl, "over_odds": oo, "under_odds": uo,
+                               "fetched_at": ko_utc - pd.Timedelta(hours=h)})
+    return pd.DataFrame(fr), pd.DataFrame(quotes), pd.DataFrame(games)
+
+
+def _params():
+    from nfl_bnn import pipeline
+
+    return pipeline.WeeklyParams(season=2024, week=1, bankroll=1000.0, kelly_fraction=0.25, max_bet_fraction=0.05,
+                                 min_edge=0.0, min_confidence=0.0, max_week_fraction=1.0, max_game_fraction=1.0)
+
+
+def test_real_line_backtest_columns_settlement_and_no_leaks():
+    m = fake_model(mean=65.0, sd=30.0)
+    fr, q, games = _season_frames()
+    late = q.assign(fetched_at=q["fetched_at"] + pd.Timedelta(hours=6), line=300.0)  # after kickoff: never used
+    rows, blends = BB.real_line_backtest(2024, pd.concat([q, late]), fr, games, m, _params(), bet_time="open")
+    assert list(rows.columns[:len(BB.REAL_COLUMNS)]) == BB.REAL_COLUMNS
+    assert len(rows) == 4 * 60 and (rows["line"] < 300).all() and (rows["close_line"] < 300).all()
+    first = q.sort_values("fetched_at").drop_duplicates(["game_id", "player_id"])
+    assert (rows.merge(first, on=["game_id", "player_id"])["line_x"] == rows.merge(first, on=["game_id", "player_id"])
+            ["line_y"]).all()  # the open is the first quote
+    assert (rows.loc[rows["actual_yards"].isna(), "result"] == "void").all()
+    assert (rows.loc[rows["result"] == "void", "profit"] == 0).all()
+    assert (rows.loc[rows["decision"] != "bet", "stake"] == 0).all()
+    won = rows[(rows["result"] == "win") & (rows["decision"] == "bet")].iloc[0]
+    assert won["profit"] == pytest.approx(won["stake"] * (betting.american_to_decimal(won["odds"]) - 1))
+    # CLV known for every priced row (a close exists); the line moved +2 toward the over
+    assert rows["clv"].notna().all()
+    # the blend of each week learned only from weeks before it: changing week 3-4 outcomes leaves weeks 1-3 alone
+    fr2 = fr.copy()
+    fr2.loc[fr2["week"] >= 3, "rushing_yards"] = 200.0
+    rows2, blends2 = BB.real_line_backtest(2024, q, fr2, games, m, _params(), bet_time="open")
+    early = rows["week"] <= 3
+    np.testing.assert_allclose(rows.loc[early, "p_bet"], rows2.loc[early, "p_bet"])
+    assert blends["n_rows"].tolist() == [0, 58, 116, 174]
+    assert (blends["source"] == "default").iloc[0]
+
+
+def test_backtest_at_close_uses_the_last_quote_before_kickoff():
+    m = fake_model(mean=65.0, sd=30.0)
+    fr, q, games = _season_frames(weeks=(1,))
+    rows, _ = BB.real_line_backtest(2024, q, fr, games, m, _params(), bet_time="close")
+    last = q.sort_values("fetched_at").drop_duplicates(["game_id", "player_id"], keep="last")
+    assert sorted(rows["line"]) == sorted(last["line"])
+    assert (rows["line"] == rows["close_line"]).all()
+    # at the close, CLV is what the vig leaves: negative on average
+    assert rows["clv"].mean() < 0
