@@ -69,57 +69,6 @@ def candidates(stats, games, injuries, season: int) -> pd.DataFrame:
     return F.attach_target(fr, stats, drop_missing=False)
 
 
-def boot_roi(profit: np.ndarray, stake: np.ndarray, n: int = 4000, seed: int = 0) -> tuple[float, float, float]:
-    """ROI = sum profit / sum stake with a bootstrap 90% interval (bets resampled)."""
-    if len(stake) == 0 or stake.sum() <= 0:
-        return float("nan"), float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(stake), size=(n, len(stake)))
-    rois = profit[idx].sum(axis=1) / stake[idx].sum(axis=1)
-    return float(profit.sum() / stake.sum()), float(np.quantile(rois, 0.05)), float(np.quantile(rois, 0.95))
-
-
-def flat_profit(rows: pd.DataFrame) -> np.ndarray:
-    d = np.array([1 + (o / 100 if o > 0 else 100 / -o) for o in rows["odds"]])
-    return np.where(rows["result"] == "win", d - 1, np.where(rows["result"] == "loss", -1.0, 0.0))
-
-
-def scores(rows: pd.DataFrame) -> dict[str, float]:
-    """Log loss and Brier of p_model, p_market, p_bet of the side taken, on rows settled win/loss."""
-    r = rows[rows["result"].isin(["win", "loss"])].dropna(subset=["p_model", "p_market", "p_bet"])
-    won = (r["result"] == "win").astype(float)
-    out = {"n": len(r)}
-    for c in ("p_model", "p_market", "p_bet"):
-        out[f"logloss_{c}"] = market.log_loss(r[c], won)
-        out[f"brier_{c}"] = market.brier(r[c], won)
-    # paired difference p_bet - p_market with its standard error (same rows)
-    eps = market.EPS
-    ll = lambda p: -(won * np.log(np.clip(p, eps, 1 - eps)) + (1 - won) * np.log(np.clip(1 - p, eps, 1 - eps)))  # noqa: E731
-    diff = ll(r["p_bet"].to_numpy()) - ll(r["p_market"].to_numpy())
-    out["ll_diff_bet_minus_market"] = float(diff.mean())
-    out["ll_diff_se"] = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
-    return out
-
-
-def summarise(rows: pd.DataFrame, label: str) -> dict[str, object]:
-    bets = rows[rows["decision"] == "bet"]
-    settled = bets[bets["result"].isin(["win", "loss", "push"])]
-    roi, lo, hi = boot_roi(settled["profit"].to_numpy(float), settled["stake"].to_numpy(float))
-    fp = flat_profit(settled)
-    froi, flo, fhi = boot_roi(fp, np.ones(len(settled)))
-    c = bets["clv"].dropna()
-    return {"bet_time": label, "priced": len(rows), "bets": len(bets), "staked": float(settled["stake"].sum()),
-            "profit": float(settled["profit"].sum()), "roi": roi, "roi_lo": lo, "roi_hi": hi,
-            "flat_roi": froi, "flat_lo": flo, "flat_hi": fhi,
-            "win_share": float((settled["result"] == "win").mean()) if len(settled) else float("nan"),
-            "clv_n": len(c), "clv_mean": float(c.mean()) if len(c) else float("nan"),
-            "clv_se": float(c.std(ddof=1) / np.sqrt(len(c))) if len(c) > 1 else float("nan"),
-            "clv_pos": float((c > 0).mean()) if len(c) else float("nan"),
-            "move_mean": float(bets["line_move"].mean()) if len(bets) else float("nan"),
-            "median_edge": float(bets["edge"].median()) if len(bets) else float("nan"),
-            "all_clv_mean": float(rows["clv"].mean())}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.market")
     ap.add_argument("--model", required=True, help="model trained on 2012-2023 (python -m bench writes one)")
@@ -153,17 +102,17 @@ def main() -> None:
         rows.to_csv(out / f"backtest_{S}_{bt}.csv", index=False)
         blends.to_csv(out / f"blends_{S}_{bt}.csv", index=False)
         all_rows[bt] = rows
-        results.append(summarise(rows, bt))
-    sc = scores(all_rows["close"])
+        results.append(BB.bet_summary(rows, bt))
+    sc = BB.prob_scores(all_rows["close"])
     last = pd.read_csv(out / f"blends_{S}_close.csv").iloc[-1]
     table = pd.DataFrame(results)
     table.to_csv(out / "summary.csv", index=False)
     pd.set_option("display.width", 200)
     print(f"\nlast week's blend: {last['source']} on {last['n_rows']} rows ({last['window']}): c={last['intercept']:+.3f} "
           f"a={last['w_model']:.3f} b={last['w_market']:.3f}")
-    print(f"(a) at the close, same {sc['n']} settled rows: log loss p_model {sc['logloss_p_model']:.4f}, "
+    print(f"(a) at the close, same {int(sc['n'])} settled rows: log loss p_model {sc['logloss_p_model']:.4f}, "
           f"p_market {sc['logloss_p_market']:.4f}, p_bet {sc['logloss_p_bet']:.4f} "
-          f"(p_bet - market {sc['ll_diff_bet_minus_market']:+.4f} +- {sc['ll_diff_se']:.4f} SE); Brier "
+          f"(p_bet - market {sc['ll_bet_minus_market']:+.4f} +- {sc['ll_bet_minus_market_se']:.4f} SE); Brier "
           f"{sc['brier_p_model']:.4f} / {sc['brier_p_market']:.4f} / {sc['brier_p_bet']:.4f}")
     for r in results:
         print(f"({r['bet_time']}) priced {r['priced']}, bets {r['bets']}, staked {r['staked']:.2f}, profit "

@@ -281,3 +281,24 @@ def test_backtest_at_close_uses_the_last_quote_before_kickoff():
     assert (rows["line"] == rows["close_line"]).all()
     # at the close, CLV is what the vig leaves: negative on average
     assert rows["clv"].mean() < 0
+
+
+def test_report_figures_by_hand():
+    rows = pd.DataFrame({"season": 2024, "week": [1, 1, 2, 2], "decision": ["bet", "bet", "bet", "edge"],
+                         "result": ["win", "loss", "push", "win"], "odds": [100.0, -200.0, -110.0, -110.0],
+                         "stake": [10.0, 20.0, 5.0, 0.0], "profit": [10.0, -20.0, 0.0, 0.0],
+                         "p_model": [0.7, 0.4, 0.5, 0.6], "p_market": [0.5, 0.6, 0.5, 0.5],
+                         "p_bet": [0.55, 0.62, 0.5, 0.52], "edge": [0.05, 0.02, 0.0, 0.02],
+                         "clv": [0.02, np.nan, -0.01, 0.1], "line_move": [1.0, np.nan, 0.0, 2.0]})
+    s = BB.bet_summary(rows, "open")
+    assert (s["bets"], s["staked"], s["profit"]) == (3, 35.0, -10.0)
+    assert s["roi"] == pytest.approx(-10 / 35) and s["roi_lo"] <= s["roi"] <= s["roi_hi"]
+    assert s["flat_roi"] == pytest.approx((1.0 - 1.0 + 0.0) / 3)
+    assert s["clv_n"] == 2 and s["clv_mean"] == pytest.approx(0.005) and s["clv_pos"] == 0.5  # NaN CLV left out
+    sc = BB.prob_scores(rows)
+    assert sc["n"] == 3  # the push is left out
+    assert sc["brier_p_market"] == pytest.approx(((0.5 - 1) ** 2 + 0.6**2 + (0.5 - 1) ** 2) / 3)
+    rel = BB.reliability_table(rows, "p_bet", bins=10)
+    assert rel["n"].sum() == 3 and set(rel["bin"]) == {5, 6}
+    band = BB.pnl_band(rows)
+    assert band["pnl"].tolist() == pytest.approx([1.0, 0.0, 0.0]) and (band["lo"] <= band["hi"]).all()
