@@ -119,10 +119,13 @@ REAL_COLUMNS = ["season", "week", "game_id", "player_id", "player_name", "team",
 
 
 def kickoff_utc(games: pd.DataFrame) -> pd.Series:
-    """Kickoff of each game in UTC (naive), from mart.games' US/Eastern wall clock; indexed by game_id."""
-    k = pd.to_datetime(games["kickoff"])
-    utc = k.dt.tz_localize("US/Eastern", ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
-    return pd.Series(utc.dt.tz_localize(None).to_numpy(), index=games["game_id"].astype(str)).groupby(level=0).first()
+    """Kickoff of each game in naive UTC (mart.games stores US/Eastern): :func:`nfl_bnn.quotes.kickoffs_utc`,
+    one kickoff per game_id."""
+    from nfl_bnn import quotes
+
+    k = quotes.kickoffs_utc(games)
+    k.index = k.index.astype(str)
+    return k.groupby(level=0).first()
 
 
 def parse_bet_time(text: str | float) -> str | float:
@@ -256,8 +259,12 @@ def real_line_backtest(season: int, quotes: pd.DataFrame, frame: pd.DataFrame, g
     from nfl_bnn import market
 
     prior = prior or market.DEFAULT_PRIOR
+    from nfl_bnn import quotes as Q
+
     ko = kickoff_utc(games)
-    q = quotes[quotes["season"] == season]
+    q, bad = Q.validate_quote_frame(quotes[quotes["season"] == season], f"quotes of season {season}")
+    if len(bad):  # the same validation as at import: a bad quote is left out, never priced
+        log.warning("real-line backtest s%s: %d quote(s) left out: %s", season, len(bad), Q.rejection_summary(bad))
     bet_q, close_q = select_quotes(q, ko, bet_time), select_quotes(q, ko, "close")
     fr = frame[frame["season"] == season]
     hist = history if history is not None else pd.DataFrame(

@@ -282,7 +282,10 @@ def evaluate_lines(lines: pd.DataFrame, p_over_draws: np.ndarray, method: Margin
     side_draws = np.where(is_over[None, :], p_over_draws, 1.0 - p_over_draws)
     odds = np.where(is_over, out["over_odds"].astype(float), out["under_odds"].astype(float))
     dec = np.array([american_to_decimal(o) for o in odds])
-    fair = [remove_margin(o, u, method) for o, u in zip(out["over_odds"], out["under_odds"])]
+    # the margin comes off a two-sided market: the quoting book's own, or for a one-sided best quote
+    # another book's at the same line (nfl_bnn.quotes.best_as_of: devig_over_odds/devig_under_odds)
+    pair = ("devig_over_odds", "devig_under_odds") if "devig_over_odds" in out.columns else ("over_odds", "under_odds")
+    fair = [remove_margin(o, u, method) for o, u in zip(out[pair[0]], out[pair[1]])]
     market = np.array([f[0] if ov else f[1] for f, ov in zip(fair, is_over)])
     model = np.nanmean(side_draws, axis=0) if len(out) else np.array([])
     out["odds"] = odds

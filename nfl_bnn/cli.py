@@ -51,17 +51,22 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
         return 0
 
     def import_lines(args) -> int:
-        from nfl_bnn.ingest import lines, odds_api
+        from nfl_bnn.ingest import book_files, lines, odds_api
         from nfl_bnn.warehouse import connect
 
+        notes: list[str] = []
         if args.format == "odds-api":
             if args.season is None or args.week is None:
                 raise NflBnnError("--format odds-api needs --season and --week (the API's JSON has no NFL week)")
-            quotes = odds_api.read_file(args.path, args.season, args.week)
+            quotes, rejected = odds_api.read_file_split(args.path, args.season, args.week)
+        elif args.format in ("bettingpros", "bovada"):
+            quotes, rejected, notes = book_files.read_book_file(args.path, args.format)
         else:
-            quotes = lines.read_csv(args.path)
+            quotes, rejected = lines.read_csv_split(args.path)
         with connect() as wh:
-            _report(lines.import_quotes(wh, quotes))
+            report = lines.import_lines(wh, quotes, rejected)
+            for line in report.summary() + notes:
+                print(line)
             print(f"into {wh.description}")
         return 0
 
@@ -71,7 +76,8 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
 
         quotes = odds_api.fetch(args.season, args.week, regions=args.regions, bookmakers=args.bookmakers)
         with connect() as wh:
-            _report(lines.import_quotes(wh, quotes))
+            for line in lines.import_lines(wh, quotes).summary():
+                print(line)
             print(f"into {wh.description}")
         return 0
 
@@ -103,9 +109,10 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=import_nflverse)
 
     p = sub.add_parser("import-lines", help="import prop lines and recompute the best price per player and side")
-    p.add_argument("path", help="lines file (CSV format: see examples/lines_example.csv)")
-    p.add_argument("--format", choices=["csv", "odds-api"], default="csv",
-                   help="csv (default) or a saved The Odds API event-odds JSON response")
+    p.add_argument("path", help="lines file (CSV format: see examples/lines_example.csv; others: docs/lines.md)")
+    p.add_argument("--format", choices=["csv", "odds-api", "bettingpros", "bovada"], default="csv",
+                   help="csv (default); odds-api: a saved The Odds API event-odds JSON response (live or "
+                   "historical); bettingpros / bovada: a scraped snapshot or open/close table (Parquet or CSV)")
     p.add_argument("--season", type=int, help="season of an odds-api file")
     p.add_argument("--week", type=int, help="week of an odds-api file")
     p.set_defaults(handler=import_lines)
@@ -220,6 +227,8 @@ def _betting_commands(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--model", help="model artifact (default from params/weekly.yaml: models/latest.npz)")
     w.add_argument("--lines", choices=["warehouse", "proxy"], help="where lines come from (default warehouse)")
     w.add_argument("--params", help="weekly params file (default params/weekly.yaml)")
+    w.add_argument("--as-of", help="use only quotes fetched and injury reports published at or before this "
+                   "time (ISO 8601, e.g. 2024-10-06T16:00:00Z; no zone = UTC; default now)")
     w.set_defaults(handler=_cmd_weekly)
 
     s = sub.add_parser("settle", help="settle open bets from mart.player_game_stats")
@@ -284,6 +293,7 @@ def _cmd_weekly(args: argparse.Namespace) -> int:
         args.season, week, weekly_file=args.params, bankroll=args.bankroll, profile=args.profile,
         kelly_fraction=args.kelly_fraction, max_bet_fraction=args.max_bet_fraction, min_edge=args.min_edge,
         min_confidence=args.min_confidence, paper_trade=args.paper_trade, model_path=args.model, lines=args.lines,
+        as_of=args.as_of,
     )
     res = pipeline.run_week(p)
     print(res.summary)

@@ -63,7 +63,23 @@ class WeeklyParams(StrictModel):
     market: str = "player_rush_yds"
     lines: Literal["warehouse", "proxy"] = "warehouse"
     nflcom_path: str | None = None
+    as_of: str | None = Field(default=None, description="use only quotes fetched and injury reports published "
+                              "at or before this time (ISO 8601; no zone = UTC); default: the time of the run")
     alerts: monitoring.AlertThresholds = monitoring.AlertThresholds()
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _iso_time(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        try:
+            ts = pd.Timestamp(v)
+        except (TypeError, ValueError):
+            ts = pd.NaT
+        if ts is pd.NaT:
+            raise ValueError(f"{v!r} is not a time; use ISO 8601, e.g. 2024-10-06T12:00:00Z")
+        ts = ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+        return ts.isoformat()
 
     @field_validator("season", "week", mode="before")
     @classmethod
@@ -142,6 +158,38 @@ def check_lines_players(lines: pd.DataFrame, known_ids: set[str], where: str) ->
         names = ", ".join(sorted({f"{n} ({i})" for n, i in zip(bad["player_name"], bad["player_id"])})[:8])
         raise DataError(f"{where}: {bad['player_name'].nunique()} player(s) in the lines are not in the warehouse: "
                         f"{names}; fix their player_id in the lines import (or import their stats) and rerun")
+
+
+def reports_as_of(injuries: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Injury reports published at or before ``as_of`` (UTC); ``reported_at`` is US/Eastern wall clock.
+
+    A report published after the as-of time was not known then, so it must not move a prediction of a
+    run (or a rerun) made as of that time. Reports without a publication time are kept (nothing says
+    they are late) and counted in the log.
+    """
+    if injuries.empty:
+        return injuries
+    cut = pd.Timestamp(as_of).tz_localize("UTC").tz_convert("America/New_York").tz_localize(None)
+    at = pd.to_datetime(injuries["reported_at"])
+    late = at.notna() & (at > cut)
+    if late.any():
+        log.info("%d injury report(s) published after the as-of time %s UTC are not used", int(late.sum()), as_of)
+    if at.isna().any():
+        log.info("%d injury report(s) have no publication time and are used as published", int(at.isna().sum()))
+    return injuries[~late].reset_index(drop=True)
+
+
+def load_week_lines(wh: Any, p: WeeklyParams, as_of: pd.Timestamp, known_ids: set[str]
+                    ) -> tuple[pd.DataFrame, list[str]]:
+    """The week's best prices from quotes fetched at or before ``as_of``, the unusable ones left out.
+
+    Same validation as at import (:func:`nfl_bnn.quotes.validate_quote_frame`); a bad or one-sided
+    quote or an unmatched player is skipped with a note for the summary, never a failed week.
+    """
+    from nfl_bnn import quotes, warehouse
+
+    best = warehouse.load_lines_as_of(wh, p.season, p.week, as_of, p.market)
+    return quotes.priceable(best, known_ids)
 
 
 def price_week(feats: pd.DataFrame, preds: pd.DataFrame | None, lines: pd.DataFrame, model: Any,
@@ -301,7 +349,8 @@ def no_bet_reasons(n_pred: int, n_lines_players: int, sized: pd.DataFrame) -> st
 
 def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized: pd.DataFrame,
                  bets: pd.DataFrame, lines: pd.DataFrame, health: monitoring.WeekHealth,
-                 alerts: list[monitoring.Alert], run_id: str, blend_text: str = "") -> str:
+                 alerts: list[monitoring.Alert], run_id: str, notes: list[str] | tuple[str, ...] = (),
+                 blend_text: str = "") -> str:
     from nfl_bnn import proxy_lines
 
     proxy = proxy_lines.is_proxy(lines)
@@ -321,6 +370,8 @@ def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized
     out.append("")
     if proxy:
         out += [proxy_lines.proxy_note(lines), ""]
+    if notes:
+        out += [f"Lines: {n}" for n in notes] + [""]
     n_line_players = int(sized["player_id"].nunique()) if len(sized) else 0
     out.append(f"{len(preds)} players predicted, {n_line_players} with a line, {len(bets)} bets, "
                f"staked {bets['bet_amount'].sum():,.2f}")
@@ -413,7 +464,8 @@ def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage, 
     if not ((games["season"] == p.season) & (games["week"] == p.week)).any():
         raise DataError(f"no games for season {p.season} week {p.week} in mart.games ({wh.description}); "
                         "check the season and week, or import that schedule")
-    injuries = warehouse.load_injuries(wh, first_season=p.season, last_season=p.season)
+    as_of = pd.Timestamp(p.as_of) if p.as_of else pd.Timestamp(datetime.now(UTC).replace(tzinfo=None))
+    injuries = reports_as_of(warehouse.load_injuries(wh, first_season=p.season, last_season=p.season), as_of)
     learned = getattr(model, "learned_from", lambda f: False)  # duck-typed models of the older API lack it
     if learned("mate_out_share") and not features.injury_coverage(injuries, p.season, p.week):
         log.warning("no injury report for season %d week %d in the warehouse: the model's injury feature reads "
@@ -421,13 +473,11 @@ def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage, 
                     "first (`nfl-bnn import-nflverse --injuries injuries_%d.parquet`)", p.season, p.week, p.season)
     feats = features.for_week(stats, games, p.season, p.week, injuries).reset_index(drop=True)
     preds = model.predict(feats) if len(feats) else pd.DataFrame(columns=["mean", "median", "sd"])
+    line_notes: list[str] = []
     if p.lines == "proxy":
         lines = proxy_lines.proxy_lines(stats, feats, p.season, p.week, nflcom_path=p.nflcom_path)
     else:
-        lines = warehouse.load_best_lines(wh, p.season, p.week, p.market)
-        betting.validate_lines(lines, f"best_prop_lines season {p.season} week {p.week}")
-        check_lines_players(lines, set(stats["player_id"].astype(str)),
-                            f"best_prop_lines season {p.season} week {p.week}")
+        lines, line_notes = load_week_lines(wh, p, as_of, set(stats["player_id"].astype(str)))
     frozen = started_games(games, p.season, p.week, now)
     if frozen:
         log.info("week s%s w%s is under way: %d game(s) kicked off are not priced again, their bets stay as "
@@ -450,6 +500,7 @@ def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage, 
     alerts = monitoring.check(health, p.alerts)
     version = str(getattr(model, "version", "unknown"))
     summary = summary_text(p, version, predictions, sized, bets, lines, health, alerts, run_id,
+                           notes=[f"quotes and injury reports as of {as_of:%Y-%m-%d %H:%M} UTC"] + line_notes,
                            blend_text=blend.describe())
 
     files = {out_dir / f"{tag}_predictions.csv": _csv_writer(predictions),

@@ -508,6 +508,66 @@ def load_best_lines(wh: Warehouse, season: int, week: int, market: str = "player
     return df.reset_index(drop=True)
 
 
+QUOTES_SQL = ("SELECT season, week, game_id, player_id, player_name, team, book, market, line, over_odds, "
+              "under_odds, fetched_at, source FROM prop_lines WHERE season = ? AND market = ? AND week >= ? "
+              "AND week <= ? ORDER BY week, player_name, book, fetched_at")
+#: the same for a warehouse whose prop_lines predates the game_id column (read before any migration)
+QUOTES_SQL_V1 = QUOTES_SQL.replace("game_id,", "CAST(NULL AS TEXT) AS game_id,", 1)
+
+
+def _typed_quotes(df: pd.DataFrame) -> pd.DataFrame:
+    for c in ("season", "week"):
+        df[c] = df[c].astype("int64")
+    for c in ("over_odds", "under_odds"):
+        df[c] = pd.to_numeric(df[c]).astype("Int64")
+    df["line"] = pd.to_numeric(df["line"]).astype("float64")
+    df["fetched_at"] = pd.to_datetime(df["fetched_at"]).astype("datetime64[ns]")
+    for c in ("game_id", "player_id", "team"):
+        df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df.reset_index(drop=True)
+
+
+def load_quotes(wh: Warehouse, season: int, week: int | None = None,
+                market: str = "player_rush_yds") -> pd.DataFrame:
+    """Every quote snapshot of ``prop_lines`` for a season (or one week) and market, oldest first.
+
+    The raw history that :mod:`nfl_bnn.quotes` selects from (``best_as_of``, ``open_close``); nothing
+    is filtered here, so the as-of rule lives in one place. Empty frame if the table is absent.
+    """
+    cols = ["season", "week", "game_id", "player_id", "player_name", "team", "book", "market", "line",
+            "over_odds", "under_odds", "fetched_at", "source"]
+    if not wh.table_exists("prop_lines"):
+        return _typed_quotes(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
+    sql = QUOTES_SQL if "game_id" in wh.columns("prop_lines") else QUOTES_SQL_V1
+    weeks = (1, 22) if week is None else (int(week), int(week))
+    df = wh.query_df(sql, (int(season), market) + weeks)
+    return _typed_quotes(df)
+
+
+def load_lines_as_of(wh: Warehouse, season: int, week: int, as_of: Any,
+                     market: str = "player_rush_yds") -> pd.DataFrame:
+    """The best price per player and side from quotes fetched at or before ``as_of`` (UTC).
+
+    From the quote history (``prop_lines``) when it has this week; otherwise from ``best_prop_lines``
+    (a warehouse filled by hand or by an older version), still dropping rows fetched after ``as_of``.
+    Columns: :data:`nfl_bnn.quotes.BEST_COLUMNS`.
+    """
+    from nfl_bnn import quotes
+
+    cut = quotes.to_utc_naive(as_of)
+    hist = load_quotes(wh, season, week, market)
+    if not hist.empty:
+        return quotes.best_as_of(hist, cut)
+    best = load_best_lines(wh, season, week, market)
+    best = best[best["fetched_at"] <= cut].copy()  # validated by the caller (quotes.priceable), as every quote
+    best["game_id"] = None
+    best["two_sided"] = best["over_odds"].notna() & best["under_odds"].notna()
+    best["devig_book"] = best["book"].where(best["two_sided"], None)
+    best["devig_over_odds"] = best["over_odds"].where(best["two_sided"])
+    best["devig_under_odds"] = best["under_odds"].where(best["two_sided"])
+    return best[quotes.BEST_COLUMNS].reset_index(drop=True)
+
+
 def eastern_now() -> datetime:
     """The current US/Eastern wall-clock time, the clock kickoffs are stored in."""
     from zoneinfo import ZoneInfo

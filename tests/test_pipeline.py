@@ -254,20 +254,63 @@ def test_week_with_no_games(wh, project_home):
         pipeline.run_week(params(week=9), wh=wh, model=FakeModel())
 
 
-def test_line_for_unknown_player_is_refused(wh, project_home):
+def test_line_for_unknown_player_is_skipped_and_reported(wh, project_home):
+    # issue 12.3: an unmatched player's quote never blocks the other players' prices
     wh.upsert_df("best_prop_lines", line_rows([("ZZ-RB9", "over", 40.5, -110, -110)]))
-    with pytest.raises(DataError, match="not in the warehouse: ZZ Back9 \\(ZZ-RB9\\)"):
-        pipeline.run_week(params(), wh=wh, model=FakeModel())
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    assert set(res.bets["player_id"]) == {"KC-RB1", "BUF-RB1"}
+    assert "skipped 1 line(s) of 1 player(s) not in the warehouse (ZZ Back9)" in res.summary
 
 
-def test_bad_line_in_warehouse_is_refused_and_files_untouched(wh, project_home):
+def test_bad_quote_in_warehouse_is_skipped_not_bet_and_others_priced(wh, project_home):
+    # issue 12.2: a +100000 quote is never bet (it used to take the maximum stake); 12.3: the week goes on
+    wh.execute("UPDATE best_prop_lines SET over_odds = 100000 WHERE player_id = 'KC-RB1'")
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    assert set(res.bets["player_id"]) == {"BUF-RB1"}
+    assert "fail the quote check" in res.summary and "over_odds +100000 is outside the plausible range" in res.summary
+    wh.execute("UPDATE best_prop_lines SET line = 1e9, over_odds = -110 WHERE player_id = 'KC-RB1'")
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    assert set(res.bets["player_id"]) == {"BUF-RB1"} and "line 1e+09 is outside (0, 300]" in res.summary
+
+
+def test_whole_number_line_is_priced(wh, project_home):
     wh.execute("UPDATE best_prop_lines SET line = 80.0 WHERE player_id = 'KC-RB1'")
-    with pytest.raises(DataError, match="not a half-yard"):
-        pipeline.run_week(params(), wh=wh, model=FakeModel())
-    assert not (project_home / "reports" / "weekly" / "s2024_w4_bets.csv").exists()
-    wh.execute("UPDATE best_prop_lines SET line = 80.5, over_odds = 0 WHERE player_id = 'KC-RB1'")
-    with pytest.raises(DataError, match="American odds 0 are invalid"):
-        pipeline.run_week(params(), wh=wh, model=FakeModel())
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    assert 80.0 in set(res.bets.loc[res.bets.player_id == "KC-RB1", "line"])
+
+
+def test_one_sided_quote_without_a_market_is_skipped_with_a_reason(wh, project_home):
+    wh.execute("UPDATE best_prop_lines SET under_odds = NULL WHERE player_id = 'KC-RB1'")
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    assert set(res.bets["player_id"]) == {"BUF-RB1"}
+    assert "one-sided line(s) with no two-sided market at the same line" in res.summary
+
+
+def test_weekly_uses_only_quotes_fetched_before_as_of(wh, project_home):
+    def quote(line, when):
+        return dict(season=SEASON, week=WEEK, player_id="KC-RB1", player_name="KC Back1", team="KC", book="bk",
+                    market="player_rush_yds", line=line, over_odds=-110, under_odds=-110, fetched_at=when,
+                    source="test")
+    wh.upsert_df("prop_lines", pd.DataFrame([quote(80.5, datetime(2024, 10, 1, 9)),
+                                             quote(95.5, datetime(2024, 10, 3, 9))]))
+    early = pipeline.run_week(params(as_of="2024-10-02T00:00:00Z"), wh=wh, model=FakeModel())
+    assert list(early.bets["line"]) == [80.5]
+    assert "as of 2024-10-02 00:00 UTC" in early.summary
+    late = pipeline.run_week(params(as_of="2024-10-03T09:00:00"), wh=wh, model=FakeModel())
+    assert list(late.bets["line"]) == [95.5]
+    none = pipeline.run_week(params(as_of="2024-09-30T00:00:00Z"), wh=wh, model=FakeModel())
+    assert none.bets.empty
+    with pytest.raises(ConfigError, match="as_of.*not a time"):
+        params(as_of="last tuesday")
+
+
+def test_injury_reports_after_as_of_are_not_used():
+    inj = pd.DataFrame({"season": [2024, 2024, 2024], "week": [5, 5, 5], "team": ["KC"] * 3,
+                        "player_id": ["a", "b", "c"], "report_status": ["Out"] * 3,
+                        # US/Eastern wall clock: 12:00 EDT = 16:00 UTC
+                        "reported_at": pd.to_datetime(["2024-10-04 11:59", "2024-10-04 12:01", None])})
+    kept = pipeline.reports_as_of(inj, pd.Timestamp("2024-10-04 16:00"))
+    assert list(kept["player_id"]) == ["a", "c"]
 
 
 def test_older_api_returns_dict(wh, project_home):
