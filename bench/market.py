@@ -35,32 +35,48 @@ from nfl_bnn.model import MixtureExpertsBNN  # noqa: E402
 log = logging.getLogger("bench.market")
 
 
+def _match(s: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Attach player_id and team of the eligible back of the same game with the same normalised name."""
+    s = s.assign(key=s["player_name"].map(names.normalise_name)).drop(columns=["team"], errors="ignore")
+    f = frame[["game_id", "player_id", "player_name", "team"]].drop_duplicates(["game_id", "player_id"]).copy()
+    f["key"] = f["player_name"].map(names.normalise_name)
+    f = f.drop_duplicates(["game_id", "key"], keep=False)
+    m = s.merge(f[["game_id", "key", "player_id", "team"]], on=["game_id", "key"], how="left")
+    return m.dropna(subset=["player_id"]), int(m["player_id"].isna().sum())
+
+
+def _quote_rows(m: pd.DataFrame, line, over, under, fetched, book: str) -> pd.DataFrame:
+    return pd.DataFrame({"season": m["season"].astype(int), "week": m["week"].astype(int), "game_id": m["game_id"],
+                         "player_id": m["player_id"], "player_name": m["player_name"], "team": m["team"],
+                         "book": book, "market": "player_rush_yds", "line": line.astype(float),
+                         "over_odds": over, "under_odds": under,
+                         "fetched_at": fetched.dt.tz_convert("UTC").dt.tz_localize(None),
+                         "source": book}).reset_index(drop=True)
+
+
 def bovada_quotes(frame: pd.DataFrame, shared: Path = SHARED) -> tuple[pd.DataFrame, int]:
     """Bovada rushing-yards snapshots as prop_lines quote rows, matched to eligible backs by game and name.
 
     Returns (quotes, number of unmatched snapshot rows). Only backs eligible for the model can be priced,
-    so quotes for other players (QBs, receivers, 'Both Teams Combined') stay unmatched.
+    so quotes for other players (QBs, receivers, 'Both Teams Combined') stay unmatched. Implausible quotes
+    are left out by the pricer's own validation (nfl_bnn.quotes.validate_quote_frame).
     """
     s = pd.read_parquet(shared / "lines" / "bovada_rushing_yards_snapshots_2023_2024.parquet")
     s = s[(s["game_type"] == "REG") & (s["market_status"] == "O") & (s["over_line"] == s["under_line"])]
     for c in ("over_odds", "under_odds"):
         s[c] = pd.to_numeric(s[c].astype(str).str.replace("EVEN", "100"), errors="coerce")
-    s = s[(s["over_odds"].abs() >= 100) & (s["under_odds"].abs() >= 100) & (s["over_odds"].abs() <= 1000)
-          & (s["under_odds"].abs() <= 1000) & (s["over_line"] > 0)]
-    s["key"] = s["player_name"].map(names.normalise_name)
-    f = frame[["game_id", "player_id", "player_name", "team"]].drop_duplicates(["game_id", "player_id"]).copy()
-    f["key"] = f["player_name"].map(names.normalise_name)
-    f = f.drop_duplicates(["game_id", "key"], keep=False)
-    m = s.merge(f[["game_id", "key", "player_id", "team"]], on=["game_id", "key"], how="left")
-    unmatched = int(m["player_id"].isna().sum())
-    m = m.dropna(subset=["player_id"])
-    q = pd.DataFrame({"season": m["season"].astype(int), "week": m["week"].astype(int), "game_id": m["game_id"],
-                      "player_id": m["player_id"], "player_name": m["player_name"], "team": m["team"],
-                      "book": "bovada", "market": "player_rush_yds", "line": m["over_line"].astype(float),
-                      "over_odds": m["over_odds"].astype(float), "under_odds": m["under_odds"].astype(float),
-                      "fetched_at": m["snapshot_utc"].dt.tz_convert("UTC").dt.tz_localize(None),
-                      "source": "bovada"})
-    return q.reset_index(drop=True), unmatched
+    m, unmatched = _match(s, frame)
+    return _quote_rows(m, m["over_line"], m["over_odds"], m["under_odds"], m["snapshot_utc"], "bovada"), unmatched
+
+
+def bettingpros_quotes(frame: pd.DataFrame, shared: Path = SHARED) -> tuple[pd.DataFrame, int]:
+    """BettingPros consensus rushing-yards snapshots (2024 weeks 4-18) as quote rows, book 'consensus'."""
+    s = pd.read_parquet(shared / "lines" / "bettingpros_rushing_snapshots_2024.parquet")
+    s = s[(s["market"] == "rushing_yards") & (s["game_type"] == "REG")
+          & (s["over_consensus_line"] == s["under_consensus_line"])]
+    m, unmatched = _match(s, frame)
+    return _quote_rows(m, m["over_consensus_line"], m["over_consensus_odds"], m["under_consensus_odds"],
+                       m["snapshot_utc"], "consensus"), unmatched
 
 
 def candidates(stats, games, injuries, season: int) -> pd.DataFrame:
@@ -76,6 +92,9 @@ def main() -> None:
     ap.add_argument("--profile", default="conservative")
     ap.add_argument("--season", type=int, default=2024)
     ap.add_argument("--out", default="/tmp/market_bench")
+    ap.add_argument("--lines", choices=["bovada", "bettingpros"], default="bovada",
+                    help="the market bet into in the test season: Bovada (weeks 1-18) or the BettingPros consensus "
+                         "(weeks 4-18); the blend's history before it is always Bovada's 2023 weeks 11-18")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     out = Path(args.out)
@@ -89,10 +108,10 @@ def main() -> None:
           f"{args.history_model or 'the same model (IN SAMPLE for 2023: the blend may over-trust the model)'}")
     fr_prev, fr = candidates(stats, games, injuries, S - 1), candidates(stats, games, injuries, S)
     q_prev, un_prev = bovada_quotes(fr_prev)
-    q, un = bovada_quotes(fr)
+    q, un = (bovada_quotes if args.lines == "bovada" else bettingpros_quotes)(fr)
     ko = BB.kickoff_utc(games)
-    print(f"Bovada rushing-yards quotes matched to eligible backs: {S - 1}: {len(q_prev)} snapshots "
-          f"({un_prev} unmatched: other positions/ineligible); {S}: {len(q)} ({un} unmatched)")
+    print(f"rushing-yards quotes matched to eligible backs: Bovada {S - 1}: {len(q_prev)} snapshots "
+          f"({un_prev} unmatched: other positions/ineligible); {args.lines} {S}: {len(q)} ({un} unmatched)")
     history = BB.history_rows(BB.select_quotes(q_prev, ko, "close"), fr_prev, hist_model)
     print(f"blend history before {S}: {len(history)} closing lines with results ({S - 1})")
     p = pipeline.load_weekly_params(S, 1, profile=args.profile, bankroll=1000.0)
@@ -120,6 +139,13 @@ def main() -> None:
               f"{r['flat_roi']:+.1%} [{r['flat_lo']:+.1%}, {r['flat_hi']:+.1%}]; won {r['win_share']:.1%}; CLV of bets "
               f"{r['clv_mean']:+.4f} +- {r['clv_se']:.4f} SE (n {r['clv_n']}, {r['clv_pos']:.0%} positive); line "
               f"moved {r['move_mean']:+.2f} yd toward the bets; median edge {r['median_edge']:.2%}")
+    for bt, rows in all_rows.items():  # every priced player-game, not only the bets: the information test
+        side_model = np.sign(rows["p_model"] - rows["p_market"])  # +1: the model likes the side priced
+        move = rows["line_move"] * side_model  # yards the line moved toward the MODEL's side
+        print(f"[{bt}] all {len(rows)} priced player-games: line moved toward the model's side {(move > 0).mean():.0%}, "
+              f"against {(move < 0).mean():.0%}, mean {move.mean():+.2f} yd; mean CLV of the side priced "
+              f"{rows['clv'].mean():+.4f} (at the close it is the margin alone); p_bet's side won "
+              f"{(rows['result'] == 'win').sum() / rows['result'].isin(['win', 'loss']).sum():.1%}")
     print(f"\nfiles in {out}")
 
 

@@ -301,7 +301,9 @@ def real_line_backtest(season: int, quotes: pd.DataFrame, frame: pd.DataFrame, g
                      wk, bet_time, len(sized), int((sized["reason"] == "bet").sum()), sized["profit"].sum(), bankroll,
                      blend.describe())
         c_wk = close_q[close_q["week"] == wk]
-        hist = pd.concat([hist, history_rows(c_wk, fr[fr["week"] == wk], model)], ignore_index=True)
+        new = history_rows(c_wk, fr[fr["week"] == wk], model)
+        if len(new):
+            hist = new if hist.empty else pd.concat([hist, new], ignore_index=True)
     rows = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=REAL_COLUMNS + ["line_move"])
     return rows[REAL_COLUMNS + ["line_move"]], pd.DataFrame(blends)
 
@@ -412,10 +414,13 @@ def bet_summary(rows: pd.DataFrame, label: str) -> dict[str, Any]:
 
 def reliability_table(rows: pd.DataFrame, col: str = "p_bet", bins: int = 10) -> pd.DataFrame:
     """Reliability of a probability column on settled win/loss rows: per bin the mean prediction, the
-    observed win share, its binomial standard error and the count."""
+    observed win share, its binomial standard error and the count. Bins hold equal numbers of rows
+    (quantiles): prop probabilities crowd around 0.5, where fixed-width bins would put almost every row
+    in two bins."""
     r = rows[rows["result"].isin(["win", "loss"])].dropna(subset=[col])
-    edges = np.linspace(0, 1, bins + 1)
-    b = np.clip(np.digitize(r[col], edges) - 1, 0, bins - 1)
+    if r.empty:
+        return pd.DataFrame(columns=["bin", "predicted", "observed", "n", "se"])
+    b = pd.qcut(r[col].rank(method="first"), q=min(bins, len(r)), labels=False)
     won = (r["result"] == "win").astype(float)
     g = pd.DataFrame({"bin": b, "p": r[col].to_numpy(float), "won": won.to_numpy()}).groupby("bin")
     t = g.agg(predicted=("p", "mean"), observed=("won", "mean"), n=("won", "size")).reset_index()

@@ -208,9 +208,9 @@ def reliability_with_counts(tables: dict[str, pd.DataFrame], title: str = "Relia
         for x, y, n in zip(t["predicted"], t["observed"], t["n"]):
             ax.annotate(str(int(n)), (x, y), textcoords="offset points", xytext=(4, -10 - 8 * i), fontsize=6,
                         color=f"C{i}")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("predicted probability that the side wins")
+    ax.set_xlim(0.2, 0.8)  # prop probabilities live near 0.5: the full [0, 1] square hides them
+    ax.set_ylim(0.2, 0.8)
+    ax.set_xlabel("predicted probability that the side wins (bins of equal count)")
     ax.set_ylabel("observed share won")
     ax.set_title(title)
     ax.legend(fontsize=8)

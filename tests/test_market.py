@@ -298,7 +298,8 @@ def test_report_figures_by_hand():
     sc = BB.prob_scores(rows)
     assert sc["n"] == 3  # the push is left out
     assert sc["brier_p_market"] == pytest.approx(((0.5 - 1) ** 2 + 0.6**2 + (0.5 - 1) ** 2) / 3)
-    rel = BB.reliability_table(rows, "p_bet", bins=10)
-    assert rel["n"].sum() == 3 and set(rel["bin"]) == {5, 6}
+    rel = BB.reliability_table(rows, "p_bet", bins=2)  # settled rows 0.55 (win), 0.62 (loss), 0.52 (win)
+    assert rel["n"].tolist() == [2, 1] and rel["predicted"].tolist() == pytest.approx([0.535, 0.62])
+    assert rel["observed"].tolist() == [1.0, 0.0] and rel["se"].tolist() == [0.0, 0.0]
     band = BB.pnl_band(rows)
     assert band["pnl"].tolist() == pytest.approx([1.0, 0.0, 0.0]) and (band["lo"] <= band["hi"]).all()
