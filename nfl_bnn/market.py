@@ -86,10 +86,18 @@ class Blend:
         return self.coef[2]
 
     def describe(self) -> str:
-        """One line for summaries and logs."""
-        return (f"market blend ({self.source}, {self.n_rows} earlier real closing lines, {self.window}): "
+        """One line for summaries and logs: the window, the weights, and how the model fared against the
+        market on those earlier lines (so a reader sees whether there is any evidence of an edge)."""
+        text = (f"market blend ({self.source}, {self.n_rows} earlier real closing lines, {self.window}): "
                 f"logit p_bet = {self.intercept:+.3f} + {self.w_model:.3f} logit p_model + "
-                f"{self.w_market:.3f} logit p_market" + (f"; {self.note}" if self.note else ""))
+                f"{self.w_market:.3f} logit p_market")
+        if self.logloss:
+            ll = self.logloss
+            text += (f"; log loss on those lines: model {ll['model']:.4f}, market {ll['market']:.4f}, "
+                     f"blend {ll['blend']:.4f} (in sample)")
+            if ll["model"] > ll["market"]:
+                text += "; the model alone has NOT beaten the market there"
+        return text + (f"; {self.note}" if self.note else "")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

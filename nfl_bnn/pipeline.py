@@ -484,7 +484,7 @@ def _compute_and_write(p, wh, model, out_dir, tag, run_id, record, after_stage, 
                  "placed", p.season, p.week, len(frozen))
         lines = lines[~lines["player_id"].isin(feats.loc[feats["game_id"].isin(frozen), "player_id"])]
     blend = weekly_blend(wh, model, p, stats, games, injuries)
-    log.info("%s", blend.describe())
+    log.debug("%s", blend.describe())  # recorded in the summary file too
     sized = (price_week(feats, preds, lines, model, p, blend=blend) if len(feats)
              else pd.DataFrame(columns=["player_id", "reason"]))
     bets = bets_frame(sized, p.paper_trade)

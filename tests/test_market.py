@@ -121,6 +121,8 @@ def test_blend_recovers_weights_and_falls_back_with_few_rows():
     few = market.fit_blend(pm[:50], pk[:50], won[:50])
     assert few.source == "default" and "default" in few.note and few.coef == (0.0, 0.3, 0.7)
     assert "50 earlier" in few.describe()
+    text = bl.describe()
+    assert "log loss on those lines" in text and f"{bl.logloss['market']:.4f}" in text
 
 
 def test_blend_learns_only_from_earlier_weeks():

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from _fakes import fake_model
+from test_pipeline import _identity_blend  # noqa: F401  (autouse: p_bet = the fake model's p, stakes by hand)
 from test_pipeline import LINES, SEASON, WEEK, FakeModel, line_rows, make_frames
 
 from nfl_bnn import cli, pipeline, warehouse
@@ -31,10 +32,11 @@ TESTS = Path(__file__).resolve().parent
 CHILD = r'''
 import os, sys, time, pathlib
 sys.path.insert(0, os.environ["REL_TESTS"])
-from test_pipeline import FakeModel
+from test_pipeline import IDENTITY_BLEND, FakeModel
 import nfl_bnn.model
 nfl_bnn.model.MixtureExpertsBNN.load = classmethod(lambda cls, path: FakeModel())
 from nfl_bnn import cli, pipeline, warehouse
+pipeline.weekly_blend = lambda *a, **k: IDENTITY_BLEND  # stakes as in test_pipeline (p_bet = the fake p_model)
 
 point = os.environ.get("REL_BLOCK_AT", "")
 
