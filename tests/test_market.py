@@ -305,3 +305,37 @@ def test_report_figures_by_hand():
     assert rel["observed"].tolist() == [1.0, 0.0] and rel["se"].tolist() == [0.0, 0.0]
     band = BB.pnl_band(rows)
     assert band["pnl"].tolist() == pytest.approx([1.0, 0.0, 0.0]) and (band["lo"] <= band["hi"]).all()
+
+
+# --- the command of issue 11: nfl-bnn backtest-bets --lines warehouse --bet-time ... --out CSV ---------
+def test_cli_backtest_bets_on_warehouse_quotes(project_home, tmp_path):
+    from nfl_bnn import cli, features, warehouse
+    from tests._fakes import build_small_warehouse
+
+    games, stats, lines = build_small_warehouse(seasons=(2018, 2019), weeks=8)
+    ko = BB.kickoff_utc(games)
+    gid = stats.drop_duplicates(["season", "week", "player_id"]).set_index(["season", "week", "player_id"])["game_id"]
+    q = lines[lines["side"] == "over"].drop(columns=["side"]).copy()
+    q["game_id"] = [gid[(s, w, p)] for s, w, p in zip(q["season"], q["week"], q["player_id"])]
+    early = q.assign(fetched_at=q["game_id"].map(ko) - pd.Timedelta(hours=30))
+    late = q.assign(fetched_at=q["game_id"].map(ko) - pd.Timedelta(hours=2), line=q["line"] + 2.0,
+                    over_odds=-125, under_odds=105)
+    after = q.assign(fetched_at=q["game_id"].map(ko) + pd.Timedelta(hours=1), line=250.5)  # after kickoff
+    with warehouse.connect() as wh:
+        wh.upsert_df("prop_lines", pd.concat([early, late, after], ignore_index=True)[
+            ["season", "week", "game_id", "player_id", "player_name", "team", "book", "market", "line", "over_odds",
+             "under_odds", "fetched_at", "source"]])
+    model = fake_model(feature_names=tuple(features.FEATURES), mean=60.0, sd=25.0)
+    path = model.save(tmp_path / "m.npz")
+    out = tmp_path / "bt.csv"
+    rc = cli.main(["backtest-bets", "--season", "2019", "--model", str(path), "--lines", "warehouse",
+                   "--bet-time", "open", "--out", str(out)])
+    assert rc == 0
+    got = pd.read_csv(out)
+    assert list(got.columns) == BB.REAL_COLUMNS and len(got) > 0
+    assert (got["line"] < 250).all() and (got["close_line"] < 250).all()  # nothing fetched after kickoff
+    np.testing.assert_allclose(got["close_line"] - got["line"], 2.0)  # open = first quote, close = last
+    assert got["clv"].notna().all() and (got.loc[got["decision"] != "bet", "stake"] == 0).all()
+    assert (tmp_path / "bt.blends.csv").is_file()
+    # --out without --bet-time: a parameter error (exit 2) naming what is missing
+    assert cli.main(["backtest-bets", "--season", "2019", "--model", str(path), "--out", str(out)]) == 2
