@@ -9,7 +9,7 @@ import pytest
 from scipy.special import ndtr
 
 from nfl_bnn import backtest_betting as BB, betting, market, monitoring
-from tests._fakes import fake_model
+from _fakes import fake_model
 
 
 def _X(n):
@@ -308,11 +308,14 @@ def test_report_figures_by_hand():
 
 
 # --- the command of issue 11: nfl-bnn backtest-bets --lines warehouse --bet-time ... --out CSV ---------
-def test_cli_backtest_bets_on_warehouse_quotes(project_home, tmp_path):
-    from nfl_bnn import cli, features, warehouse
-    from tests._fakes import build_small_warehouse
+def warehouse_with_quote_history(seasons=(2018, 2019), weeks=8):
+    """The small synthetic warehouse plus a quote history for its last season in prop_lines: per player-game
+    an opening quote 30 h before kickoff, a closing one 2 h before (line +2, -125/+105), and one fetched
+    after kickoff at an absurd line (never to be used)."""
+    from nfl_bnn import warehouse
+    from _fakes import build_small_warehouse
 
-    games, stats, lines = build_small_warehouse(seasons=(2018, 2019), weeks=8)
+    games, stats, lines = build_small_warehouse(seasons=seasons, weeks=weeks)
     ko = BB.kickoff_utc(games)
     gid = stats.drop_duplicates(["season", "week", "player_id"]).set_index(["season", "week", "player_id"])["game_id"]
     q = lines[lines["side"] == "over"].drop(columns=["side"]).copy()
@@ -325,6 +328,12 @@ def test_cli_backtest_bets_on_warehouse_quotes(project_home, tmp_path):
         wh.upsert_df("prop_lines", pd.concat([early, late, after], ignore_index=True)[
             ["season", "week", "game_id", "player_id", "player_name", "team", "book", "market", "line", "over_odds",
              "under_odds", "fetched_at", "source"]])
+
+
+def test_cli_backtest_bets_on_warehouse_quotes(project_home, tmp_path):
+    from nfl_bnn import cli, features
+
+    warehouse_with_quote_history()
     model = fake_model(feature_names=tuple(features.FEATURES), mean=60.0, sd=25.0)
     path = model.save(tmp_path / "m.npz")
     out = tmp_path / "bt.csv"
