@@ -58,6 +58,8 @@ class WeeklyParams(NotebookParams):
     weekly_params: str = "params/weekly.yaml"
     model_path: str = "models/latest.npz"
     max_bet_plots: int = Field(12, ge=0, le=60)
+    as_of: str = Field("", description="use only quotes and injury reports seen by this UTC time (ISO 8601), "
+                       "empty for now")
 
 
 class CalibrationParams(NotebookParams):

@@ -148,18 +148,6 @@ BET_COLUMNS = ["player_name", "player_id", "team", "opponent", "game_id", "side"
 
 
 # --- the computation (no side effects) ------------------------------------------------------------
-def check_lines_players(lines: pd.DataFrame, known_ids: set[str], where: str) -> None:
-    """A line for a player the warehouse does not know is an import error: refuse, naming them."""
-    if lines.empty:
-        return
-    pid = lines["player_id"]
-    bad = lines[pid.isna() | ~pid.astype(str).isin(known_ids)]
-    if len(bad):
-        names = ", ".join(sorted({f"{n} ({i})" for n, i in zip(bad["player_name"], bad["player_id"])})[:8])
-        raise DataError(f"{where}: {bad['player_name'].nunique()} player(s) in the lines are not in the warehouse: "
-                        f"{names}; fix their player_id in the lines import (or import their stats) and rerun")
-
-
 def reports_as_of(injuries: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Injury reports published at or before ``as_of`` (UTC); ``reported_at`` is US/Eastern wall clock.
 

@@ -340,6 +340,11 @@ def priceable(best: pd.DataFrame, known_ids: set[str] | None = None) -> tuple[pd
         notes.append(f"skipped {int(one.sum())} one-sided line(s) with no two-sided market at the same line to "
                      f"remove the margin from ({names})")
     good = good[~one]
+    if {"devig_book", "book"} <= set(good.columns):
+        borrowed = good["devig_book"].notna() & (good["devig_book"].astype(str) != good["book"].astype(str))
+        if borrowed.any():
+            notes.append(f"{int(borrowed.sum())} one-sided line(s) priced with another book's two-sided market at "
+                         "the same line (margin removed from that market)")
     pid = good["player_id"]
     unknown = pid.isna() | (~pid.astype(str).isin(known_ids) if known_ids is not None else False)
     if unknown.any():

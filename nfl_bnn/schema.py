@@ -158,8 +158,9 @@ TABLES: dict[str, str] = {
 #: Columns added after a table was first released. ``create_schema`` adds each one that an existing
 #: warehouse lacks (``ALTER TABLE ... ADD COLUMN IF NOT EXISTS``, accepted by both
 #: backends), so a warehouse built by an older version keeps working without a rebuild.
-MIGRATIONS: list[str] = [
-    "ALTER TABLE prop_lines ADD COLUMN IF NOT EXISTS game_id TEXT",  # issue 11: quotes matched to their game
+MIGRATIONS: list[tuple[str, str, str]] = [
+    # (table, column, statement); issue 11: quotes matched to their game
+    ("prop_lines", "game_id", "ALTER TABLE prop_lines ADD COLUMN IF NOT EXISTS game_id TEXT"),
 ]
 
 
@@ -170,6 +171,7 @@ def create_schema(wh: "Warehouse") -> list[str]:
             wh.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for ddl in TABLES.values():
             wh.execute(ddl)
-        for statement in MIGRATIONS:
-            wh.execute(statement)
+        for table, column, statement in MIGRATIONS:
+            if column not in wh.columns(table):  # ALTER locks the table: only when there is work to do
+                wh.execute(statement)
     return list(TABLES)

@@ -141,3 +141,12 @@ def test_empty_warehouse_train_entry_point(empty_warehouse, capsys):
     last = err.strip().splitlines()[-1]
     assert rc == 1 and "Traceback" not in err and last.startswith("nfl-bnn: error: notebook train failed")
     assert all(h in last for h in DATA_HINT), last
+
+
+def test_weekly_as_of_through_the_cli(wh, capsys):
+    line = one_line_error(capsys, WEEKLY + ["--as-of", "last tuesday"], 2)
+    assert "as_of" in line and "not a time" in line
+    # the best_prop_lines quotes were fetched 2024-10-01 09:00 UTC: as of the day before, no line is known
+    assert cli.main(WEEKLY + ["--as-of", "2024-09-30T00:00:00Z"]) in (0, 3)
+    out = capsys.readouterr().out
+    assert "as of 2024-09-30 00:00 UTC" in out and "NO BETS" in out

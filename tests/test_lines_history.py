@@ -41,9 +41,9 @@ def test_old_warehouse_is_migrated_and_keeps_its_quotes(wh_url):
 def test_lines_as_of_falls_back_to_best_prop_lines(wh_url):
     with connect(wh_url) as wh:
         create_schema(wh)
-        row = dict(season=2024, week=5, player_id="id-p", player_name="P", team="KC", market="player_rush_yds",
-                   side="over", book="A", line=50.5, over_odds=-110, under_odds=-110,
-                   fetched_at=pd.Timestamp("2024-10-02 10:00"), source="csv")
+        row = {"season": 2024, "week": 5, "player_id": "id-p", "player_name": "P", "team": "KC",
+               "market": "player_rush_yds", "side": "over", "book": "A", "line": 50.5, "over_odds": -110,
+               "under_odds": -110, "fetched_at": pd.Timestamp("2024-10-02 10:00"), "source": "csv"}
         wh.upsert_df("best_prop_lines", pd.DataFrame([row]))
         assert warehouse.load_lines_as_of(wh, 2024, 5, "2024-10-02T09:00:00Z").empty
         got = warehouse.load_lines_as_of(wh, 2024, 5, "2024-10-02T10:00:00Z")

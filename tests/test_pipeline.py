@@ -286,6 +286,20 @@ def test_one_sided_quote_without_a_market_is_skipped_with_a_reason(wh, project_h
     assert "one-sided line(s) with no two-sided market at the same line" in res.summary
 
 
+def test_one_sided_quote_priced_with_another_books_market(wh, project_home):
+    base = dict(season=SEASON, week=WEEK, player_id="KC-RB1", player_name="KC Back1", team="KC",
+                market="player_rush_yds", line=80.5, fetched_at=datetime(2024, 10, 1, 9), source="test")
+    wh.upsert_df("prop_lines", pd.DataFrame([{**base, "book": "A", "over_odds": -105, "under_odds": None},
+                                             {**base, "book": "B", "over_odds": -120, "under_odds": 100}]))
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    bet = res.bets.set_index("player_id").loc["KC-RB1"]
+    # bet at book A's price; the market probability is B's market without its margin, not A's missing pair
+    assert (bet["book"], bet["odds"]) == ("A", -105)
+    from nfl_bnn import betting
+    assert bet["market_prob"] == pytest.approx(betting.remove_margin(-120, 100, "power")[0])
+    assert "1 one-sided line(s) priced with another book's two-sided market" in res.summary
+
+
 def test_weekly_uses_only_quotes_fetched_before_as_of(wh, project_home):
     def quote(line, when):
         return dict(season=SEASON, week=WEEK, player_id="KC-RB1", player_name="KC Back1", team="KC", book="bk",

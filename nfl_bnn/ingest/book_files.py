@@ -59,7 +59,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
                                      "open_under_odds": str, "close_over_odds": str, "close_under_odds": str})
     except PermissionError:
         raise DataError(f"lines file {p} is not readable (permission denied)") from None
-    except Exception as exc:  # pyarrow and the CSV parser raise many types; all mean "not this format"
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        # pyarrow's ArrowInvalid is a ValueError; a CSV parser error a ValueError subclass too
         raise DataError(f"lines file {p} is not a readable {'Parquet' if p.suffix == '.parquet' else 'CSV'} file "
                         f"({type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:150]})") from None
 
@@ -101,7 +102,9 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _rows(base: pd.DataFrame, book, line, over, under, fetched) -> pd.DataFrame:
     out = base[["season", "week", "game_id", "player_name", "team"]].copy()
-    out["book"], out["line"], out["over_odds"], out["under_odds"], out["fetched_at"] = book, line, over, under, fetched
+    for col, v in (("book", book), ("line", line), ("over_odds", over), ("under_odds", under), ("fetched_at", fetched)):
+        # object columns throughout, so parts with an all-empty side concatenate without dtype guessing
+        out[col] = v.astype(object) if isinstance(v, pd.Series) else pd.Series(v, index=out.index, dtype=object)
     return out
 
 

@@ -10,23 +10,26 @@ player_name     yes       full name as the book writes it (matched to the wareho
 team            no        today's team code; helps matching (old codes are mapped)
 book            yes       sportsbook name
 market          no        default ``player_rush_yds``
-line            yes       yards, >= 0 and a multiple of 0.5
+line            yes       yards, in (0, 300] and a multiple of 0.5 (whole numbers can push)
 over_odds       yes*      American odds of the over (e.g. -115, +105); ``*`` at least one side
 under_odds      yes*      American odds of the under
 fetched_at      yes       when the quote was taken, ISO 8601; with a zone it is converted to UTC,
                           without one it is taken as UTC
+game_id         no        nflverse game id; helps matching (filled from the team's game if absent)
+player_id       no        GSIS id, if known (kept as given)
 ==============  ========  ===========================================================================
 
-American odds must be <= -100 or >= +100. One row per (season, week, market, book, player_name,
-fetched_at); a repeat is an error. Re-importing the same file changes nothing.
+Values go through the one quote check (:func:`nfl_bnn.quotes.validate_quote_frame`): American odds in
+[-1000, -100] or [+100, +1000], a line in (0, 300], at least one side; a row that fails is refused with
+its reason and the rest imported. One row per (season, week, market, book, player_name, fetched_at); a
+repeat is an error. Re-importing the same file changes nothing. Other formats: docs/lines.md.
 
-Matching: ``player_id`` is filled from ``mart.player_game_stats`` when the normalised name (case,
-punctuation and Jr/Sr/II/III ignored) names exactly one player (on the given team, if any), preferring
-the most recent season; otherwise it stays NULL and a warning names the player.
+Matching (:func:`match_players`): by normalised name (case, punctuation and Jr/Sr/II/III ignored)
+within the quote's game, else on its team, else alone, most recent season first; otherwise NULL, and
+the import reports the match rate and the unmatched names.
 
-Best price: for each (season, week, market, player) the latest quote of each book is compared; the
-over goes to the lowest line, then the best over odds; the under to the highest line, then the best
-under odds (ties: book name). Both of that book's odds are kept so its margin can be removed.
+Best price: :func:`nfl_bnn.quotes.best_as_of` (the latest quote of each book, compared per side);
+``best_prop_lines`` holds its result over all quotes imported so far.
 """
 from __future__ import annotations
 
@@ -38,8 +41,8 @@ import numpy as np
 import pandas as pd
 
 from nfl_bnn.errors import DataError
-from nfl_bnn.names import normalise_name
 from nfl_bnn.ingest import count_column, numeric, require_columns, whole
+from nfl_bnn.names import normalise_name
 from nfl_bnn.schema import create_schema
 from nfl_bnn.teams import map_series
 from nfl_bnn.warehouse import UpsertCounts, Warehouse
@@ -88,7 +91,8 @@ def validate_quotes_split(raw: pd.DataFrame, where: str, source: str) -> tuple[p
     quote check shared with pricing and are refused row by row, so one bad quote never stops the
     rest; if every row is refused the file is refused with the reasons.
     """
-    from nfl_bnn.quotes import QUOTE_COLUMNS as Q_COLUMNS, rejection_summary, validate_quote_frame
+    from nfl_bnn.quotes import QUOTE_COLUMNS as Q_COLUMNS
+    from nfl_bnn.quotes import rejection_summary, validate_quote_frame
 
     require_columns(raw, REQUIRED, where, "a prop lines file (see examples/lines_example.csv)")
     ids = ["player_name", "book", "season", "week"]
