@@ -29,7 +29,7 @@ import pandas as pd
 
 from nfl_bnn import betting
 from nfl_bnn.errors import DataError
-from nfl_bnn.schema import TABLES
+from nfl_bnn.schema import MIGRATIONS, TABLES
 
 log = logging.getLogger("nfl_bnn.ledger")
 
@@ -51,7 +51,9 @@ def ensure_table(wh) -> None:
     columns later versions introduced to an older ledger (``p_bet``: the market-blended probability that
     stakes use; ``model_prob`` stays the model's own, ``market_prob`` the de-vigged market's)."""
     wh.execute(BETS_DDL)
-    wh.execute("ALTER TABLE bets ADD COLUMN IF NOT EXISTS p_bet DOUBLE PRECISION")
+    for table, column, statement in MIGRATIONS:
+        if table == "bets" and column not in wh.columns("bets"):  # ALTER locks the table: only when needed
+            wh.execute(statement)
 
 
 def bet_id(season: int, week: int, market: str, player_id: str, profile: str, model_version: str, paper: bool) -> str:

@@ -297,22 +297,28 @@ def evaluate(lines: pd.DataFrame, over_draws: np.ndarray, under_draws: np.ndarra
     ``p_model``, ``p_market``, ``p_bet`` (side wins | no push), ``p_push`` (model), ``edge`` = p_bet -
     p_market, ``confidence`` = share of (model, blend) draws with p_bet_s * d - 1 > 0, ``ev`` = expected
     profit per unit staked with pushes, ``kelly_full`` (Kelly with pushes), and the ledger's names
-    ``model_prob`` (= p_model) and ``market_prob`` (= p_market); stakes use ``p_bet``. A row whose book quotes one side only
-    cannot be de-vigged: it gets NaN probabilities and ``price_note = "one_sided"``.
+    ``model_prob`` (= p_model) and ``market_prob`` (= p_market); stakes use ``p_bet``. A row with no two-sided
+    market at its line (its book's, or another book's in ``devig_over_odds``/``devig_under_odds``) cannot
+    be de-vigged: it gets NaN probabilities and ``price_note = "one_sided"``.
     """
     from nfl_bnn import betting
 
     out = lines.reset_index(drop=True).copy()
     n = len(out)
     is_over = (out["side"] == "over").to_numpy()
-    oo = pd.to_numeric(out["over_odds"], errors="coerce").to_numpy(float)
-    uo = pd.to_numeric(out["under_odds"], errors="coerce").to_numpy(float)
-    two = np.isfinite(oo) & np.isfinite(uo)
+    num = lambda c: pd.to_numeric(out[c], errors="coerce").to_numpy(float)  # noqa: E731
+    oo, uo = num("over_odds"), num("under_odds")
+    # the margin comes off a two-sided market: the quoting book's own or, for a one-sided best quote,
+    # another book's at the same line (nfl_bnn.quotes.best_as_of: devig_over_odds/devig_under_odds)
+    do, du = (num("devig_over_odds"), num("devig_under_odds")) if "devig_over_odds" in out else (oo, uo)
+    do, du = np.where(np.isfinite(do), do, oo), np.where(np.isfinite(du), du, uo)
+    two = np.isfinite(do) & np.isfinite(du)
     odds = np.where(is_over, oo, uo)
     dec = np.array([betting.american_to_decimal(o) if math.isfinite(o) else np.nan for o in odds])
+    two &= np.isfinite(dec)
     q_mkt_over = np.full(n, np.nan)
     for j in np.flatnonzero(two):
-        q_mkt_over[j] = betting.remove_margin(oo[j], uo[j], method)[0]
+        q_mkt_over[j] = betting.remove_margin(do[j], du[j], method)[0]
     q_mod_over_d = conditional_over(over_draws, under_draws)  # (S, n)
     q_bet_over_d = blend_draws(blend, np.nan_to_num(q_mod_over_d, nan=0.5), np.nan_to_num(q_mkt_over, nan=0.5),
                                seed=seed)

@@ -348,3 +348,12 @@ def test_cli_backtest_bets_on_warehouse_quotes(project_home, tmp_path):
     assert (tmp_path / "bt.blends.csv").is_file()
     # --out without --bet-time: a parameter error (exit 2) naming what is missing
     assert cli.main(["backtest-bets", "--season", "2019", "--model", str(path), "--out", str(out)]) == 2
+
+
+def test_init_db_migrates_an_old_ledger(old_ledger):
+    from nfl_bnn import schema
+
+    assert "p_bet" not in old_ledger.columns("bets")
+    schema.create_schema(old_ledger)
+    assert "p_bet" in old_ledger.columns("bets")
+    schema.create_schema(old_ledger)  # idempotent
