@@ -13,8 +13,10 @@ share positive) and the line movement toward them; (c) ROI with a bootstrap 90% 
 (Kelly stakes and flat 1-unit stakes); (d) the median edge of placed bets. Real lines come from
 ../shared/data/lines (validation only: nothing is copied into the project).
 
-    .venv/bin/python -m bench.market --model /tmp/moe_2012_2023.npz [--history-model /tmp/moe_2012_2022.npz]
-        [--profile conservative] [--out /tmp/market_bench]
+    .venv/bin/python -m bench.market [--model /tmp/moe_2012_2023.npz --history-model /tmp/moe_2012_2022.npz]
+        [--lines bovada|bettingpros] [--profile conservative] [--out /tmp/market_bench]
+
+Without --model both models are trained first (params/train.yaml) and saved in --out.
 """
 from __future__ import annotations
 
@@ -87,8 +89,10 @@ def candidates(stats, games, injuries, season: int) -> pd.DataFrame:
 
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.market")
-    ap.add_argument("--model", required=True, help="model trained on 2012-2023 (python -m bench writes one)")
-    ap.add_argument("--history-model", help="model trained on 2012-2022, prices the 2023 history out of sample")
+    ap.add_argument("--model", help="model trained on 2012-(season-1); without it one is trained (params/train.yaml, "
+                                    "~5-15 min) and saved in --out")
+    ap.add_argument("--history-model", help="model trained on 2012-(season-2), prices the previous season's history "
+                                            "out of sample; trained too when --model is not given")
     ap.add_argument("--profile", default="conservative")
     ap.add_argument("--season", type=int, default=2024)
     ap.add_argument("--out", default="/tmp/market_bench")
@@ -102,6 +106,14 @@ def main() -> None:
     stats, games = load()
     injuries = injuries_frame()
     S = args.season
+    if not args.model:  # train both models once, with the full-quality params, on real nflverse data
+        from nfl_bnn.train import fit, load_train_params
+
+        tp = load_train_params(None)
+        for last, attr in ((S - 1, "model"), (S - 2, "history_model")):
+            m, diag = fit(F.training_frame(stats, games, 2012, last, injuries), tp, 2012, last)
+            setattr(args, attr, str(m.save(out / f"moe_2012_{last}.npz")))
+            print(f"trained 2012-{last}: {diag.get('wall_s')} s, R-hat {diag.get('rhat_pred_max')}")
     model = MixtureExpertsBNN.load(args.model)
     hist_model = MixtureExpertsBNN.load(args.history_model) if args.history_model else model
     print(f"model {args.model} (window {model.meta.get('training_window')}); 2023 history priced by "
