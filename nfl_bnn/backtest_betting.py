@@ -328,10 +328,7 @@ def real_run(season: int, model: Any, p: pipeline.WeeklyParams, wh: Any, bet_tim
     blend's history), stats, games and injury reports; nothing is written to the ledger."""
     from nfl_bnn import features, warehouse
 
-    load = getattr(warehouse, "load_quotes", None)
-    if load is None:
-        raise DataError("this warehouse module has no quote history reader (load_quotes); import lines with "
-                        "`nfl-bnn import-lines` on a version that keeps every snapshot")
+    load = warehouse.load_quotes
     bt = parse_bet_time(bet_time)
     stats = warehouse.load_stats(wh, first_season=season - 3, last_season=season)
     games = warehouse.load_games(wh, first_season=season - 3, last_season=season)

@@ -143,8 +143,7 @@ class WeekResult:
 
 BET_COLUMNS = ["player_name", "player_id", "team", "opponent", "game_id", "side", "line", "odds", "book", "source",
                "model_prob", "market_prob", "p_bet", "edge", "confidence", "ev", "kelly_full", "kelly_fraction",
-               "bet_amount",
-               "paper"]
+               "bet_amount", "paper"]
 
 
 # --- the computation (no side effects) ------------------------------------------------------------
@@ -238,13 +237,12 @@ def weekly_blend(wh: Any, model: Any, p: WeeklyParams, stats: pd.DataFrame, game
     from nfl_bnn import backtest_betting, features, market, warehouse
 
     default = market.fit_blend([], [], [], market.DEFAULT_PRIOR)
-    load = getattr(warehouse, "load_quotes", None)  # the quote history (prop_lines snapshots)
-    if p.lines == "proxy" or load is None:
+    if p.lines == "proxy":
         return default
     quotes = []
     for season in (p.season - 1, p.season):
         try:
-            quotes.append(load(wh, season, market=p.market))
+            quotes.append(warehouse.load_quotes(wh, season, market=p.market))
         except NflBnnError as exc:
             log.info("no quote history for season %d (%s)", season, exc)
     quotes = [q for q in quotes if len(q)]
@@ -309,12 +307,12 @@ def predictions_frame(feats: pd.DataFrame, preds: pd.DataFrame, sized: pd.DataFr
            if c in feats]
     out = pd.concat([feats[ids].reset_index(drop=True), preds.reset_index(drop=True)], axis=1)
     if len(sized):
-        keep = sized[["player_id", "side", "line", "odds", "book", "source", "model_prob", "market_prob", "p_bet", "edge",
-                      "confidence", "reason", "stake"]].rename(columns={"reason": "decision"})
+        keep = sized[["player_id", "side", "line", "odds", "book", "source", "model_prob", "market_prob", "p_bet",
+                      "edge", "confidence", "reason", "stake"]].rename(columns={"reason": "decision"})
         out = out.merge(keep, on="player_id", how="left")
     else:
-        for c in ("side", "line", "odds", "book", "source", "model_prob", "market_prob", "p_bet", "edge", "confidence",
-                  "decision", "stake"):
+        for c in ("side", "line", "odds", "book", "source", "model_prob", "market_prob", "p_bet", "edge",
+                  "confidence", "decision", "stake"):
             out[c] = np.nan
     out["decision"] = out["decision"].fillna("no_line")
     return out

@@ -357,3 +357,19 @@ def test_init_db_migrates_an_old_ledger(old_ledger):
     schema.create_schema(old_ledger)
     assert "p_bet" in old_ledger.columns("bets")
     schema.create_schema(old_ledger)  # idempotent
+
+
+def test_weekly_run_fits_the_blend_from_earlier_weeks_of_the_warehouse(project_home):
+    from nfl_bnn import features, pipeline, warehouse
+
+    warehouse_with_quote_history(seasons=(2018, 2019), weeks=8)
+    model = fake_model(feature_names=tuple(features.FEATURES), mean=60.0, sd=25.0)
+    with warehouse.connect() as wh:
+        stats, games = warehouse.load_stats(wh), warehouse.load_games(wh)
+        p = _params().model_copy(update={"season": 2019, "week": 6})
+        blend = pipeline.weekly_blend(wh, model, p, stats, games, None)
+        p1 = _params().model_copy(update={"season": 2019, "week": 1})
+        first = pipeline.weekly_blend(wh, model, p1, stats, games, None)
+    # weeks 1-5 of 2019 only: 8 starters a week with a quote and a result, under the 150-row minimum
+    assert blend.n_rows == 40 and blend.window == "2019 wk 1 - 2019 wk 5" and blend.source == "default"
+    assert first.n_rows == 0 and "default" in first.describe()
