@@ -151,7 +151,9 @@ def size_stakes(
 ) -> pd.DataFrame:
     """Filter candidates and size stakes; return ``cands`` with ``reason``, ``bet_fraction``, ``stake``.
 
-    ``cands`` needs columns ``model_prob``, ``decimal_odds``, ``edge``, ``confidence`` and ``game_id``.
+    ``cands`` needs columns ``model_prob``, ``decimal_odds``, ``edge``, ``confidence`` and ``game_id``; a
+    ``kelly_full`` column, when present, is used as full Kelly (the market-aware pricer computes it from
+    the blended probability with pushes, :func:`nfl_bnn.market.kelly_with_push`).
     Steps: (1) reject rows by reason, in this order: ``nan`` (missing probability or odds),
     ``edge`` (edge < min_edge), ``confidence`` (confidence < min_confidence), ``no_ev`` (full Kelly <= 0
     at the offered odds); (2) stake fraction = kelly_fraction * full Kelly, capped at max_bet_fraction;
@@ -172,14 +174,19 @@ def size_stakes(
     if not (isinstance(bankroll, (int, float)) and math.isfinite(bankroll) and bankroll > 0):
         raise DataError(f"bankroll must be a positive number, got {bankroll!r}")
     out = cands.copy()
-    p = out["model_prob"].astype(float).to_numpy()
+    p = out["p_bet" if "p_bet" in out else "model_prob"].astype(float).to_numpy()  # market-blended when priced so
     d = out["decimal_odds"].astype(float).to_numpy()
     edge = out["edge"].astype(float).to_numpy()
     conf = out["confidence"].astype(float).to_numpy()
-    full = np.array([kelly_fraction_full(pi, di) for pi, di in zip(p, d)], dtype=float)
+    if "kelly_full" in out:  # computed by the pricer (market.evaluate: Kelly with pushes, from p_bet)
+        full = np.nan_to_num(out["kelly_full"].astype(float).to_numpy(), nan=0.0)
+    else:
+        full = np.array([kelly_fraction_full(pi, di) for pi, di in zip(p, d)], dtype=float)
     reason = np.full(len(out), "bet", dtype=object)
     bad = ~(np.isfinite(p) & np.isfinite(d) & np.isfinite(edge) & np.isfinite(conf))
     reason[bad] = "nan"
+    if "price_note" in out:  # a book quoting one side only cannot be de-vigged: say so, not "nan"
+        reason[bad & (out["price_note"].astype(str) == "one_sided").to_numpy()] = "one_sided"
     reason[(reason == "bet") & (edge < min_edge)] = "edge"
     reason[(reason == "bet") & (conf < min_confidence)] = "confidence"
     reason[(reason == "bet") & (full <= 0.0)] = "no_ev"

@@ -279,6 +279,9 @@ def _betting_commands(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--weeks", help="e.g. 1-17 or 3,4,5 (default: every regular-season week)")
     b.add_argument("--lines", choices=["auto", "warehouse", "proxy"], default="auto")
     b.add_argument("--nflcom", help="NFL.com projections CSV for proxy:nflcom lines (e.g. 2024)")
+    b.add_argument("--bet-time", help="replay the REAL quote history (prop_lines) at open, close or H hours "
+                                      "before kickoff, with the market blend learned walk-forward (needs --out)")
+    b.add_argument("--out", help="CSV of the real-line backtest: one row per priced player-game")
     b.set_defaults(handler=_cmd_backtest_bets)
 
 
@@ -369,6 +372,25 @@ def _cmd_backtest_bets(args: argparse.Namespace) -> int:
     p = pipeline.load_weekly_params(args.season, 1, bankroll=args.bankroll, profile=args.profile,
                                     model_path=args.model, nflcom_path=args.nflcom)
     model = MixtureExpertsBNN.load(config.resolve_model_path(p.model_path))
+    if args.bet_time is not None or args.out:
+        from pathlib import Path
+
+        from nfl_bnn import fileio
+        from nfl_bnn.errors import ConfigError
+
+        if args.bet_time is None or not args.out or args.lines == "proxy":
+            raise ConfigError("a real-line backtest needs --lines warehouse (or auto), --bet-time open|close|H "
+                              "and --out CSV")
+        bt = backtest_betting.parse_bet_time(args.bet_time)
+        with warehouse.connect(read_only=True) as wh:
+            rows, blends = backtest_betting.real_run(args.season, model, p, wh, bt, weeks=_weeks_arg(args.weeks))
+        out = Path(args.out)
+        fileio.ensure_writable_dir(out.parent if str(out.parent) else Path("."))
+        fileio.atomic_write_group({out: lambda f: rows[backtest_betting.REAL_COLUMNS].to_csv(f, index=False),
+                                   out.with_suffix(".blends.csv"): lambda f: blends.to_csv(f, index=False)})
+        print(backtest_betting.real_summary(rows, bt))
+        print(f"wrote {out} and {out.with_suffix('.blends.csv')} (the market blend's window and weights per week)")
+        return 0
     with warehouse.connect() as wh:
         res = backtest_betting.run(args.season, model, p, wh, weeks=_weeks_arg(args.weeks), lines_mode=args.lines)
     print(res.text)

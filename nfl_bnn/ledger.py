@@ -29,7 +29,7 @@ import pandas as pd
 
 from nfl_bnn import betting
 from nfl_bnn.errors import DataError
-from nfl_bnn.schema import TABLES
+from nfl_bnn.schema import MIGRATIONS, TABLES
 
 log = logging.getLogger("nfl_bnn.ledger")
 
@@ -41,14 +41,19 @@ BETS_DDL = TABLES["bets"]
 
 INSERT_COLUMNS = [
     "bet_id", "run_id", "placed_at", "season", "week", "game_id", "player_id", "player_name", "team", "opponent",
-    "market", "side", "line", "odds", "book", "line_source", "model_prob", "market_prob", "edge", "confidence",
+    "market", "side", "line", "odds", "book", "line_source", "model_prob", "market_prob", "p_bet", "edge", "confidence",
     "bet_fraction", "stake", "bankroll", "profile", "model_version", "params_json", "paper", "status",
 ]
 
 
 def ensure_table(wh) -> None:
-    """Create the ledger if it does not exist (also done by ``init-db`` through schema.TABLES)."""
+    """Create the ledger if it does not exist (also done by ``init-db`` through schema.TABLES), and add the
+    columns later versions introduced to an older ledger (``p_bet``: the market-blended probability that
+    stakes use; ``model_prob`` stays the model's own, ``market_prob`` the de-vigged market's)."""
     wh.execute(BETS_DDL)
+    for table, column, statement in MIGRATIONS:
+        if table == "bets" and column not in wh.columns("bets"):  # ALTER locks the table: only when needed
+            wh.execute(statement)
 
 
 def bet_id(season: int, week: int, market: str, player_id: str, profile: str, model_version: str, paper: bool) -> str:
@@ -90,7 +95,8 @@ def to_ledger_rows(bets: pd.DataFrame, *, season: int, week: int, market: str, p
             bet_id(season, week, market, r.player_id, profile, model_version, paper), run_id, placed_at,
             int(season), int(week), getattr(r, "game_id", None), r.player_id, getattr(r, "player_name", None),
             getattr(r, "team", None), getattr(r, "opponent", None), market, r.side, float(r.line), int(r.odds),
-            getattr(r, "book", None), getattr(r, "source", None), r.model_prob, r.market_prob, r.edge, r.confidence,
+            getattr(r, "book", None), getattr(r, "source", None), r.model_prob, r.market_prob, getattr(r, "p_bet", None), r.edge,
+            r.confidence,
             r.bet_fraction, float(r.stake), float(bankroll), profile, model_version, pj, bool(paper), "open",
         )))
     return rows

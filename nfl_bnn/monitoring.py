@@ -1,9 +1,10 @@
-"""Weekly monitoring: four health checks whose alerts reach the summary, the log and the exit status.
+"""Weekly monitoring: five health checks whose alerts reach the summary, the log and the exit status.
 
-Why these four: too few predictions means the data or the eligibility rule broke; weeks in a row
+Why these checks: too few predictions means the data or the eligibility rule broke; weeks in a row
 without a bet mean lines are missing or the model has collapsed onto the market; a large share of the
 bankroll at stake means the caps are too loose for comfort; a low average edge means the bets are
-thin enough that the margin and model error can eat them. A cron job notices alerts through the exit
+thin enough that the margin and model error can eat them; a HIGH median edge means the edges are
+implausible: a real prop market almost never leaves 5 points on the table, so the model is wrong. A cron job notices alerts through the exit
 status :data:`ALERT_EXIT_STATUS` (the run itself succeeded and its files are written).
 """
 from __future__ import annotations
@@ -26,6 +27,8 @@ class AlertThresholds(StrictModel):
     zero_bet_weeks: int = Field(2, ge=1, description="alert after this many weeks in a row without bets")
     max_staked_share: float = Field(0.20, gt=0, le=1, description="alert when stakes exceed this share of bankroll")
     min_avg_edge: float = Field(0.02, ge=0, lt=1, description="alert when the bets' average edge is below this")
+    max_median_edge: float = Field(0.05, gt=0, lt=1, description="alert when the bets' median edge is above this: "
+                                   "against a real market that means the model is wrong, not the book")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class WeekHealth:
     bankroll: float
     avg_edge: float | None  # None when there are no bets
     kept_staked: float = 0.0  # part of ``staked`` kept as placed (games kicked off, settled bets)
+    median_edge: float | None = None  # None when there are no bets
 
     @property
     def staked_share(self) -> float:
@@ -64,12 +68,19 @@ def check(h: WeekHealth, th: AlertThresholds) -> list[Alert]:
     if h.n_bets and h.avg_edge is not None and h.avg_edge < th.min_avg_edge:
         alerts.append(Alert("low_edge", f"average edge {h.avg_edge:.1%} (< {th.min_avg_edge:.0%}); the bets are "
                                         "thin, consider a stricter profile"))
+    if h.n_bets and h.median_edge is not None and h.median_edge > th.max_median_edge:
+        alerts.append(Alert("implausible_edge", f"median edge of the bets {h.median_edge:.1%} (> "
+                                                f"{th.max_median_edge:.0%}): a real prop market almost never "
+                                                "offers edges like that, so the model (or the lines) is wrong, "
+                                                "not the book; check the lines import and the market blend"))
     return alerts
 
 
 def report(h: WeekHealth, alerts: list[Alert]) -> str:
     """The monitoring block of the summary."""
     edge = "n/a" if h.avg_edge is None else f"{h.avg_edge:.1%}"
+    if h.median_edge is not None:
+        edge += f" (median {h.median_edge:.1%})"
     lines = [
         "Monitoring",
         f"  predictions:      {h.n_predictions}",

@@ -126,6 +126,8 @@ class BacktestNotebookParams(NotebookParams):
     bankroll: float = Field(1000.0, gt=0)
     profile: str = "conservative"
     weekly_params: str = "params/weekly.yaml"
+    bet_times: str = Field("", pattern=r"^\s*((open|close|\d+(\.\d+)?)\s*(,\s*(open|close|\d+(\.\d+)?)\s*)*)?$",
+                           description="real lines: replay the quote history at these bet times, e.g. open,close")
 
     @model_validator(mode="after")
     def _weeks(self) -> BacktestNotebookParams:

@@ -146,8 +146,8 @@ class WeekResult:
 
 
 BET_COLUMNS = ["player_name", "player_id", "team", "opponent", "game_id", "side", "line", "odds", "book", "source",
-               "model_prob", "market_prob", "edge", "confidence", "ev", "kelly_full", "kelly_fraction", "bet_amount",
-               "paper", "status", "kept"]
+               "model_prob", "market_prob", "p_bet", "edge", "confidence", "ev", "kelly_full", "kelly_fraction",
+               "bet_amount", "paper", "status", "kept"]
 
 
 # --- the computation (no side effects) ------------------------------------------------------------
@@ -204,9 +204,16 @@ class Committed:
                 "committed_games": {g: v / bankroll for g, v in self.games.items()}}
 
 
-def price_week(feats: pd.DataFrame, preds: pd.DataFrame, lines: pd.DataFrame, model: Any,
-               p: WeeklyParams, committed: Committed | None = None) -> pd.DataFrame:
+def price_week(feats: pd.DataFrame, preds: pd.DataFrame | None, lines: pd.DataFrame, model: Any,
+               p: WeeklyParams, committed: Committed | None = None, blend: Any = None,
+               seed: int = 0) -> pd.DataFrame:
     """Evaluate every line of an eligible player and size stakes; one row per priced player.
+
+    Market-aware (issue 11): the model's P(side | no push) at each line (pushes exact on whole-number
+    lines) is blended with the de-vigged market by ``blend`` (:class:`nfl_bnn.market.Blend`, fitted from
+    earlier real lines; None = the stated default shrinkage), and edge, confidence and Kelly stakes use
+    the blended ``p_bet``; the model's own probability (``p_model`` = ``model_prob``) and the market's
+    (``p_market`` = ``market_prob``) are kept beside it.
 
     A line whose team is not the team the player is predicted for is not priced (reason
     ``team_changed``): without a roster table a back who changed teams is predicted with his old team
@@ -226,9 +233,13 @@ def price_week(feats: pd.DataFrame, preds: pd.DataFrame, lines: pd.DataFrame, mo
         return _team_changed_rows(held)
     idx = feats.reset_index(drop=True).set_index("player_id")
     X = idx.loc[lines["player_id"]].reset_index()
-    draws = np.asarray(model.prob_over(X, lines["line"].to_numpy(dtype=float), per_draw=True), dtype=float)
-    ev = betting.evaluate_lines(lines, draws, p.margin_method)
-    best = betting.best_side_per_player(ev)
+    from nfl_bnn import market
+
+    if blend is None:
+        blend = market.fit_blend([], [], [])  # no history given: the stated default, with its note
+    over, under, push = market.outcome_probs(model, X, lines["line"].to_numpy(dtype=float), per_draw=True)
+    ev = market.evaluate(lines, over, under, push, blend, p.margin_method, seed=seed)
+    best = market.best_side(ev)
     for c in ("game_id", "opponent"):
         best[c] = best["player_id"].map(ids[c])
     if "team" not in best or best["team"].isna().any():
@@ -239,6 +250,38 @@ def price_week(feats: pd.DataFrame, preds: pd.DataFrame, lines: pd.DataFrame, mo
         max_game_fraction=p.max_game_fraction, **(committed or Committed()).shares(p.bankroll),
     )
     return pd.concat([sized, _team_changed_rows(held)], ignore_index=True) if len(held) else sized
+
+
+def weekly_blend(wh: Any, model: Any, p: WeeklyParams, stats: pd.DataFrame, games: pd.DataFrame,
+                 injuries: pd.DataFrame | None) -> Any:
+    """The market blend for (season, week), fitted from the warehouse's real quote history and results of
+    games BEFORE this week (this season and the last), so no extra command is needed.
+
+    Proxy lines are not a market: with them, and without a quote history, the stated default shrinkage
+    (:data:`nfl_bnn.market.DEFAULT_PRIOR`) is used and the summary says so.
+    """
+    from nfl_bnn import backtest_betting, features, market, warehouse
+
+    default = market.fit_blend([], [], [], market.DEFAULT_PRIOR)
+    if p.lines == "proxy":
+        return default
+    quotes = []
+    for season in (p.season - 1, p.season):
+        try:
+            quotes.append(warehouse.load_quotes(wh, season, market=p.market))
+        except NflBnnError as exc:
+            log.info("no quote history for season %d (%s)", season, exc)
+    quotes = [q for q in quotes if len(q)]
+    if not quotes:
+        return default
+    q = market.history_before(pd.concat(quotes, ignore_index=True), p.season, p.week)
+    if q.empty:
+        return default
+    close = backtest_betting.select_quotes(q, backtest_betting.kickoff_utc(games), "close")
+    frame = features.attach_target(features.candidate_frame(stats, games, p.season - 1, p.season, injuries), stats,
+                                   drop_missing=False)
+    hist = backtest_betting.history_rows(close, frame, model)
+    return market.fit_walk_forward(hist, p.season, p.week, market.DEFAULT_PRIOR)
 
 
 def _team_changed(lines: pd.DataFrame, predicted_team: pd.Series) -> pd.Series:
@@ -254,7 +297,7 @@ def _team_changed_rows(held: pd.DataFrame) -> pd.DataFrame:
     """One decision row per player held back by :func:`_team_changed` (no price, no stake)."""
     keep = [c for c in ("player_id", "player_name", "team", "line", "book", "source") if c in held]
     out = held[keep].reset_index(drop=True).copy()
-    for c in ("side", "odds", "model_prob", "market_prob", "edge", "confidence"):
+    for c in ("side", "odds", "model_prob", "market_prob", "p_bet", "edge", "confidence"):
         out[c] = np.nan
     out["reason"], out["stake"] = "team_changed", 0.0
     return out
@@ -277,10 +320,14 @@ def kept_bets_frame(kept: pd.DataFrame) -> pd.DataFrame:
     if kept.empty:
         return pd.DataFrame(columns=BET_COLUMNS)
     b = kept.rename(columns={"line_source": "source", "bet_fraction": "kelly_fraction", "stake": "bet_amount"})
-    for c in ("line", "odds", "model_prob", "market_prob", "edge", "confidence", "kelly_fraction", "bet_amount"):
+    if "p_bet" not in b:  # a ledger from before the market blend: its stakes used the model's probability
+        b["p_bet"] = b["model_prob"]
+    for c in ("line", "odds", "model_prob", "market_prob", "p_bet", "edge", "confidence", "kelly_fraction",
+              "bet_amount"):
         b[c] = pd.to_numeric(b[c], errors="coerce").astype(float)
+    b["p_bet"] = b["p_bet"].fillna(b["model_prob"])
     dec = b["odds"].map(betting.american_to_decimal)
-    b["ev"], b["kelly_full"], b["kept"] = b["model_prob"] * dec - 1.0, np.nan, True
+    b["ev"], b["kelly_full"], b["kept"] = b["p_bet"] * dec - 1.0, np.nan, True
     b["paper"] = b["paper"].astype(bool)
     return b[BET_COLUMNS].reset_index(drop=True)
 
@@ -314,12 +361,12 @@ def predictions_frame(feats: pd.DataFrame, preds: pd.DataFrame, sized: pd.DataFr
            if c in feats]
     out = pd.concat([feats[ids].reset_index(drop=True), preds.reset_index(drop=True)], axis=1)
     if len(sized):
-        keep = sized[["player_id", "side", "line", "odds", "book", "source", "model_prob", "market_prob", "edge",
-                      "confidence", "reason", "stake"]].rename(columns={"reason": "decision"})
+        keep = sized[["player_id", "side", "line", "odds", "book", "source", "model_prob", "market_prob", "p_bet",
+                      "edge", "confidence", "reason", "stake"]].rename(columns={"reason": "decision"})
         out = out.merge(keep, on="player_id", how="left")
     else:
-        for c in ("side", "line", "odds", "book", "source", "model_prob", "market_prob", "edge", "confidence",
-                  "decision", "stake"):
+        for c in ("side", "line", "odds", "book", "source", "model_prob", "market_prob", "p_bet", "edge",
+                  "confidence", "decision", "stake"):
             out[c] = np.nan
     out["decision"] = out["decision"].fillna("no_line")
     return out
@@ -344,10 +391,11 @@ def no_bet_reasons(n_pred: int, n_lines_players: int, sized: pd.DataFrame) -> st
 def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized: pd.DataFrame,
                  bets: pd.DataFrame, lines: pd.DataFrame, health: monitoring.WeekHealth,
                  alerts: list[monitoring.Alert], run_id: str, bankroll_note: str = "",
-                 notes: list[str] | tuple[str, ...] = ()) -> str:
+                 notes: list[str] | tuple[str, ...] = (), blend_text: str = "") -> str:
     """The week's summary. ``bets`` holds every bet of the week (column ``kept``: left as placed by an
     earlier run), so the summary, the bets file and the ledger list the same bets and the same stakes;
-    ``notes`` are the line-loading notes (as-of time, skipped quotes)."""
+    ``notes`` are the line-loading notes (as-of time, skipped quotes), ``blend_text`` the window and
+    weights of the market blend every new stake used."""
     from nfl_bnn import proxy_lines
 
     proxy = proxy_lines.is_proxy(lines)
@@ -361,7 +409,10 @@ def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized
            f"profile {p.profile}: Kelly x{p.kelly_fraction:g}, max bet {p.max_bet_fraction:.0%}, min edge "
            f"{p.min_edge:.0%}, min confidence {p.min_confidence:.0%}, week cap {p.max_week_fraction:.0%}, game cap "
            f"{p.max_game_fraction:.0%}; margin removed by the {p.margin_method} method",
-           f"bankroll {p.bankroll:,.2f}" + (f" ({bankroll_note})" if bankroll_note else ""), ""]
+           f"bankroll {p.bankroll:,.2f}" + (f" ({bankroll_note})" if bankroll_note else "")]
+    if blend_text:  # the window and weights of the market blend that every stake here used
+        out.append(blend_text)
+    out.append("")
     if proxy:
         out += [proxy_lines.proxy_note(lines), ""]
     if notes:
@@ -385,9 +436,9 @@ def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized
         out.append("Other players: " + no_bet_reasons(n_open, n_line_players, sized[sized.reason != "bet"]))
     if len(bets):
         cols = ["player_name", "team", "opponent", "side", "line", "odds", "book", "model_prob", "market_prob",
-                "edge", "confidence", "bet_amount"] + (["status"] if len(kept) else [])
+                "p_bet", "edge", "confidence", "bet_amount"] + (["status"] if len(kept) else [])
         show = bets[cols].copy()
-        for c in ("model_prob", "market_prob", "edge", "confidence"):
+        for c in ("model_prob", "market_prob", "p_bet", "edge", "confidence"):
             show[c] = show[c].map(lambda v: f"{v:.1%}")
         show["odds"] = show["odds"].map(lambda v: f"{int(v):+d}")
         if len(kept):
@@ -565,7 +616,9 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
         log.info("week s%s w%s: %d bet(s) kept as placed, staked %.2f, count toward the caps", p.season, p.week,
                  len(kept), kept["stake"].sum())
         lines = lines[~lines["player_id"].isin(kept["player_id"])]
-    sized = (price_week(feats, preds, lines, model, p, Committed.of(kept)) if len(feats)
+    blend = weekly_blend(wh, model, p, stats, games, injuries)
+    log.debug("%s", blend.describe())  # recorded in the summary file too
+    sized = (price_week(feats, preds, lines, model, p, Committed.of(kept), blend=blend) if len(feats)
              else pd.DataFrame(columns=["player_id", "reason"]))
     new_bets = bets_frame(sized, p.paper_trade)
     bets = week_bets(new_bets, kept)
@@ -578,10 +631,12 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
         zero_bet_streak=zero_bet_streak(out_dir, p.season, p.week, len(bets)),
         staked=staked, bankroll=p.bankroll, avg_edge=float(bets["edge"].mean()) if len(bets) else None,
         kept_staked=float(kept["stake"].sum()) if len(kept) else 0.0,
+        median_edge=float(new_bets["edge"].median()) if len(new_bets) else None,
     )
     alerts = monitoring.check(health, p.alerts)
     summary = summary_text(p, version, predictions, sized, bets, lines, health, alerts, run.run_id, bankroll_note,
-                           notes=[f"quotes and injury reports as of {as_of:%Y-%m-%d %H:%M} UTC"] + line_notes)
+                           notes=[f"quotes and injury reports as of {as_of:%Y-%m-%d %H:%M} UTC"] + line_notes,
+                           blend_text=blend.describe())
 
     files = {out_dir / f"{tag}_predictions.csv": fileio.csv_writer(predictions),
              out_dir / f"{tag}_bets.csv": fileio.csv_writer(bets[BET_COLUMNS]),

@@ -269,3 +269,59 @@ def trace_plot(idata, var_names: Sequence[str] | None = None) -> Figure:
                  "one line per expert", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def reliability_with_counts(tables: dict[str, pd.DataFrame], title: str = "Reliability at the close") -> Figure:
+    """Observed win share against predicted probability per bin, with binomial error bars (±1 SE) and the
+    bin counts written beside the points; one series per probability (p_model, p_market, p_bet)."""
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect")
+    for i, (label, t) in enumerate(tables.items()):
+        if not len(t):
+            continue
+        ax.errorbar(t["predicted"], t["observed"], yerr=t["se"], fmt="o", ms=4, capsize=3, color=f"C{i}",
+                    label=label)
+        for x, y, n in zip(t["predicted"], t["observed"], t["n"]):
+            ax.annotate(str(int(n)), (x, y), textcoords="offset points", xytext=(4, -10 - 8 * i), fontsize=6,
+                        color=f"C{i}")
+    ax.set_xlim(0.2, 0.8)  # prop probabilities live near 0.5: the full [0, 1] square hides them
+    ax.set_ylim(0.2, 0.8)
+    ax.set_xlabel("predicted probability that the side wins (bins of equal count)")
+    ax.set_ylabel("observed share won")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def pnl_with_band(bands: dict[str, pd.DataFrame], title: str = "Flat-stake P&L") -> Figure:
+    """Cumulative 1-unit P&L of the bets in time order with a bootstrap 90% band, one series per bet time."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for i, (label, b) in enumerate(bands.items()):
+        if not len(b):
+            continue
+        ax.plot(b["bet"], b["pnl"], color=f"C{i}", label=f"{label} ({len(b)} bets)")
+        ax.fill_between(b["bet"], b["lo"], b["hi"], color=f"C{i}", alpha=0.2)
+    ax.axhline(0, color="k", lw=1)
+    ax.set_xlabel("bets, in time order")
+    ax.set_ylabel("units won")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def clv_histogram(clv: dict[str, pd.Series], title: str = "Closing-line value of the bets") -> Figure:
+    """Distribution of CLV (no-vig closing probability x decimal odds taken - 1) per bet time."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for i, (label, c) in enumerate(clv.items()):
+        c = pd.Series(c).dropna()
+        if len(c):
+            ax.hist(c, bins=30, alpha=0.5, color=f"C{i}", label=f"{label}: mean {c.mean():+.3f}, n {len(c)}")
+    ax.axvline(0, color="k", lw=1)
+    ax.set_xlabel("CLV")
+    ax.set_ylabel("bets")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

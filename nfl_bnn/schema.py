@@ -234,6 +234,7 @@ TABLES: dict[str, str] = {
             line_source    TEXT,
             model_prob     DOUBLE PRECISION,
             market_prob    DOUBLE PRECISION,
+            p_bet          DOUBLE PRECISION,
             edge           DOUBLE PRECISION,
             confidence     DOUBLE PRECISION,
             bet_fraction   DOUBLE PRECISION,
@@ -259,6 +260,8 @@ TABLES: dict[str, str] = {
 MIGRATIONS: list[tuple[str, str, str]] = [
     # (table, column, statement); issue 11: quotes matched to their game
     ("prop_lines", "game_id", "ALTER TABLE prop_lines ADD COLUMN IF NOT EXISTS game_id TEXT"),
+    # issue 11: the market-blended probability that stakes use, beside model_prob and market_prob
+    ("bets", "p_bet", "ALTER TABLE bets ADD COLUMN IF NOT EXISTS p_bet DOUBLE PRECISION"),
 ]
 
 

@@ -166,6 +166,8 @@ class FakeModel:
 
     def prob_over(self, X, lines, per_draw=False):
         d = np.array([P_OVER.get(pid, [0.5] * 10) for pid in X["player_id"]], dtype=float).T  # (S, n)
+        if np.ndim(lines) == 2:  # (n, L) lines: the same probability at each (no mass near the line: no push)
+            d = np.repeat(d[:, :, None], np.shape(lines)[1], axis=2)
         return d if per_draw else d.mean(axis=0)
 
 
@@ -188,3 +190,14 @@ def load_week4(wh, lines=LINES, stats: pd.DataFrame | None = None) -> None:
     wh.upsert_df("mart.player_game_stats", made if stats is None else stats)
     if lines is not None:
         wh.upsert_df("best_prop_lines", lines if isinstance(lines, pd.DataFrame) else line_rows(lines))
+
+
+def identity_blend():
+    """A market blend that hands the fake model's probability through (p_bet = p_model), so stakes stay
+    the hand-computed ones of tests/test_pipeline.py."""
+    from nfl_bnn import market
+
+    return market.Blend((0.0, 1.0, 0.0), ((0.0,) * 3,) * 3, 0, "fitted", "test")
+
+
+IDENTITY_BLEND = identity_blend()

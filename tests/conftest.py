@@ -146,3 +146,14 @@ def week4_wh(project_home):
     load_week4(wh)
     yield wh
     wh.close()
+
+
+@pytest.fixture
+def identity_blend(monkeypatch):
+    """The weekly run's market blend replaced by the identity (p_bet = the fake model's p_model)."""
+    from _fakes import IDENTITY_BLEND
+
+    from nfl_bnn import pipeline
+
+    monkeypatch.setattr(pipeline, "weekly_blend", lambda *a, **k: IDENTITY_BLEND)
+    return IDENTITY_BLEND

@@ -182,3 +182,22 @@ def test_weekly_without_a_bankroll_sizes_from_the_ledger(home):
     assert f"bankroll {lb.bankroll:,.2f}" in page
     with warehouse.connect() as wh:
         assert set(ledger.load_bets(wh, 2019, 11, paper=True).bankroll) == {lb.bankroll}
+
+
+def test_backtest_notebook_on_real_quote_history(tmp_path, monkeypatch):
+    """bet_times=open,close: the real-line report (ROI intervals, CLV, scores at the close, reliability,
+    P&L band) from the warehouse's quote history; its own warehouse, so other notebooks keep theirs."""
+    from test_market import warehouse_with_quote_history
+
+    monkeypatch.setenv("NFL_BNN_HOME", str(tmp_path))
+    monkeypatch.setenv("NFL_BNN_WAREHOUSE", str(tmp_path / "data" / "warehouse.duckdb"))
+    monkeypatch.delenv("NFL_BNN_DATABASE_URL", raising=False)
+    warehouse_with_quote_history(seasons=(2017, 2018, 2019), weeks=8)
+    fake_model(FEATURES, mean=60.0, sd=28.0).save(config.models_dir() / "fake.npz")
+    run, page = _run("backtest", season=2019, first_week=1, last_week=8, model_path="models/fake.npz",
+                     bet_times="open,close")
+    assert _n(page, "img") == 4  # reliability, CLV histogram, P&L band, coverage
+    assert "log loss" in page.lower() and "ROI" in page and "CLV" in page
+    for t in ("open", "close"):
+        assert (run / f"s2019_backtest_real_{t}.csv").is_file()
+        assert (run / f"s2019_backtest_blends_{t}.csv").is_file()

@@ -17,6 +17,10 @@ from nfl_bnn import ledger, pipeline, proxy_lines
 from nfl_bnn.errors import BusyError, ConfigError, DatabaseError, DataError, NflBnnError
 
 
+#: a blend that trusts the model fully (p_bet = p_model), so stakes stay hand-computable from P_OVER
+pytestmark = pytest.mark.usefixtures("identity_blend")
+
+
 @pytest.fixture
 def wh(week4_wh):
     """The week-4 warehouse of tests/conftest.py (DuckDB, open)."""
@@ -53,8 +57,9 @@ def test_week_end_to_end_stakes_by_hand(wh, project_home):
     summary = (out / "s2024_w4_summary.txt").read_text()
     assert "1 failed the edge threshold" in summary and "1 failed the confidence threshold" in summary
     assert "4 eligible players had no line" in summary  # 8 predicted, 4 with a line
-    # 8 predictions < 20 -> a volume alert, exit status 3; logged too
-    assert [a.code for a in res.alerts] == ["low_volume"] and res.exit_status == 3
+    # 8 predictions < 20 -> a volume alert, exit status 3; logged too. Edges of 8 and 10 points (median 9%)
+    # are implausible against a real market: the implausible-edge alert fires as well
+    assert [a.code for a in res.alerts] == ["low_volume", "implausible_edge"] and res.exit_status == 3
     assert "[low_volume]" in summary
     got = ledger.load_bets(wh, SEASON, WEEK)
     assert sorted(got.stake) == [17.70, 24.00] and set(got.model_version) == {"fake-1"}

@@ -25,15 +25,17 @@ from nfl_bnn import cli, fileio, pipeline, warehouse
 from nfl_bnn.errors import ModelArtifactError, NflBnnError
 from nfl_bnn.model import MixtureExpertsBNN
 
+pytestmark = pytest.mark.usefixtures("identity_blend")  # stakes as in test_pipeline (p_bet = the fake p)
 TESTS = Path(__file__).resolve().parent
 
 CHILD = r'''
 import os, sys, time, pathlib
 sys.path.insert(0, os.environ["REL_TESTS"])
-from _fakes import FakeModel
+from _fakes import IDENTITY_BLEND, FakeModel
 import nfl_bnn.model
 nfl_bnn.model.MixtureExpertsBNN.load = classmethod(lambda cls, path: FakeModel())
 from nfl_bnn import cli, pipeline, warehouse
+pipeline.weekly_blend = lambda *a, **k: IDENTITY_BLEND  # stakes as in test_pipeline (p_bet = the fake p_model)
 
 point = os.environ.get("REL_BLOCK_AT", "")
 

@@ -236,7 +236,7 @@ class HostileModel(FakeModel):
     def prob_over(self, X, lines, per_draw=False):
         import numpy as np
 
-        d = np.full((10, len(X)), 0.65)
+        d = np.full((10, len(X)) + np.shape(lines)[1:], 0.65)  # (n,) or (n, L) lines, as the real model
         return d if per_draw else d.mean(axis=0)
 
 
