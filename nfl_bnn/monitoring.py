@@ -72,7 +72,7 @@ def check(h: WeekHealth, th: AlertThresholds) -> list[Alert]:
         alerts.append(Alert("implausible_edge", f"median edge of the bets {h.median_edge:.1%} (> "
                                                 f"{th.max_median_edge:.0%}): a real prop market almost never "
                                                 "offers edges like that, so the model (or the lines) is wrong, "
-                                                "not the book; check the lines import and the market blend"))
+                                                "not the book; check the imported lines and the market blend"))
     return alerts
 
 

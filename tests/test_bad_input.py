@@ -107,7 +107,8 @@ def test_backtest_bets_of_weeks_without_a_bet_reports_no_bets(wh, capsys, monkey
         def prob_over(self, X, lines, per_draw=False):
             import numpy as np
 
-            d = np.full((10, len(X)), 0.5)  # a coin flip: never an edge against -110 both ways
+            shape = (10, len(X)) + ((np.shape(lines)[1],) if np.ndim(lines) == 2 else ())
+            d = np.full(shape, 0.5)  # a coin flip: never an edge against -110 both ways
             return d if per_draw else d.mean(axis=0)
 
     monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: NoEdge()))
