@@ -37,7 +37,7 @@ from nfl_bnn.errors import DataError
 EPS = 1e-4  # probabilities are clipped to [EPS, 1 - EPS] before a logit
 #: out-of-sample evidence a blend needs before its edges are staked (see :class:`Skill`)
 SKILL_MIN_ROWS = 200
-SKILL_Z = 1.0
+SKILL_Z = 1.645  # one-sided 5%, the conventional bar for evidence (a first try with 1.0: docs/market.md)
 
 
 @dataclass(frozen=True)
