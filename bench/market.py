@@ -94,6 +94,8 @@ def main() -> None:
     ap.add_argument("--history-model", help="model trained on 2012-(season-2), prices the previous season's history "
                                             "out of sample; trained too when --model is not given")
     ap.add_argument("--profile", default="conservative")
+    ap.add_argument("--no-market-gate", action="store_true",
+                    help="stake edges even before the blend has beaten the market out of sample (what the gate holds back)")
     ap.add_argument("--season", type=int, default=2024)
     ap.add_argument("--out", default="/tmp/market_bench")
     ap.add_argument("--lines", choices=["bovada", "bettingpros"], default="bovada",
@@ -126,7 +128,8 @@ def main() -> None:
           f"({un_prev} unmatched: other positions/ineligible); {args.lines} {S}: {len(q)} ({un} unmatched)")
     history = BB.history_rows(BB.select_quotes(q_prev, ko, "close"), fr_prev, hist_model)
     print(f"blend history before {S}: {len(history)} closing lines with results ({S - 1})")
-    p = pipeline.load_weekly_params(S, 1, profile=args.profile, bankroll=1000.0)
+    p = pipeline.load_weekly_params(S, 1, profile=args.profile, bankroll=1000.0,
+                                    require_market_skill=not args.no_market_gate)
     results, all_rows = [], {}
     for bt in ("open", "close"):
         rows, blends = BB.real_line_backtest(S, q, fr, games, model, p, bet_time=bt, history=history)

@@ -280,7 +280,9 @@ def real_line_backtest(season: int, quotes: pd.DataFrame, frame: pd.DataFrame, g
         blend = market.fit_walk_forward(hist, season, wk, prior)
         blends.append({"season": season, "week": wk, **{k: v for k, v in blend.to_dict().items()
                                                        if k in ("n_rows", "source", "window", "note")},
-                       "intercept": blend.intercept, "w_model": blend.w_model, "w_market": blend.w_market})
+                       "intercept": blend.intercept, "w_model": blend.w_model, "w_market": blend.w_market,
+                       "skill_rows": blend.skill.n, "skill_logloss_diff": blend.skill.diff,
+                       "skill_se": blend.skill.se, "skill_shown": blend.skill.shown})
         if not lines.empty:
             pw = p.model_copy(update={"bankroll": max(bankroll, 0.01), "week": wk, "season": season})
             feats = fw.drop(columns=["rushing_yards"]).reset_index(drop=True)

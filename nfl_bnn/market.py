@@ -26,7 +26,7 @@ pushes is f* = (p_win b - p_lose) / (b (p_win + p_lose)), b = decimal odds - 1.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,9 @@ import pandas as pd
 from nfl_bnn.errors import DataError
 
 EPS = 1e-4  # probabilities are clipped to [EPS, 1 - EPS] before a logit
+#: out-of-sample evidence a blend needs before its edges are staked (see :class:`Skill`)
+SKILL_MIN_ROWS = 200
+SKILL_Z = 1.645  # one-sided 5%, the conventional bar for evidence (a first try with 1.0: docs/market.md)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,36 @@ DEFAULT_PRIOR = BlendPrior()
 
 
 @dataclass(frozen=True)
+class Skill:
+    """Has the blend beaten the market out of sample on the earlier real lines it may learn from?
+
+    Prequential (walk-forward) scoring of the earlier weeks: each week's p_bet comes from a blend fitted
+    on the weeks before it only, and is compared with the de-vigged closing market on the same rows.
+    ``diff`` is the mean per-row log loss of p_bet minus the market's (negative = better than the market),
+    ``se`` its standard error with the rows of one week as a cluster. An in-sample fit always looks at
+    least as good as the market (it has three free weights); only this out-of-sample record says whether
+    the model's disagreements with the market are worth money. Skill is *shown* when there are at least
+    :data:`SKILL_MIN_ROWS` scored rows and ``diff + SKILL_Z * se < 0``.
+    """
+
+    n: int = 0
+    weeks: int = 0
+    diff: float = float("nan")
+    se: float = float("nan")
+
+    @property
+    def shown(self) -> bool:
+        return self.n >= SKILL_MIN_ROWS and bool(np.isfinite(self.diff)) and self.diff + SKILL_Z * self.se < 0
+
+    def describe(self) -> str:
+        if self.n == 0:
+            return "no earlier real lines to judge the blend on: no skill shown"
+        verdict = "skill shown" if self.shown else "NO skill shown"
+        return (f"out of sample on {self.n} earlier real lines ({self.weeks} weeks), p_bet log loss minus the "
+                f"market's {self.diff:+.4f} (SE {self.se:.4f}): {verdict}")
+
+
+@dataclass(frozen=True)
 class Blend:
     """A fitted (or default) blend: coefficients (c, a, b), their Laplace covariance, and where they came from."""
 
@@ -72,6 +105,7 @@ class Blend:
     window: str  # the games it was learned from, in words
     note: str = ""
     logloss: dict[str, float] = field(default_factory=dict)  # in-sample log loss of model, market, blend
+    skill: Skill = field(default_factory=Skill)  # out-of-sample record on the earlier lines (fit_walk_forward)
 
     @property
     def intercept(self) -> float:
@@ -97,6 +131,7 @@ class Blend:
                      f"blend {ll['blend']:.4f} (in sample)")
             if ll["model"] > ll["market"]:
                 text += "; the model alone has NOT beaten the market there"
+        text += f"; {self.skill.describe()}"
         return text + (f"; {self.note}" if self.note else "")
 
     def to_dict(self) -> dict[str, Any]:
@@ -257,7 +292,40 @@ def fit_walk_forward(history: pd.DataFrame, season: int, week: int, prior: Blend
         first = h.sort_values(["season", "week"]).iloc[0]
         last = h.sort_values(["season", "week"]).iloc[-1]
         window = f"{int(first.season)} wk {int(first.week)} - {int(last.season)} wk {int(last.week)}"
-    return fit_blend(h["p_model"], h["p_market"], h["won"], prior, window)
+    return replace(fit_blend(h["p_model"], h["p_market"], h["won"], prior, window),
+                   skill=prequential_skill(h, prior))
+
+
+def _row_log_loss(p, won) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), EPS, 1 - EPS)
+    y = np.asarray(won, dtype=float)
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def prequential_skill(history: pd.DataFrame, prior: BlendPrior = DEFAULT_PRIOR) -> Skill:
+    """:class:`Skill` of the blend on ``history`` (rows with a result, all from earlier weeks): every week
+    scored by a blend fitted on the weeks before it only (the first week by the prior itself)."""
+    h = history[history["won"].notna()]
+    if h.empty:
+        return Skill()
+    key = h["season"].astype(int) * 100 + h["week"].astype(int)
+    sums, counts = [], []
+    for k in sorted(key.unique()):
+        before, now = h[key < k], h[key == k]
+        blend = fit_blend(before["p_model"], before["p_market"], before["won"], prior)
+        p_bet = apply_blend(blend, now["p_model"].to_numpy(float), now["p_market"].to_numpy(float))
+        d = _row_log_loss(p_bet, now["won"]) - _row_log_loss(now["p_market"], now["won"])
+        d = d[np.isfinite(d)]
+        if len(d):
+            sums.append(float(d.sum()))
+            counts.append(len(d))
+    n = int(sum(counts))
+    if n == 0:
+        return Skill()
+    diff = sum(sums) / n
+    resid = np.asarray(sums) - diff * np.asarray(counts)  # week clusters
+    se = float(np.sqrt(np.sum(resid ** 2)) / n) if len(sums) > 1 else float("nan")
+    return Skill(n=n, weeks=len(sums), diff=float(diff), se=se)
 
 
 # --- closing-line value ---------------------------------------------------------------------------

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
-from nfl_bnn import betting, config, fileio, ledger, monitoring
+from nfl_bnn import betting, config, fileio, ledger, monitoring, proxy_lines
 from nfl_bnn.errors import ConfigError, DataError, NflBnnError
 from nfl_bnn.params import ModelPath, Season, StrictModel, Week, load_params, read_yaml
 
@@ -73,6 +73,8 @@ class WeeklyParams(StrictModel):
     nflcom_path: str | None = None
     as_of: str | None = Field(default=None, description="use only quotes fetched and injury reports published "
                               "at or before this time (ISO 8601; no zone = UTC); default: the time of the run")
+    require_market_skill: bool = Field(default=True, description="stake on real lines only once the market blend "
+                                       "has beaten the de-vigged market out of sample on earlier real lines")
     alerts: monitoring.AlertThresholds = monitoring.AlertThresholds()
 
     @field_validator("as_of", mode="before")
@@ -249,7 +251,31 @@ def price_week(feats: pd.DataFrame, preds: pd.DataFrame | None, lines: pd.DataFr
         min_edge=p.min_edge, min_confidence=p.min_confidence, max_week_fraction=p.max_week_fraction,
         max_game_fraction=p.max_game_fraction, **(committed or Committed()).shares(p.bankroll),
     )
+    sized = market_gate(sized, blend, p, proxy=proxy_lines.is_proxy(lines))
     return pd.concat([sized, _team_changed_rows(held)], ignore_index=True) if len(held) else sized
+
+
+def market_gate(sized: pd.DataFrame, blend: Any, p: WeeklyParams, proxy: bool = False) -> pd.DataFrame:
+    """No stake on real lines until the blend has beaten the market out of sample (:class:`market.Skill`).
+
+    Against a real market an edge the model has never shown on earlier lines is most likely the model's
+    error, not the book's: measured on 2024, the few bets the blend still liked lost closing-line value
+    (docs/market.md). So with ``require_market_skill`` (the default) such candidates get the decision
+    ``no_market_skill`` and no stake; their probabilities and edges stay in the files for the record.
+    Proxy lines are not a market and are not gated (their reports say PROXY).
+    """
+    if (not p.require_market_skill or proxy or p.lines == "proxy" or sized.empty or "reason" not in sized
+            or blend.skill.shown):
+        return sized
+    out = sized.copy()
+    hit = out["reason"] == "bet"
+    out.loc[hit, "reason"] = "no_market_skill"
+    for c in ("stake", "bet_fraction"):
+        if c in out:
+            out.loc[hit, c] = 0.0
+    if hit.any():
+        log.info("%d candidate bet(s) not staked: %s", int(hit.sum()), blend.skill.describe())
+    return out
 
 
 def weekly_blend(wh: Any, model: Any, p: WeeklyParams, stats: pd.DataFrame, games: pd.DataFrame,
@@ -383,7 +409,9 @@ def no_bet_reasons(n_pred: int, n_lines_players: int, sized: pd.DataFrame) -> st
               "too_small": "had a stake under one cent",
               "cap_used": "found the week's or their game's cap already used by the bets kept from earlier runs",
               "team_changed": "had a line for another team than the one they are predicted for (changed teams; "
-                              "not priced until they have played for the new one)"}
+                              "not priced until they have played for the new one)",
+              "no_market_skill": "had an edge but were not staked (no_market_skill): the market blend has not "
+                                 "beaten the market out of sample on earlier real lines (see the blend line above)"}
     parts += [f"{c[k]} {v}" for k, v in labels.items() if c.get(k)]
     return "; ".join(parts)
 
@@ -396,7 +424,6 @@ def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized
     earlier run), so the summary, the bets file and the ledger list the same bets and the same stakes;
     ``notes`` are the line-loading notes (as-of time, skipped quotes), ``blend_text`` the window and
     weights of the market blend every new stake used."""
-    from nfl_bnn import proxy_lines
 
     proxy = proxy_lines.is_proxy(lines)
     title = f"Weekly bets: season {p.season} week {p.week}"
@@ -580,7 +607,7 @@ def ledger_bankroll(p: WeeklyParams, wh: Any) -> tuple[WeeklyParams, str]:
 
 
 def _compute_and_write(run: WeekRun) -> WeekResult:
-    from nfl_bnn import features, proxy_lines
+    from nfl_bnn import features
 
     p, wh, model, out_dir, tag = run.p, run.wh, run.model, run.out_dir, run.tag
     history = features.load_history(wh, p.season, p.season)

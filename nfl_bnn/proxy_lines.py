@@ -34,7 +34,7 @@ PROXY_TITLE = "PROXY LINES"
 
 
 def is_proxy(lines: pd.DataFrame) -> bool:
-    return bool(len(lines)) and lines["source"].astype(str).str.startswith("proxy:").any()
+    return bool(len(lines)) and "source" in lines and lines["source"].astype(str).str.startswith("proxy:").any()
 
 
 def _both_sides(df: pd.DataFrame, season: int, week: int, rule: str) -> pd.DataFrame:

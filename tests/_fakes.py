@@ -197,7 +197,8 @@ def identity_blend():
     the hand-computed ones of tests/test_pipeline.py."""
     from nfl_bnn import market
 
-    return market.Blend((0.0, 1.0, 0.0), ((0.0,) * 3,) * 3, 0, "fitted", "test")
+    return market.Blend((0.0, 1.0, 0.0), ((0.0,) * 3,) * 3, 0, "fitted", "test",
+                        skill=market.Skill(n=1000, weeks=10, diff=-0.01, se=0.001))  # the gate lets it stake
 
 
 IDENTITY_BLEND = identity_blend()

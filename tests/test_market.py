@@ -240,11 +240,13 @@ def _season_frames(seed=5, weeks=(1, 2, 3, 4)):
     return pd.DataFrame(fr), pd.DataFrame(quotes), pd.DataFrame(games)
 
 
-def _params():
+def _params(**kw):
+    """Sizing mechanics without the market-skill gate (tested on its own below) unless asked for."""
     from nfl_bnn import pipeline
 
+    kw = {"require_market_skill": False, **kw}
     return pipeline.WeeklyParams(season=2024, week=1, bankroll=1000.0, kelly_fraction=0.25, max_bet_fraction=0.05,
-                                 min_edge=0.0, min_confidence=0.0, max_week_fraction=1.0, max_game_fraction=1.0)
+                                 min_edge=0.0, min_confidence=0.0, max_week_fraction=1.0, max_game_fraction=1.0, **kw)
 
 
 def test_real_line_backtest_columns_settlement_and_no_leaks():
@@ -373,3 +375,89 @@ def test_weekly_run_fits_the_blend_from_earlier_weeks_of_the_warehouse(project_h
     # weeks 1-5 of 2019 only: 8 starters a week with a quote and a result, under the 150-row minimum
     assert blend.n_rows == 40 and blend.window == "2019 wk 1 - 2019 wk 5" and blend.source == "default"
     assert first.n_rows == 0 and "default" in first.describe()
+
+
+# --- the market-skill gate: no stake until the blend has beaten the market out of sample ------------------------
+def _weeks_frame(pm, pk, won, per_week=100, season=2023, first_week=1):
+    n = len(pm)
+    return pd.DataFrame({"season": season, "week": first_week + np.arange(n) // per_week, "p_model": pm,
+                         "p_market": pk, "won": won})
+
+
+def test_prequential_skill_is_shown_only_when_the_model_adds_information():
+    # the model knows something the market does not: outcomes follow both logits
+    pm, pk, won = _simulate(3000, a=0.8, b=0.5, seed=11)
+    informed = market.prequential_skill(_weeks_frame(pm, pk, won))
+    assert informed.n == 3000 and informed.weeks == 30
+    assert informed.diff < 0 and informed.shown
+    # the market is the truth and the model is noise around it: no skill, whatever the in-sample fit says
+    rng = np.random.default_rng(12)
+    truth = rng.normal(0, 0.4, 3000)
+    pk2 = market.sigmoid(truth)
+    pm2 = market.sigmoid(truth + rng.normal(0, 0.6, 3000))
+    won2 = (rng.random(3000) < pk2).astype(float)
+    noise = market.prequential_skill(_weeks_frame(pm2, pk2, won2))
+    assert not noise.shown and noise.diff + noise.se > 0
+    assert "NO skill shown" in noise.describe()
+    assert market.fit_blend(pm2, pk2, won2).logloss["blend"] <= market.fit_blend(pm2, pk2, won2).logloss["market"]
+
+
+def test_prequential_skill_scores_each_week_with_earlier_weeks_only():
+    pm, pk, won = _simulate(1200, a=0.8, b=0.5, seed=13)
+    hist = _weeks_frame(pm, pk, won)
+    base = market.prequential_skill(hist)
+    # rewrite the LAST week's outcomes: it is scored by a blend of earlier weeks, so only its own score moves;
+    # were it used to fit its own blend, the change would also shift how well the blend fits it
+    flipped = hist.copy()
+    last = flipped["week"] == flipped["week"].max()
+    flipped.loc[last, "won"] = 1.0 - flipped.loc[last, "won"]
+    k = market.fit_blend(hist.loc[~last, "p_model"], hist.loc[~last, "p_market"], hist.loc[~last, "won"])
+    p = market.apply_blend(k, hist.loc[last, "p_model"].to_numpy(), hist.loc[last, "p_market"].to_numpy())
+    y0, y1 = hist.loc[last, "won"].to_numpy(), flipped.loc[last, "won"].to_numpy()
+    pk_last = hist.loc[last, "p_market"].to_numpy()
+    expected_shift = ((market._row_log_loss(p, y1) - market._row_log_loss(pk_last, y1)).sum()
+                      - (market._row_log_loss(p, y0) - market._row_log_loss(pk_last, y0)).sum()) / base.n
+    assert market.prequential_skill(flipped).diff - base.diff == pytest.approx(expected_shift, rel=1e-9)
+
+
+def test_walk_forward_blend_carries_its_skill_and_says_it():
+    pm, pk, won = _simulate(600, seed=2)
+    bl = market.fit_walk_forward(_weeks_frame(pm, pk, won), 2024, 1)
+    assert bl.skill.n == 600 and bl.skill.weeks == 6
+    assert "out of sample on 600 earlier real lines" in bl.describe()
+    assert not market.fit_blend([], [], []).skill.shown  # the stated default has no record
+
+
+def test_market_gate_stakes_nothing_without_skill_except_on_proxy_lines():
+    from nfl_bnn import pipeline
+
+    sized = pd.DataFrame({"player_id": ["a", "b"], "reason": ["bet", "edge"], "stake": [12.5, 0.0],
+                          "bet_fraction": [0.0125, 0.0], "edge": [0.07, 0.01]})
+    none = market.fit_blend([], [], [])
+    gated = pipeline.market_gate(sized, none, _params(require_market_skill=True))
+    assert list(gated["reason"]) == ["no_market_skill", "edge"] and gated["stake"].sum() == 0.0
+    assert gated.loc[0, "edge"] == 0.07  # the record keeps what the model saw
+    assert pipeline.market_gate(sized, none, _params(require_market_skill=True), proxy=True).equals(sized)  # proxies are not a market
+    assert pipeline.market_gate(sized, none, _params(require_market_skill=False)).equals(sized)
+    from dataclasses import replace
+
+    skilled = replace(none, skill=market.Skill(n=500, weeks=8, diff=-0.004, se=0.001))
+    assert pipeline.market_gate(sized, skilled, _params(require_market_skill=True)).equals(sized)
+
+
+def test_weekly_run_on_real_lines_without_a_skill_record_stakes_nothing_and_says_why(week4_wh, project_home):
+    """The week-4 warehouse has real (non-proxy) lines and no earlier quote history: the blend is the stated
+    default with no out-of-sample record, so the edges the fake model still has after the default shrinkage
+    (thresholds at 0 here) are recorded, not staked."""
+    from _fakes import SEASON, WEEK, FakeModel
+
+    from nfl_bnn import pipeline
+
+    p = pipeline.load_weekly_params(SEASON, WEEK, bankroll=1000.0, min_edge=0.0, min_confidence=0.0)
+    res = pipeline.run_week(p, wh=week4_wh, model=FakeModel())
+    assert res.bets.empty
+    decisions = dict(zip(res.predictions["player_id"], res.predictions["decision"]))
+    assert decisions["BUF-RB1"] == "no_market_skill"  # an edge of its own: priced, kept in the files, not staked
+    ungated = pipeline.run_week(p.model_copy(update={"require_market_skill": False}), wh=week4_wh, model=FakeModel())
+    assert "BUF-RB1" in set(ungated.bets["player_id"])  # the gate, not the thresholds, held the stake back
+    assert "no skill shown" in res.summary.lower() and "1 had an edge but were not staked (no_market_skill)" in res.summary
