@@ -30,6 +30,7 @@ LAST_SEASON ?=
 VALIDATE_SEASON ?=
 ARCHIVE    ?=
 AS_OF      ?=
+BET_TIMES  ?=
 PROGRESS   ?=
 paper_bool := $(if $(filter 1 true yes,$(PAPER)),true,false)
 first_week := $(word 1,$(subst -, ,$(WEEKS)))
@@ -79,8 +80,9 @@ review: $(STAMP) ## settle a week's bets and review P&L, ROI, bankroll: SEASON= 
 drift: $(STAMP) ## feature drift of a season vs the training scaler: SEASON=
 	$(RUN_NB) drift --params params/drift.yaml -p season=$(SEASON) -p model_path=$(MODEL)
 
-backtest: $(STAMP) ## walk-forward betting backtest of a season (real or labelled PROXY lines): SEASON=
-	$(RUN_NB) backtest --params params/backtest.yaml -p season=$(SEASON) -p model_path=$(MODEL)
+backtest: $(STAMP) ## walk-forward betting backtest of a season (real or labelled PROXY lines): SEASON= [BET_TIMES=open,close]
+	$(RUN_NB) backtest --params params/backtest.yaml -p season=$(SEASON) -p model_path=$(MODEL) \
+	  $(if $(BET_TIMES),-p bet_times=$(BET_TIMES))
 
 lab: $(STAMP) ## open JupyterLab on notebooks/ with the nfl_bnn kernel [LAB_ARGS="--no-browser --port 8890"]
 	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
