@@ -240,7 +240,8 @@ class HostileModel(FakeModel):
         return d if per_draw else d.mean(axis=0)
 
 
-def test_hostile_strings_through_import_weekly_ledger_settle_review(hostile_wh, tmp_path, monkeypatch, capsys):
+def test_hostile_strings_through_import_weekly_ledger_settle_review(hostile_wh, tmp_path, monkeypatch, capsys,
+                                                                   identity_blend):  # bets, whatever the market gate
     rename = hostile_wh
     names = sorted(n for _, n in rename.values())
     # importer: lines CSV (player matching by name reaches SQL)
