@@ -14,7 +14,7 @@ PKG = Path(__file__).resolve().parents[1] / "nfl_bnn"
 MAX_LINES = 350
 # Modules not split yet, with their line counts when the limit came in: they may only shrink. Remove an
 # entry once its module is split (issue 14 item 3).
-NOT_SPLIT_YET = {"nfl_bnn/ledger.py": 401, "nfl_bnn/market.py": 420, "nfl_bnn/quotes.py": 357}
+NOT_SPLIT_YET = {"nfl_bnn/market.py": 420, "nfl_bnn/quotes.py": 357}
 
 
 def _module_name(f: Path) -> str:
