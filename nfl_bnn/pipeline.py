@@ -25,6 +25,9 @@ hold complete results of the same week, and re-running the week (idempotent) bri
 Exit statuses of ``nfl-bnn weekly``: 0 ok, 3 ok but monitoring raised alerts, 1 error (data, model,
 database; also a postseason week: the model prices the regular season only), 2 bad parameters, 75
 another run of the same week holds the lock.
+
+The parts live beside this module and are re-exported here: the parameters in :mod:`nfl_bnn.weekly_params`,
+pricing in :mod:`nfl_bnn.pricing`, the week's frames and summary in :mod:`nfl_bnn.week_report`.
 """
 from __future__ import annotations
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 
