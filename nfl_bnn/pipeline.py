@@ -25,103 +25,79 @@ hold complete results of the same week, and re-running the week (idempotent) bri
 Exit statuses of ``nfl-bnn weekly``: 0 ok, 3 ok but monitoring raised alerts, 1 error (data, model,
 database; also a postseason week: the model prices the regular season only), 2 bad parameters, 75
 another run of the same week holds the lock.
+
+The parts live beside this module and are re-exported here: the parameters in :mod:`nfl_bnn.weekly_params`,
+pricing in :mod:`nfl_bnn.pricing`, the week's frames and summary in :mod:`nfl_bnn.week_report`.
 """
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator
 
-from nfl_bnn import betting, config, fileio, ledger, monitoring, proxy_lines
-from nfl_bnn.errors import ConfigError, DataError, NflBnnError
-from nfl_bnn.params import ModelPath, Season, StrictModel, Week, load_params, read_yaml
+from nfl_bnn import config, fileio, ledger, monitoring, proxy_lines
+from nfl_bnn.errors import DataError
+from nfl_bnn.legacy_pipeline import BNNMoEProductionPipeline
+from nfl_bnn.pricing import (
+    Committed,
+    _team_changed,
+    _team_changed_rows,
+    load_week_lines,
+    market_gate,
+    price_week,
+    weekly_blend,  # called by this global name in _compute_and_write: tests replace pipeline.weekly_blend
+)
+from nfl_bnn.week_report import (
+    BET_COLUMNS,
+    bets_frame,
+    kept_bets_frame,
+    lines_not_priced,
+    no_bet_reasons,
+    predictions_frame,
+    summary_text,
+    week_bets,
+    zero_bet_streak,
+)
+from nfl_bnn.weekly_params import PROFILES, WeeklyParams, load_weekly_params
+
+__all__ = [  # the moved names stay importable from here: `from nfl_bnn.pipeline import X`, `pipeline.X`
+    "BET_COLUMNS",
+    "PROFILES",
+    "BNNMoEProductionPipeline",
+    "Committed",
+    "WeekResult",
+    "WeekRun",
+    "WeeklyParams",
+    "_team_changed",
+    "_team_changed_rows",
+    "bets_frame",
+    "kept_bets_frame",
+    "ledger_bankroll",
+    "lines_not_priced",
+    "load_week_lines",
+    "load_weekly_params",
+    "market_gate",
+    "no_bet_reasons",
+    "predictions_frame",
+    "price_week",
+    "reports_as_of",
+    "require_regular_season",
+    "run_week",
+    "started_games",
+    "summary_text",
+    "week_bets",
+    "weekly_blend",
+    "weekly_dir",
+    "zero_bet_streak",
+]
 
 log = logging.getLogger("nfl_bnn.pipeline")
-
-PROFILES = ("ultra_conservative", "conservative", "moderate", "aggressive")
-
-
-class WeeklyParams(StrictModel):
-    """Everything a weekly run depends on; merged from params/weekly.yaml, the profile, overrides."""
-
-    season: Season
-    week: Week
-    bankroll: float = Field(gt=0, allow_inf_nan=False, description="bankroll; stakes are shares of it")
-    bankroll_from_ledger: bool = Field(True, description="size from the ledger's bankroll (first recorded "
-                                       "bankroll + settled profit) once it has bets; off when a bankroll is given")
-    profile: str = "conservative"
-    kelly_fraction: float = Field(gt=0, le=1, description="share of full Kelly staked")
-    max_bet_fraction: float = Field(gt=0, le=1, description="cap on one bet, share of bankroll")
-    min_edge: float = Field(ge=0, lt=1, description="minimum edge (probability points)")
-    min_confidence: float = Field(ge=0, le=1, description="minimum share of draws with positive EV")
-    max_week_fraction: float = Field(gt=0, le=1, description="cap on the week's stakes, share of bankroll")
-    max_game_fraction: float = Field(gt=0, le=1, description="cap on one game's stakes, share of bankroll")
-    margin_method: Literal["multiplicative", "power", "shin"] = "power"
-    paper_trade: bool = False
-    model_path: ModelPath = "models/latest.npz"
-    market: str = "player_rush_yds"
-    lines: Literal["warehouse", "proxy"] = "warehouse"
-    nflcom_path: str | None = None
-    as_of: str | None = Field(default=None, description="use only quotes fetched and injury reports published "
-                              "at or before this time (ISO 8601; no zone = UTC); default: the time of the run")
-    require_market_skill: bool = Field(default=True, description="stake on real lines only once the market blend "
-                                       "has beaten the de-vigged market out of sample on earlier real lines")
-    alerts: monitoring.AlertThresholds = monitoring.AlertThresholds()
-
-    @field_validator("as_of", mode="before")
-    @classmethod
-    def _iso_time(cls, v: Any) -> Any:
-        if v is None:
-            return v
-        try:
-            ts = pd.Timestamp(v)
-        except (TypeError, ValueError):
-            ts = pd.NaT
-        if ts is pd.NaT:
-            raise ValueError(f"{v!r} is not a time; use ISO 8601, e.g. 2024-10-06T12:00:00Z")
-        ts = ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
-        return ts.isoformat()
-
-    @field_validator("bankroll", mode="before")
-    @classmethod
-    def _number(cls, v: Any) -> Any:
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-            raise ValueError(f"must be a number, not {type(v).__name__} {v!r}")
-        return float(v)
-
-    @field_validator("profile")
-    @classmethod
-    def _profile_name(cls, v: str) -> str:
-        if not re.fullmatch(r"[a-z_]+", v):
-            raise ValueError(f"profile names are lowercase words ({', '.join(PROFILES)})")
-        return v
-
-
-def load_weekly_params(season: Any, week: Any, weekly_file: str | Path | None = None,
-                       **overrides: Any) -> WeeklyParams:
-    """params/weekly.yaml < params/profiles/<profile>.yaml < overrides (None = not given)."""
-    wf = Path(weekly_file) if weekly_file else config.params_dir() / "weekly.yaml"
-    base = read_yaml(wf)
-    profile = overrides.get("profile") or base.get("profile", "conservative")
-    prof_dir = config.params_dir() / "profiles"
-    known = sorted(p.stem for p in prof_dir.glob("*.yaml"))
-    if not isinstance(profile, str) or not re.fullmatch(r"[a-z_]+", profile) or profile not in known:
-        raise ConfigError(f"unknown risk profile {profile!r}; choose one of {', '.join(known)} "
-                          f"(files in {prof_dir})")
-    ov = {k: v for k, v in overrides.items() if v is not None}
-    if "bankroll" in ov:  # a bankroll the user gives is used as is
-        ov.setdefault("bankroll_from_ledger", False)
-    ov.update(season=season, week=week, profile=profile)
-    return load_params(WeeklyParams, wf, prof_dir / f"{profile}.yaml", overrides=ov)
 
 
 def weekly_dir() -> Path:
@@ -147,11 +123,6 @@ class WeekResult:
         return monitoring.ALERT_EXIT_STATUS if self.alerts else 0
 
 
-BET_COLUMNS = ["player_name", "player_id", "team", "opponent", "game_id", "side", "line", "odds", "book", "source",
-               "model_prob", "market_prob", "p_bet", "edge", "confidence", "ev", "kelly_full", "kelly_fraction",
-               "bet_amount", "paper", "status", "kept"]
-
-
 # --- the computation (no side effects) ------------------------------------------------------------
 def reports_as_of(injuries: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Injury reports published at or before ``as_of`` (UTC); ``reported_at`` is US/Eastern wall clock.
@@ -172,202 +143,6 @@ def reports_as_of(injuries: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     return injuries[~late].reset_index(drop=True)
 
 
-def load_week_lines(wh: Any, p: WeeklyParams, as_of: pd.Timestamp, known_ids: set[str]
-                    ) -> tuple[pd.DataFrame, list[str]]:
-    """The week's best prices from quotes fetched at or before ``as_of``, the unusable ones left out.
-
-    Same validation as at import (:func:`nfl_bnn.quotes.validate_quote_frame`); a bad or one-sided
-    quote or an unmatched player is skipped with a note for the summary, never a failed week.
-    """
-    from nfl_bnn import quotes, warehouse
-
-    best = warehouse.load_lines_as_of(wh, p.season, p.week, as_of, p.market)
-    return quotes.priceable(best, known_ids)
-
-
-@dataclass(frozen=True)
-class Committed:
-    """Stakes the week already holds that a run does not replace (:func:`ledger.kept_bets`): they use up
-    the week's cap and each game's cap before any new bet is sized."""
-
-    week: float = 0.0
-    games: dict[str, float] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, kept: pd.DataFrame) -> Committed:
-        if kept.empty:
-            return cls()
-        by_game = kept.groupby(kept["game_id"].astype(str))["stake"].sum()
-        return cls(float(kept["stake"].sum()), {g: float(v) for g, v in by_game.items()})
-
-    def shares(self, bankroll: float) -> dict[str, Any]:
-        """The :func:`betting.size_stakes` arguments: the committed stakes as shares of ``bankroll``."""
-        return {"committed_week": self.week / bankroll,
-                "committed_games": {g: v / bankroll for g, v in self.games.items()}}
-
-
-def price_week(feats: pd.DataFrame, preds: pd.DataFrame | None, lines: pd.DataFrame, model: Any,
-               p: WeeklyParams, committed: Committed | None = None, blend: Any = None,
-               seed: int = 0) -> pd.DataFrame:
-    """Evaluate every line of an eligible player and size stakes; one row per priced player.
-
-    Market-aware (issue 11): the model's P(side | no push) at each line (pushes exact on whole-number
-    lines) is blended with the de-vigged market by ``blend`` (:class:`nfl_bnn.market.Blend`, fitted from
-    earlier real lines; None = the stated default shrinkage), and edge, confidence and Kelly stakes use
-    the blended ``p_bet``; the model's own probability (``p_model`` = ``model_prob``) and the market's
-    (``p_market`` = ``market_prob``) are kept beside it.
-
-    A line whose team is not the team the player is predicted for is not priced (reason
-    ``team_changed``): without a roster table a back who changed teams is predicted with his old team
-    until he plays for the new one (mostly week 1), so his features describe another game.
-    """
-    lines = lines[lines["player_id"].isin(feats["player_id"])].reset_index(drop=True)
-    ids = feats.drop_duplicates("player_id").set_index("player_id")
-    moved = _team_changed(lines, ids["team"])
-    if moved.any():
-        log.warning("not pricing %d player(s) whose line is for another team than the one they are predicted "
-                    "for (changed teams; priced again once they have played for the new one): %s",
-                    lines.loc[moved, "player_id"].nunique(),
-                    ", ".join(sorted(set(lines.loc[moved, "player_name"].astype(str)))))
-    held = lines[moved].drop_duplicates("player_id")
-    lines = lines[~moved].reset_index(drop=True)
-    if lines.empty:
-        return _team_changed_rows(held)
-    idx = feats.reset_index(drop=True).set_index("player_id")
-    X = idx.loc[lines["player_id"]].reset_index()
-    from nfl_bnn import market
-
-    if blend is None:
-        blend = market.fit_blend([], [], [])  # no history given: the stated default, with its note
-    over, under, push = market.outcome_probs(model, X, lines["line"].to_numpy(dtype=float), per_draw=True)
-    ev = market.evaluate(lines, over, under, push, blend, p.margin_method, seed=seed)
-    best = market.best_side(ev)
-    for c in ("game_id", "opponent"):
-        best[c] = best["player_id"].map(ids[c])
-    if "team" not in best or best["team"].isna().any():
-        best["team"] = best["player_id"].map(ids["team"])
-    sized = betting.size_stakes(
-        best, p.bankroll, kelly_fraction=p.kelly_fraction, max_bet_fraction=p.max_bet_fraction,
-        min_edge=p.min_edge, min_confidence=p.min_confidence, max_week_fraction=p.max_week_fraction,
-        max_game_fraction=p.max_game_fraction, **(committed or Committed()).shares(p.bankroll),
-    )
-    sized = market_gate(sized, blend, p, proxy=proxy_lines.is_proxy(lines))
-    return pd.concat([sized, _team_changed_rows(held)], ignore_index=True) if len(held) else sized
-
-
-def market_gate(sized: pd.DataFrame, blend: Any, p: WeeklyParams, proxy: bool = False) -> pd.DataFrame:
-    """No stake on real lines until the blend has beaten the market out of sample (:class:`market.Skill`).
-
-    Against a real market an edge the model has never shown on earlier lines is most likely the model's
-    error, not the book's: measured on 2024, the few bets the blend still liked lost closing-line value
-    (docs/market.md). So with ``require_market_skill`` (the default) such candidates get the decision
-    ``no_market_skill`` and no stake; their probabilities and edges stay in the files for the record.
-    Proxy lines are not a market and are not gated (their reports say PROXY).
-    """
-    if (not p.require_market_skill or proxy or p.lines == "proxy" or sized.empty or "reason" not in sized
-            or blend.skill.shown):
-        return sized
-    out = sized.copy()
-    hit = out["reason"] == "bet"
-    out.loc[hit, "reason"] = "no_market_skill"
-    for c in ("stake", "bet_fraction"):
-        if c in out:
-            out.loc[hit, c] = 0.0
-    if hit.any():
-        log.info("%d candidate bet(s) not staked: %s", int(hit.sum()), blend.skill.describe())
-    return out
-
-
-def weekly_blend(wh: Any, model: Any, p: WeeklyParams, stats: pd.DataFrame, games: pd.DataFrame,
-                 injuries: pd.DataFrame | None) -> Any:
-    """The market blend for (season, week), fitted from the warehouse's real quote history and results of
-    games BEFORE this week (this season and the last), so no extra command is needed.
-
-    Proxy lines are not a market: with them, and without a quote history, the stated default shrinkage
-    (:data:`nfl_bnn.market.DEFAULT_PRIOR`) is used and the summary says so.
-    """
-    from nfl_bnn import backtest_betting, features, market, warehouse
-
-    default = market.fit_blend([], [], [], market.DEFAULT_PRIOR)
-    if p.lines == "proxy":
-        return default
-    quotes = []
-    for season in (p.season - 1, p.season):
-        try:
-            quotes.append(warehouse.load_quotes(wh, season, market=p.market))
-        except NflBnnError as exc:
-            log.info("no quote history for season %d (%s)", season, exc)
-    quotes = [q for q in quotes if len(q)]
-    if not quotes:
-        return default
-    q = market.history_before(pd.concat(quotes, ignore_index=True), p.season, p.week)
-    if q.empty:
-        return default
-    close = backtest_betting.select_quotes(q, backtest_betting.kickoff_utc(games), "close")
-    frame = features.attach_target(features.candidate_frame(stats, games, p.season - 1, p.season, injuries), stats,
-                                   drop_missing=False)
-    hist = backtest_betting.history_rows(close, frame, model)
-    return market.fit_walk_forward(hist, p.season, p.week, market.DEFAULT_PRIOR)
-
-
-def _team_changed(lines: pd.DataFrame, predicted_team: pd.Series) -> pd.Series:
-    """Lines that name a team other than the one their player is predicted for (unknown team: kept)."""
-    if lines.empty or "team" not in lines:
-        return pd.Series(False, index=lines.index)
-    predicted = lines["player_id"].map(predicted_team)
-    team = lines["team"].astype("string").str.strip()
-    return (team.notna() & (team != "") & (team != predicted.astype("string"))).fillna(False).astype(bool)
-
-
-def _team_changed_rows(held: pd.DataFrame) -> pd.DataFrame:
-    """One decision row per player held back by :func:`_team_changed` (no price, no stake)."""
-    keep = [c for c in ("player_id", "player_name", "team", "line", "book", "source") if c in held]
-    out = held[keep].reset_index(drop=True).copy()
-    for c in ("side", "odds", "model_prob", "market_prob", "p_bet", "edge", "confidence"):
-        out[c] = np.nan
-    out["reason"], out["stake"] = "team_changed", 0.0
-    return out
-
-
-def bets_frame(sized: pd.DataFrame, paper: bool) -> pd.DataFrame:
-    b = sized[sized["reason"] == "bet"].copy() if len(sized) else pd.DataFrame(columns=BET_COLUMNS)
-    b["kelly_fraction"] = b.get("bet_fraction", pd.Series(dtype=float))
-    b["bet_amount"] = b.get("stake", pd.Series(dtype=float))
-    b["paper"] = bool(paper)
-    b["status"], b["kept"] = "open", False
-    for c in BET_COLUMNS:
-        if c not in b:
-            b[c] = np.nan
-    return b.sort_values("bet_amount", ascending=False).reset_index(drop=True)
-
-
-def kept_bets_frame(kept: pd.DataFrame) -> pd.DataFrame:
-    """Ledger rows of bets a run keeps (:func:`ledger.kept_bets`) in the shape of :func:`bets_frame`."""
-    if kept.empty:
-        return pd.DataFrame(columns=BET_COLUMNS)
-    b = kept.rename(columns={"line_source": "source", "bet_fraction": "kelly_fraction", "stake": "bet_amount"})
-    if "p_bet" not in b:  # a ledger from before the market blend: its stakes used the model's probability
-        b["p_bet"] = b["model_prob"]
-    for c in ("line", "odds", "model_prob", "market_prob", "p_bet", "edge", "confidence", "kelly_fraction",
-              "bet_amount"):
-        b[c] = pd.to_numeric(b[c], errors="coerce").astype(float)
-    b["p_bet"] = b["p_bet"].fillna(b["model_prob"])
-    dec = b["odds"].map(betting.american_to_decimal)
-    b["ev"], b["kelly_full"], b["kept"] = b["p_bet"] * dec - 1.0, np.nan, True
-    b["paper"] = b["paper"].astype(bool)
-    return b[BET_COLUMNS].reset_index(drop=True)
-
-
-def week_bets(new: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
-    """Every bet the ledger holds for the week once this run is recorded: the new ones and the kept ones."""
-    parts = [f for f in (new, kept_bets_frame(kept)) if len(f)]
-    if not parts:
-        return new
-    out = pd.concat(parts, ignore_index=True)
-    out["kept"] = out["kept"].astype(bool)
-    return out.sort_values("bet_amount", ascending=False, kind="mergesort").reset_index(drop=True)
-
-
 def started_games(games: pd.DataFrame, season: int, week: int, now: datetime) -> set[str]:
     """Games of a week under way that have kicked off by ``now`` (US/Eastern wall clock, as stored).
 
@@ -379,141 +154,6 @@ def started_games(games: pd.DataFrame, season: int, week: int, now: datetime) ->
     if kicked.all() or not kicked.any():
         return set()
     return set(wk.loc[kicked, "game_id"].astype(str))
-
-
-def predictions_frame(feats: pd.DataFrame, preds: pd.DataFrame, sized: pd.DataFrame) -> pd.DataFrame:
-    """Every eligible player with his predictive summary, and his line and decision where he has one."""
-    ids = [c for c in ("season", "week", "game_id", "player_id", "player_name", "team", "opponent", "is_home")
-           if c in feats]
-    out = pd.concat([feats[ids].reset_index(drop=True), preds.reset_index(drop=True)], axis=1)
-    if len(sized):
-        keep = sized[["player_id", "side", "line", "odds", "book", "source", "model_prob", "market_prob", "p_bet",
-                      "edge", "confidence", "reason", "stake"]].rename(columns={"reason": "decision"})
-        out = out.merge(keep, on="player_id", how="left")
-    else:
-        for c in ("side", "line", "odds", "book", "source", "model_prob", "market_prob", "p_bet", "edge",
-                  "confidence", "decision", "stake"):
-            out[c] = np.nan
-    out["decision"] = out["decision"].fillna("no_line")
-    return out
-
-
-def no_bet_reasons(n_pred: int, n_lines_players: int, sized: pd.DataFrame) -> str:
-    """Why there are no (or few) bets, in words, so the user never has to guess."""
-    c = betting.reason_counts(sized["reason"]) if len(sized) else {}
-    if n_lines_players == 0:
-        return "no lines: best_prop_lines has no quotes for this week's eligible players (import lines first)"
-    parts = [f"{n_pred - n_lines_players} eligible players had no line"]
-    labels = {"edge": "failed the edge threshold", "confidence": "failed the confidence threshold",
-              "no_ev": "had no positive expected value at the offered odds", "nan": "had a missing probability",
-              "too_small": "had a stake under one cent",
-              "cap_used": "found the week's or their game's cap already used by the bets kept from earlier runs",
-              "team_changed": "had a line for another team than the one they are predicted for (changed teams; "
-                              "not priced until they have played for the new one)",
-              "no_market_skill": "had an edge but were not staked (no_market_skill): the market blend has not "
-                                 "beaten the market out of sample on earlier real lines (see the blend line above)"}
-    parts += [f"{c[k]} {v}" for k, v in labels.items() if c.get(k)]
-    return "; ".join(parts)
-
-
-def summary_text(p: WeeklyParams, model_version: str, preds: pd.DataFrame, sized: pd.DataFrame,
-                 bets: pd.DataFrame, lines: pd.DataFrame, health: monitoring.WeekHealth,
-                 alerts: list[monitoring.Alert], run_id: str, bankroll_note: str = "",
-                 notes: list[str] | tuple[str, ...] = (), blend_text: str = "") -> str:
-    """The week's summary. ``bets`` holds every bet of the week (column ``kept``: left as placed by an
-    earlier run), so the summary, the bets file and the ledger list the same bets and the same stakes;
-    ``notes`` are the line-loading notes (as-of time, skipped quotes), ``blend_text`` the window and
-    weights of the market blend every new stake used."""
-
-    proxy = proxy_lines.is_proxy(lines)
-    title = f"Weekly bets: season {p.season} week {p.week}"
-    if proxy:
-        title += f" ({proxy_lines.PROXY_TITLE})"
-    if p.paper_trade:
-        title += " [PAPER TRADE: simulated bets]"
-    out = [title, "=" * len(title),
-           f"run {run_id} at {datetime.now(UTC):%Y-%m-%d %H:%M UTC}; model {model_version}",
-           f"profile {p.profile}: Kelly x{p.kelly_fraction:g}, max bet {p.max_bet_fraction:.0%}, min edge "
-           f"{p.min_edge:.0%}, min confidence {p.min_confidence:.0%}, week cap {p.max_week_fraction:.0%}, game cap "
-           f"{p.max_game_fraction:.0%}; margin removed by the {p.margin_method} method",
-           f"bankroll {p.bankroll:,.2f}" + (f" ({bankroll_note})" if bankroll_note else "")]
-    if blend_text:  # the window and weights of the market blend that every stake here used
-        out.append(blend_text)
-    out.append("")
-    if proxy:
-        out += [proxy_lines.proxy_note(lines), ""]
-    if notes:
-        out += [f"Lines: {n}" for n in notes] + [""]
-    n_line_players = int(sized["player_id"].nunique()) if len(sized) else 0
-    is_kept = bets["kept"].astype(bool) if "kept" in bets else pd.Series(False, index=bets.index)
-    new, kept = bets[~is_kept], bets[is_kept]
-    n_open = int((~preds["decision"].isin(["kicked_off", "kept"])).sum()) if "decision" in preds else len(preds)
-    out.append(f"{len(preds)} players predicted, {n_line_players} with a line, {len(new)} bets, "
-               f"staked {new['bet_amount'].sum():,.2f}")
-    if len(kept):
-        total = float(bets["bet_amount"].sum())
-        out.append(f"{len(kept)} bet(s) of this week kept as placed by an earlier run (game kicked off, bet settled "
-                   f"or another model version), staked {kept['bet_amount'].sum():,.2f}; the week holds {len(bets)} "
-                   f"bets, staked {total:,.2f} = {total / p.bankroll:.1%} of the bankroll "
-                   f"(week cap {p.max_week_fraction:.0%})")
-    if new.empty:
-        out.append(("NO NEW BETS" if len(kept) else "NO BETS this week") + ". Why: "
-                   + no_bet_reasons(n_open, n_line_players, sized))
-    if len(new):
-        out.append("Other players: " + no_bet_reasons(n_open, n_line_players, sized[sized.reason != "bet"]))
-    if len(bets):
-        cols = ["player_name", "team", "opponent", "side", "line", "odds", "book", "model_prob", "market_prob",
-                "p_bet", "edge", "confidence", "bet_amount"] + (["status"] if len(kept) else [])
-        show = bets[cols].copy()
-        for c in ("model_prob", "market_prob", "p_bet", "edge", "confidence"):
-            show[c] = show[c].map(lambda v: f"{v:.1%}")
-        show["odds"] = show["odds"].map(lambda v: f"{int(v):+d}")
-        if len(kept):
-            show["status"] = np.where(is_kept, "kept, " + bets["status"].astype(str), "new")
-        out += ["", show.to_string(index=False)]
-    out += ["", monitoring.report(health, alerts), ""]
-    out += lines_not_priced(lines, preds)
-    return "\n".join(out)
-
-
-def lines_not_priced(lines: pd.DataFrame, preds: pd.DataFrame, max_names: int = 30) -> list[str]:
-    """Summary lines naming players who have a line this week but are not among the eligible backs.
-
-    The model prices only the backs it judges eligible before kickoff (playing, not listed out,
-    top-2 on his team); a book's line for anyone else used to vanish without a word, so a user could
-    not tell "no line" from "line ignored". Each such player is named here with his line and book.
-    """
-    if lines is None or lines.empty or "player_id" not in lines:
-        return []
-    known = set(preds["player_id"].astype(str)) if "player_id" in preds else set()
-    left = lines[~lines["player_id"].astype(str).isin(known)]
-    if left.empty:
-        return []
-    per = left.drop_duplicates("player_id")
-    names = [f"{r.player_name} ({r.team}, line {float(r.line):.1f} at {r.book})" if "team" in per else
-             f"{r.player_name} (line {float(r.line):.1f} at {r.book})" for r in per.itertuples()]
-    more = f" and {len(names) - max_names} more" if len(names) > max_names else ""
-    return [f"Lines not priced ({len(names)}): these players have a line but are not eligible backs this week "
-            "(not playing, listed Out or Doubtful, or not top-2 on their team by projected carries): "
-            + "; ".join(names[:max_names]) + more, ""]
-
-
-def zero_bet_streak(out_dir: Path, season: int, week: int, n_bets: int, max_back: int = 10) -> int:
-    """Weeks in a row without bets ending this week, from the earlier weeks' bets files."""
-    if n_bets:
-        return 0
-    streak = 1
-    for w in range(week - 1, max(week - 1 - max_back, 0), -1):
-        f = out_dir / f"s{season}_w{w}_bets.csv"
-        if not f.is_file():
-            break
-        try:
-            if len(pd.read_csv(f)) > 0:
-                break
-        except (OSError, pd.errors.EmptyDataError, pd.errors.ParserError):
-            break
-        streak += 1
-    return streak
 
 
 # --- files ----------------------------------------------------------------------------------------
@@ -690,52 +330,3 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
              len(predictions), len(new_bets), len(kept), staked, " (paper)" if p.paper_trade else "", out_dir)
     return WeekResult(p, predictions, sized, bets, summary, alerts, list(files), counts, run.run_id, len(kept))
 
-
-# --- the older system's API -----------------------------------------------------------------------
-class BNNMoEProductionPipeline:
-    """Backwards-compatible entry point of the older system.
-
-    ``BNNMoEProductionPipeline(model_path=..., bankroll=..., kelly_fraction=..., max_bet_fraction=...,
-    min_edge=..., min_confidence=...).run_pipeline(season=..., week=...)`` returns a dict with
-    ``success``, ``predictions``, ``bets`` (DataFrames), ``output_files`` (paths) and ``error`` (None or
-    the one-line reason). Values not given come from params/weekly.yaml and the profile.
-    """
-
-    def __init__(self, model_path: str | None = None, bankroll: float | None = None,
-                 kelly_fraction: float | None = None, max_bet_fraction: float | None = None,
-                 min_edge: float | None = None, min_confidence: float | None = None, profile: str | None = None,
-                 paper_trade: bool | None = None, **more: Any):
-        self.overrides = dict(model_path=None if model_path is None else str(model_path), bankroll=bankroll,
-                              kelly_fraction=kelly_fraction, max_bet_fraction=max_bet_fraction, min_edge=min_edge,
-                              min_confidence=min_confidence, profile=profile, paper_trade=paper_trade, **more)
-        self.last_result: WeekResult | None = None
-
-    def run_pipeline(self, season: int, week: int, wh: Any = None, model: Any = None) -> dict[str, Any]:
-        """Run one week (:func:`run_week`), reporting a user error in the result instead of raising it.
-
-        Parameters
-        ----------
-        season, week : int
-            The week to predict and bet.
-        wh : Warehouse, optional
-            An open warehouse; default :func:`nfl_bnn.warehouse.connect`.
-        model : MixtureExpertsBNN, optional
-            A loaded model; default the artifact at ``model_path``.
-
-        Returns
-        -------
-        dict
-            ``success`` (bool), ``predictions`` and ``bets`` (DataFrames, None on failure),
-            ``output_files`` (paths as str), ``error`` (None, or the one-line reason) and, on success,
-            ``alerts`` (monitoring messages).
-        """
-        try:
-            p = load_weekly_params(season, week, **self.overrides)
-            res = run_week(p, wh=wh, model=model)
-        except NflBnnError as exc:
-            log.error("weekly run failed: %s", exc)
-            return {"success": False, "predictions": None, "bets": None, "output_files": [], "error": str(exc)}
-        self.last_result = res
-        return {"success": True, "predictions": res.predictions, "bets": res.bets,
-                "output_files": [str(f) for f in res.output_files], "error": None,
-                "alerts": [a.message for a in res.alerts]}

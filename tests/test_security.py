@@ -289,10 +289,8 @@ ALLOWED_SQL_INTERPOLATIONS = {
     "roles.py": {"col_list", "table", "where", "order"},  # TABLES/KEYS names, `_check_ident`-checked
     "tables.py": {"cols", "table", "where", "', '.join(order)",
                   "<Add on 'WHERE'>"},  # + " AND ".join of fixed "season >= ?" clauses
-    "warehouse.py": {"where", "table", "stage", "col_list", "on", "same", "c", "', '.join(key)", "action",
-                     "name",
-                     "<Add on 'DO UPDATE SET'>",  # + ", ".join(f"{c} = EXCLUDED.{c}") over checked column names
-                     "<Add on 'WHERE'>"},  # + " AND ".join of fixed "season >= ?" clauses
+    "warehouse_db.py": {"table", "stage", "col_list", "on", "same", "', '.join(key)", "action", "name",
+                        "<Add on 'DO UPDATE SET'>"},  # + ", ".join(f"{c} = EXCLUDED.{c}") over checked column names
 }
 
 
