@@ -26,7 +26,8 @@ class WeeklyParams(StrictModel):
 
     season: Season
     week: Week
-    bankroll: float = Field(gt=0, allow_inf_nan=False, description="bankroll; stakes are shares of it")
+    bankroll: float = Field(gt=0, le=1e12, allow_inf_nan=False,
+                            description="bankroll; stakes are shares of it (at most 1e12, as on the command line)")
     bankroll_from_ledger: bool = Field(True, description="size from the ledger's bankroll (first recorded "
                                        "bankroll + settled profit) once it has bets; off when a bankroll is given")
     profile: str = "conservative"

@@ -161,6 +161,7 @@ def test_unwritable_output_folder_fails_before_work(project_home, monkeypatch):
         ({"max_week_fraction": -0.1}, "max_week_fraction"),
         ({"bankroll": -100.0}, "bankroll"),
         ({"bankroll": "lots"}, "bankroll"),
+        ({"bankroll": 1e308}, "bankroll"),  # a params file's absurd bankroll, refused like the command line's
         ({"season": 1850}, "season"),
         ({"week": 0}, "week"),
         ({"week": 23}, "week"),
