@@ -9,7 +9,9 @@ Why it is shaped this way:
   any bet already settled). A crash or a lost connection part-way leaves the ledger as it was.
 * :func:`settle` reads actual results from ``mart.player_game_stats``: a played game with a row for
   the player settles win / loss / push, a played game without one is ``void`` (did not play, stake
-  returned); bets on games not yet played stay open. Settling twice changes nothing.
+  returned) unless ``mart.snap_counts`` shows him on the field for an offensive snap: then he ran for
+  0 yards and is graded (docs/roles.md); bets on games not yet played stay open. Settling twice
+  changes nothing.
 * The review functions are pure over a DataFrame of bets, so they are tested on hand-made frames
   (:mod:`nfl_bnn.ledger_review`, re-exported here).
 
