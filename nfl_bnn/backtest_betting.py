@@ -79,13 +79,18 @@ class BacktestResult:
     output_files: list[Path]
 
 
-def _settle_frame(bets: pd.DataFrame, stats: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
-    yards = stats.set_index(["game_id", "player_id"])["rushing_yards"]
+def _settle_frame(bets: pd.DataFrame, stats: pd.DataFrame, games: pd.DataFrame,
+                  snaps: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Settle backtest bets as the ledger does: played or void by :func:`nfl_bnn.roles.played_yards`
+    (no stats row but an offensive snap: 0 yards, graded; without snap counts: void)."""
+    from nfl_bnn.roles import player_game_yards
+
+    graded = player_game_yards(bets, stats, snaps)
     played = games.set_index("game_id")["home_score"].notna()
     st, pr, yd = [], [], []
-    for r in bets.itertuples(index=False):
-        y = yards.get((r.game_id, r.player_id))
-        s, p = ledger.settle_outcome(r.side, float(r.line), None if y is None else float(y), float(r.odds),
+    for r, g in zip(bets.itertuples(index=False), graded):
+        y = None if pd.isna(g) else float(g)
+        s, p = ledger.settle_outcome(r.side, float(r.line), y, float(r.odds),
                                      float(r.stake), bool(played.get(r.game_id, False)))
         st.append(s)
         pr.append(0.0 if s == "open" else p)
@@ -130,7 +135,7 @@ def run(season: int, model: Any, p: pipeline.WeeklyParams, wh: Any, weeks: list[
         b = sized[sized["reason"] == "bet"].copy()
         if b.empty:
             continue
-        b = _settle_frame(b.assign(week=wk, season=season, bankroll=bankroll), stats, games)
+        b = _settle_frame(b.assign(week=wk, season=season, bankroll=bankroll), stats, games, history.snaps)
         bankroll += float(b["profit"].sum())
         all_bets.append(b)
         log.info("backtest s%s w%s: %d bets, profit %.2f, bankroll %.2f", season, wk, len(b), b["profit"].sum(),

@@ -241,12 +241,12 @@ def real_run(season: int, model: Any, p: pipeline.WeeklyParams, wh: Any, bet_tim
     load = warehouse.load_quotes
     bt = parse_bet_time(bet_time)
     loaded = features.load_history(wh, season - 1, season)  # the features every other entry point builds
-    stats, games = loaded.stats, loaded.games
+    games = loaded.games
     quotes = load(wh, season, market=p.market)
     if quotes.empty:
         raise DataError(f"no quotes for season {season} in prop_lines; import real lines first "
                         "(`nfl-bnn import-lines PATH --format ...`)")
-    frame = lambda s: features.attach_target(loaded.candidate_frame(s, s), stats, drop_missing=False)  # noqa: E731
+    frame = lambda s: loaded.with_targets(s, s)  # void: NaN; a snap and no stats row: 0 yards
     try:
         prev = load(wh, season - 1, market=p.market)
     except NflBnnError:

@@ -49,16 +49,20 @@ def _model_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_backtest)
 
 
-def _load_frames(first: int, last: int):
+def _load_history(first: int, last: int):
     from nfl_bnn import features, warehouse
 
     wh = warehouse.connect()
-    h = features.load_history(wh, first, last)
+    return features.load_history(wh, first, last), wh
+
+
+def _load_frames(first: int, last: int):
+    h, wh = _load_history(first, last)
     return h.stats, h.games, h.injuries, wh
 
 
 def _cmd_train(args) -> int:
-    from nfl_bnn import features, train
+    from nfl_bnn import train
 
     params = train.load_train_params(args.params)
     check = args.validate_season if args.validate_season is not None else args.last_season + 1
@@ -67,10 +71,10 @@ def _cmd_train(args) -> int:
 
         raise ConfigError(f"--validate-season {check} must come after --last-season {args.last_season} "
                           "(walk-forward: the model never sees the season it is checked on)")
-    stats, games, injuries, _ = _load_frames(args.first_season, check)
-    frame = features.training_frame(stats, games, args.first_season, args.last_season, injuries)
+    history, _ = _load_history(args.first_season, check)  # targets graded with snap counts (docs/roles.md)
+    frame = history.training_frame(args.first_season, args.last_season)
     model, diag = train.fit(frame, params, args.first_season, args.last_season)
-    holdout = train.check_season(model, frame, features.training_frame(stats, games, check, check, injuries),
+    holdout = train.check_season(model, frame, history.training_frame(check, check),
                                  check, required=args.validate_season is not None)
     train.save_if_fit(model, diag, holdout, args.out)
     print(f"trained on {len(frame)} player-games {args.first_season}-{args.last_season} in {diag['wall_s']} s; "
@@ -88,9 +92,8 @@ def _cmd_backtest(args) -> int:
     from nfl_bnn.model import MixtureExpertsBNN
 
     model = MixtureExpertsBNN.load(args.model)
-    stats, games, injuries, wh = _load_frames(args.season, args.season)
-    frame = features.attach_target(features.candidate_frame(stats, games, args.season, args.season, injuries), stats,
-                                   drop_missing=False).rename(columns={"rushing_yards": "actual_yards"})
+    history, wh = _load_history(args.season, args.season)
+    frame = history.with_targets(args.season, args.season).rename(columns={"rushing_yards": "actual_yards"})
     line = np.full(len(frame), np.nan)
     if args.lines and args.lines.startswith("nflcom:"):
         from nfl_bnn import nflcom

@@ -14,7 +14,8 @@ season, played in at least one of his team's last ``RECENT_TEAM_GAMES`` games be
 team by projected carries and is projected at least ``MIN_PROJ_CARRIES`` carries (for this ranking only,
 the carries of teammates listed out are shared among the rest in proportion to their own). A candidate
 with no stats row in the game did not play: his target is missing (a void bet) and
-:func:`training_frame` drops him.
+:func:`training_frame` drops him, unless snap counts show an offensive snap: then he ran for 0 yards
+(graded; without snap counts the old rule stays; :func:`nfl_bnn.roles.played_yards`, docs/roles.md).
 
 Role changes are what box-score averages see last, so two features carry them: ``last_share`` (the
 back's share of his team's non-QB carries in his latest game) and ``mate_out_share`` (the summed carry
@@ -40,8 +41,6 @@ roster table yet), and his yards for the new team describe another game.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -76,9 +75,7 @@ from nfl_bnn.feature_states import (  # noqa: F401  (the input columns, priors a
     implied_totals,
     injury_coverage,
 )
-
-if TYPE_CHECKING:
-    from nfl_bnn.warehouse import Warehouse
+from nfl_bnn.history import History, load_history  # noqa: F401  (re-exported: features.load_history stays)
 
 log = logging.getLogger("nfl_bnn.features")
 
@@ -105,79 +102,6 @@ ID_COLUMNS = ["season", "week", "game_id", "player_id", "player_name", "team", "
 TARGET = "rushing_yards"
 COLUMNS = ID_COLUMNS + [f for f in FEATURES if f not in ID_COLUMNS]
 
-
-
-@dataclass(frozen=True)
-class History:
-    """Everything the features of seasons ``first_season``..``last_season`` are built from.
-
-    One object instead of three frames, so that a new source (a depth chart, a roster) is one more
-    optional field here and in :func:`load_history`, not one more argument at every entry point.
-    ``stats`` and ``games`` hold every season up to ``last_season``; ``injuries`` only
-    ``first_season``..``last_season`` (a week's features read that week's report alone) and are
-    empty when the warehouse has none.
-    """
-
-    stats: pd.DataFrame
-    games: pd.DataFrame
-    injuries: pd.DataFrame
-    first_season: int
-    last_season: int
-
-    def for_week(self, season: int, week: int) -> pd.DataFrame:
-        """:func:`for_week` of one week of this history."""
-        return for_week(self.stats, self.games, season, week, self.injuries)
-
-    def candidate_frame(self, first_season: int, last_season: int) -> pd.DataFrame:
-        """:func:`candidate_frame` of seasons ``first_season``..``last_season`` of this history."""
-        return candidate_frame(self.stats, self.games, first_season, last_season, self.injuries)
-
-    def training_frame(self, first_season: int, last_season: int) -> pd.DataFrame:
-        """:func:`training_frame` of seasons ``first_season``..``last_season`` of this history."""
-        return training_frame(self.stats, self.games, first_season, last_season, self.injuries)
-
-
-def load_history(wh: Warehouse, first_season: int, last_season: int) -> History:
-    """Load what the features of seasons ``first_season``..``last_season`` need, from the warehouse.
-
-    The one loader of every entry point (weekly run, backtests, training, drift, doctor, notebooks):
-    how far back the features read is decided here, once, so that the features a bet was priced on,
-    the features the model was trained on, the features drift judges and the features calibration
-    scores are the same numbers. The features have no finite look-back (for example, the carry averages are
-    exponentially weighted over a back's whole career, ``ypc_shrunk`` spans his last 24 games however
-    long ago, and a back of unknown position stays a back once he has carried like one), so every
-    season before ``last_season`` is loaded: with only the two seasons before, most backs' features
-    differ from the ones training saw (``python -m bench.features`` measures it; docs/architecture.md).
-
-    Parameters
-    ----------
-    wh : Warehouse
-        An open warehouse (:func:`nfl_bnn.warehouse.connect`).
-    first_season, last_season : int
-        The seasons whose weeks will be predicted or scored (inclusive).
-
-    Returns
-    -------
-    History
-        Player stats and games of every season up to ``last_season``, injury reports of
-        ``first_season``..``last_season`` (an empty frame when the table is absent).
-
-    Raises
-    ------
-    ConfigError
-        When ``first_season`` is after ``last_season``.
-    """
-    from nfl_bnn import warehouse
-    from nfl_bnn.errors import ConfigError
-
-    first, last = int(first_season), int(last_season)
-    if first > last:
-        raise ConfigError(f"load_history: first_season {first} is after last_season {last}; "
-                          "give the seasons in order")
-    return History(stats=warehouse.load_stats(wh, last_season=last),
-                   games=warehouse.load_games(wh, last_season=last),
-                   injuries=warehouse.load_injuries(wh, first_season=first, last_season=last),
-                   first_season=first, last_season=last)
 
 
 def _frame(stats: pd.DataFrame, games: pd.DataFrame, weeks: pd.DataFrame,

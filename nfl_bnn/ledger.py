@@ -9,7 +9,9 @@ Why it is shaped this way:
   any bet already settled). A crash or a lost connection part-way leaves the ledger as it was.
 * :func:`settle` reads actual results from ``mart.player_game_stats``: a played game with a row for
   the player settles win / loss / push, a played game without one is ``void`` (did not play, stake
-  returned); bets on games not yet played stay open. Settling twice changes nothing.
+  returned) unless ``mart.snap_counts`` shows him on the field for an offensive snap: then he ran for
+  0 yards and is graded (docs/roles.md); bets on games not yet played stay open. Settling twice
+  changes nothing.
 * The review functions are pure over a DataFrame of bets, so they are tested on hand-made frames
   (:mod:`nfl_bnn.ledger_review`, re-exported here).
 
@@ -240,7 +242,16 @@ class SettleCounts:
 
 
 def settle(wh, season: int, week: int | None = None, now: datetime | None = None) -> SettleCounts:
-    """Settle open bets of a season (or one week) from ``mart.player_game_stats``, in one transaction."""
+    """Settle open bets of a season (or one week) from ``mart.player_game_stats``, in one transaction.
+
+    Played or void (:func:`nfl_bnn.roles.played_yards`, docs/roles.md): a bet whose player has a stats
+    row in the game is graded on its yards; without one, a player with an offensive snap in that game
+    (``mart.snap_counts``) ran for 0 yards and is graded too (books grade a back who took a snap); a
+    player with neither did not play: void. Without snap counts (no table, or no snap rows for that
+    game) the old rule stays: no stats row = void.
+    """
+    from nfl_bnn.roles import played_yards
+
     ensure_table(wh)
     now = now or datetime.now(UTC).replace(tzinfo=None)
     wk_sql, wk_par = ("AND b.week = ?", [int(week)]) if week is not None else ("", [])
@@ -252,11 +263,15 @@ def settle(wh, season: int, week: int | None = None, now: datetime | None = None
         f"WHERE b.status = 'open' AND b.season = ? {wk_sql}",
         [int(season)] + wk_par,
     )
+    snapped = _snapped_bets(wh, season, wk_sql, wk_par)
+    has_row = open_bets["stat_player"].notna()
+    graded = played_yards(pd.to_numeric(open_bets["yards"].where(has_row), errors="coerce"),
+                          open_bets["bet_id"].isin(snapped))
     counts = SettleCounts()
     updates = []
-    for r in open_bets.itertuples(index=False):
+    for r, y in zip(open_bets.itertuples(index=False), graded):
         played = r.home_score is not None and not pd.isna(r.home_score)
-        yards = None if (r.stat_player is None or pd.isna(r.stat_player)) else float(r.yards)
+        yards = None if pd.isna(y) else float(y)
         status, profit = settle_outcome(r.side, float(r.line), yards, float(r.odds), float(r.stake), played)
         if status == "open":
             counts.still_open += 1
@@ -273,6 +288,20 @@ def settle(wh, season: int, week: int | None = None, now: datetime | None = None
     _record_closing_lines(wh, season, week)
     log.info("settled season %s%s: %s", season, f" week {week}" if week else "", counts)
     return counts
+
+
+def _snapped_bets(wh, season: int, wk_sql: str, wk_par: list) -> set:
+    """bet_ids of open bets whose player took an offensive snap in the bet's game (empty set when the
+    warehouse has no ``mart.snap_counts``: then no stats row = void, the old rule)."""
+    if not wh.table_exists("mart.snap_counts"):
+        return set()
+    q = wh.query_df(
+        "SELECT DISTINCT b.bet_id FROM bets b JOIN mart.snap_counts n ON n.game_id = b.game_id "
+        "AND n.player_id = b.player_id AND n.player_id IS NOT NULL AND n.offense_snaps > 0 "
+        f"WHERE b.status = 'open' AND b.season = ? {wk_sql}",
+        [int(season)] + wk_par,
+    )
+    return set(q["bet_id"])
 
 
 def _record_closing_lines(wh, season: int, week: int | None) -> int:

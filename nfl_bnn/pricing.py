@@ -154,8 +154,10 @@ def weekly_blend(wh: Any, model: Any, p: WeeklyParams, stats: pd.DataFrame, game
     if q.empty:
         return default
     close = backtest_betting.select_quotes(q, backtest_betting.kickoff_utc(games), "close")
+    from nfl_bnn.roles import load_snaps
+
     frame = features.attach_target(features.candidate_frame(stats, games, p.season - 1, p.season, injuries), stats,
-                                   drop_missing=False)
+                                   drop_missing=False, snaps=load_snaps(wh, p.season - 1, p.season))
     hist = backtest_betting.history_rows(close, frame, model)
     return market.fit_walk_forward(hist, p.season, p.week, market.DEFAULT_PRIOR)
 

@@ -176,10 +176,53 @@ def leak_diff(build, tables: dict[str, pd.DataFrame], games: pd.DataFrame, seaso
 
 
 # --- played or void ---------------------------------------------------------------------------------------
+#: Only rows that prove the player was on the field: a GSIS id and at least one offensive snap. The same
+#: filter in SQL is ``player_id IS NOT NULL AND offense_snaps > 0`` (:func:`load_snaps`, ledger.settle).
+def _snap_rows(snaps: pd.DataFrame) -> pd.DataFrame:
+    return snaps[snaps["player_id"].notna() & (snaps["offense_snaps"] > 0)]
+
+
 def snapped(snaps: pd.DataFrame) -> pd.DataFrame:
     """(season, week, team, player_id) of players with an offensive snap (GSIS id known)."""
-    s = snaps[snaps["player_id"].notna() & (snaps["offense_snaps"] > 0)]
+    s = _snap_rows(snaps)
     return s[["season", "week", "team", "player_id"]].drop_duplicates().reset_index(drop=True)
+
+
+def played_yards(yards: pd.Series, snapped: pd.Series) -> pd.Series:
+    """THE played-or-void rule, for every caller (training targets, ledger settlement, backtests).
+
+    ``yards``: the stats row's rushing yards, NaN where the player has no stats row in that game;
+    ``snapped``: True where he took an offensive snap in that game. A stats row's yards stand; no stats
+    row but a snap: he ran for 0 yards (books grade a back who took a snap); neither: he did not play,
+    NaN (void). Where snap counts are unknown (no table, no rows for that game) ``snapped`` is False and
+    the old rule stays: no stats row = void.
+    """
+    y = pd.to_numeric(pd.Series(yards), errors="coerce").astype(float)
+    snap = pd.Series(snapped, index=y.index).fillna(False).astype(bool)
+    return y.where(y.notna() | ~snap, 0.0)
+
+
+def player_game_yards(keys: pd.DataFrame, stats: pd.DataFrame, snaps: pd.DataFrame | None) -> pd.Series:
+    """:func:`played_yards` of each (game_id, player_id) row of ``keys`` (the backtests' bets), from
+    ``stats`` (``mart.player_game_stats``) and ``snaps`` (``mart.snap_counts``; None: no snap counts)."""
+    k = keys[["game_id", "player_id"]].reset_index(drop=True)
+    y = stats.drop_duplicates(["game_id", "player_id"]).set_index(["game_id", "player_id"])["rushing_yards"]
+    yards = pd.Series([y.get((g, p), np.nan) for g, p in zip(k["game_id"], k["player_id"])], dtype=float)
+    on = set() if snaps is None else set(zip(*(_snap_rows(snaps)[c] for c in ("game_id", "player_id"))))
+    snap = pd.Series([(g, p) in on for g, p in zip(k["game_id"], k["player_id"])], dtype=bool)
+    return played_yards(yards, snap).set_axis(keys.index)
+
+
+def load_snaps(wh: Warehouse, first_season: int, last_season: int) -> pd.DataFrame | None:
+    """Rows of ``mart.snap_counts`` of the seasons that prove a player took an offensive snap (GSIS id
+    known, ``offense_snaps > 0``); None when the warehouse has no such table (then no stats row = void)."""
+    if not wh.table_exists("mart.snap_counts"):
+        return None
+    sql = ("SELECT season, week, game_id, team, player_id, offense_snaps FROM mart.snap_counts "
+           "WHERE player_id IS NOT NULL AND offense_snaps > 0 AND season >= ? AND season <= ? "
+           "ORDER BY game_id, pfr_player_id")
+    df = wh.query_df(sql, [int(first_season), int(last_season)])
+    return _typed("snap_counts", df) if len(df) else empty("snap_counts")[list(df.columns)]
 
 
 def grade_with_snaps(frame: pd.DataFrame, snaps: pd.DataFrame | None, target: str = "rushing_yards"
@@ -194,7 +237,8 @@ def grade_with_snaps(frame: pd.DataFrame, snaps: pd.DataFrame | None, target: st
         return out
     s = snapped(snaps).assign(_snap=True)
     m = out[["season", "week", "team", "player_id"]].merge(s, how="left", on=["season", "week", "team", "player_id"])
-    zero = out[target].isna().to_numpy() & m["_snap"].eq(True).to_numpy()
+    graded = played_yards(out[target].reset_index(drop=True), m["_snap"].eq(True))
+    zero = out[target].isna().to_numpy() & graded.notna().to_numpy()
     if zero.any():
         log.info("%d candidate(s) without a stats row took offensive snaps: graded as 0 yards, not void", int(zero.sum()))
     out.loc[zero, target] = 0

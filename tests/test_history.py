@@ -83,3 +83,58 @@ def test_history_loads_every_season_before_and_injuries_of_the_window(wh):
     assert h.injuries.empty and (h.first_season, h.last_season) == (2018, 2018)
     with pytest.raises(ConfigError, match="first_season 2019 is after last_season 2018"):
         features.load_history(wh, 2019, 2018)
+
+
+# --- played or void: snap counts travel with the history (issue 13 item 5) -------------------------------
+def _snap_rows(stats: pd.DataFrame) -> pd.DataFrame:
+    """One snap-count row per stats row (as mart.snap_counts would hold them), 3 snaps per carry."""
+    return pd.DataFrame({"season": stats.season, "week": stats.week, "game_id": stats.game_id,
+                         "pfr_player_id": "pfr-" + stats.player_id, "player_id": stats.player_id,
+                         "player_name": stats.player_name, "position": "RB", "team": stats.team,
+                         "offense_snaps": stats.carries * 3 + 1, "offense_pct": 0.5, "source": "test"})
+
+
+def test_history_loads_snaps_of_its_seasons_when_the_table_exists_and_none_otherwise(wh):
+    stats = warehouse.load_stats(wh)
+    rows = _snap_rows(stats[stats.season >= 2018])
+    rows.loc[rows.index[0], "offense_snaps"] = 0  # special teams only: not a snap on offence
+    rows.loc[rows.index[1], "player_id"] = None  # no GSIS id: belongs to nobody we price
+    wh.upsert_df("mart.snap_counts", rows)
+    h = features.load_history(wh, 2019, 2019)
+    assert h.snaps is not None and sorted(h.snaps.season.unique()) == [2019]
+    assert (h.snaps.offense_snaps > 0).all() and h.snaps.player_id.notna().all()
+    assert len(h.snaps) == int((rows.season == 2019).sum())
+    assert len(features.load_history(wh, 2018, 2019).snaps) == len(rows) - 2
+    wh.execute("DROP TABLE mart.snap_counts")
+    try:
+        assert features.load_history(wh, 2019, 2019).snaps is None
+    finally:
+        schema.create_schema(wh)
+
+
+def test_a_back_with_snaps_and_no_stats_row_is_a_zero_yard_target_through_history(wh):
+    """Training (History.training_frame) and the real-line backtest (History.with_targets) grade him at 0."""
+    full = features.load_history(wh, SEASON, SEASON).training_frame(SEASON, SEASON)
+    back = full[(full.week == WEEK)].sort_values("player_id").iloc[0]
+    key = (back.game_id, back.player_id)
+    stats = warehouse.load_stats(wh)
+    hit = (stats.game_id == key[0]) & (stats.player_id == key[1])
+    wh.upsert_df("mart.snap_counts", _snap_rows(stats[hit]))
+    wh.execute("DELETE FROM mart.player_game_stats WHERE game_id = ? AND player_id = ?", key)
+
+    def row(frame):
+        return frame[(frame.game_id == key[0]) & (frame.player_id == key[1])]
+
+    h = features.load_history(wh, SEASON, SEASON)
+    assert row(h.training_frame(SEASON, SEASON)).rushing_yards.tolist() == [0]
+    assert row(h.with_targets(SEASON, SEASON)).rushing_yards.tolist() == [0]
+    wh.execute("DELETE FROM mart.snap_counts")  # snap counts, but none for that game: void, as before
+    h = features.load_history(wh, SEASON, SEASON)
+    assert row(h.training_frame(SEASON, SEASON)).empty
+    assert row(h.with_targets(SEASON, SEASON)).rushing_yards.isna().all()
+    wh.execute("DROP TABLE mart.snap_counts")  # no snap table: void, as before
+    try:
+        h = features.load_history(wh, SEASON, SEASON)
+        assert h.snaps is None and row(h.training_frame(SEASON, SEASON)).empty
+    finally:
+        schema.create_schema(wh)

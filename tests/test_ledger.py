@@ -20,7 +20,7 @@ def wh(request, tmp_path):
     else:
         w = warehouse.connect(request.getfixturevalue("pg_server_url"))
     schema.create_schema(w)
-    for t in ("bets", "mart.player_game_stats", "mart.games", "prop_lines"):
+    for t in ("bets", "mart.player_game_stats", "mart.games", "prop_lines", "mart.snap_counts"):
         w.execute(f"DELETE FROM {t}")
     yield w
     w.close()
@@ -135,6 +135,59 @@ def test_settlement_win_loss_void_and_odds_by_hand(wh):
     c2 = _record(wh, _bets(), run_id="r2")
     assert (c2.inserted, c2.kept_settled, c2.replaced) == (0, 3, 0)
     assert len(ledger.load_bets(wh, 2024, 1)) == 3
+
+
+def _snaps(wh, rows):
+    """Snap-count rows (player_id, game_id, team, offense_snaps), as the nflverse import writes them."""
+    for pid, gid, team, n in rows:
+        wh.execute(
+            "INSERT INTO mart.snap_counts (season, week, game_id, pfr_player_id, player_id, player_name, position, "
+            "team, offense_snaps, offense_pct, source) VALUES (2024, 1, ?, ?, ?, ?, 'RB', ?, ?, ?, 'test')",
+            (gid, f"pfr-{pid or 'x'}-{n}", pid, pid, team, n, n / 60),
+        )
+
+
+def test_a_back_with_snaps_and_no_stats_row_is_graded_at_zero_yards_not_void(wh):
+    """Books grade a back who took a snap: no stats row + offensive snaps = 0 yards (issue 13 item 5)."""
+    _record(wh, _bets())
+    _results(wh)  # both games final, nobody has a stats row
+    # P1 over 50.5: on the field for special teams only (0 offensive snaps) -> did not play: void
+    # P2 under 60.5 (+150): 12 offensive snaps, no carry -> 0 yards -> win: 10 * 150/100 = +15.00
+    # P3 over 40.5 (-120): 4 offensive snaps -> 0 yards -> loss: -12.00
+    # a row without a GSIS id proves nothing about anyone
+    _snaps(wh, [("P1", "2024_01_BAL_KC", "KC", 0), ("P2", "2024_01_BUF_MIA", "BUF", 12),
+                ("P3", "2024_01_BAL_KC", "KC", 4), (None, "2024_01_BAL_KC", "KC", 30)])
+    c = ledger.settle(wh, 2024, 1)
+    assert (c.win, c.loss, c.void, c.still_open) == (1, 1, 1, 0)
+    got = ledger.load_bets(wh, 2024, 1).set_index("player_id")
+    assert got.loc["P1", "status"] == "void" and got.loc["P1", "profit"] == 0.0
+    assert pd.isna(got.loc["P1", "actual_yards"])
+    assert got.loc["P2", "status"] == "win" and got.loc["P2", "profit"] == pytest.approx(15.0)
+    assert got.loc["P3", "status"] == "loss" and got.loc["P3", "profit"] == pytest.approx(-12.0)
+    assert got.loc["P2", "actual_yards"] == 0 and got.loc["P3", "actual_yards"] == 0
+
+
+def test_a_stats_row_stands_and_snaps_of_another_game_do_not_count(wh):
+    _record(wh, _bets())
+    _results(wh, yards=[("P1", "2024_01_BAL_KC", "KC", "BAL", 60)])
+    _snaps(wh, [("P1", "2024_01_BAL_KC", "KC", 40), ("P3", "2024_01_BUF_MIA", "BUF", 20)])
+    ledger.settle(wh, 2024, 1)
+    got = ledger.load_bets(wh, 2024, 1).set_index("player_id")
+    assert got.loc["P1", "status"] == "win" and got.loc["P1", "actual_yards"] == 60  # the stats row, not 0
+    assert got.loc["P3", "status"] == "void"  # his snaps were in another game than the bet's
+
+
+def test_without_a_snap_count_table_no_stats_row_stays_void(wh):
+    from nfl_bnn import schema
+
+    _record(wh, _bets())
+    _results(wh)
+    wh.execute("DROP TABLE mart.snap_counts")  # a warehouse from before snap counts
+    try:
+        c = ledger.settle(wh, 2024, 1)
+        assert (c.win, c.loss, c.void, c.still_open) == (0, 0, 3, 0)
+    finally:
+        schema.create_schema(wh)
 
 
 def test_unplayed_games_stay_open(wh):

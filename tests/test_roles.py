@@ -148,6 +148,32 @@ def test_a_back_with_snaps_and_no_stats_row_ran_for_zero_yards(world):
     assert "BBB-0" not in set(F.attach_target(frame, stats[~drop], snaps=other_team).player_id)
 
 
+def test_played_yards_is_the_one_rule_stats_row_then_snap_then_void():
+    yards = pd.Series([35.0, np.nan, np.nan, -2.0])
+    got = R.played_yards(yards, pd.Series([True, True, False, False]))
+    assert got.iloc[0] == 35 and got.iloc[1] == 0 and np.isnan(got.iloc[2]) and got.iloc[3] == -2
+
+
+def test_backtest_settlement_grades_a_snap_only_back_at_zero_and_voids_the_rest():
+    """The betting backtest settles like the ledger: same rule, same helper (roles.played_yards)."""
+    from nfl_bnn import backtest_betting as BB
+
+    bets = pd.DataFrame({"game_id": ["G1", "G1", "G1", "G2"], "player_id": ["A", "B", "C", "D"],
+                         "side": ["over", "under", "over", "over"], "line": [40.5, 30.5, 20.5, 50.5],
+                         "odds": [100, 100, 100, 100], "stake": [10.0, 10.0, 10.0, 10.0]})
+    stats = pd.DataFrame({"game_id": ["G1"], "player_id": ["A"], "rushing_yards": [55]})
+    games = pd.DataFrame({"game_id": ["G1", "G2"], "home_score": [20, None]})
+    snaps = pd.DataFrame({"season": 2021, "week": 1, "game_id": ["G1", "G1", "G1", "G2"],
+                          "team": "AAA", "player_id": ["A", "B", "C", "D"], "offense_snaps": [40, 9, 0, 30]})
+    got = BB._settle_frame(bets, stats, games, snaps).set_index("player_id")
+    # A: stats row 55 > 40.5 win; B: 9 snaps, no row -> 0 yards < 30.5, under wins; C: 0 snaps -> void;
+    # D: game not final -> open
+    assert got.status.to_dict() == {"A": "win", "B": "win", "C": "void", "D": "open"}
+    assert got.loc["B", "actual_yards"] == 0 and got.loc["B", "profit"] == pytest.approx(10.0)
+    before = BB._settle_frame(bets, stats, games).set_index("player_id")  # no snap counts: the old rule
+    assert before.status.to_dict() == {"A": "win", "B": "void", "C": "void", "D": "open"}
+
+
 # --- position by season -----------------------------------------------------------------------------------
 def test_back_only_in_the_seasons_the_roster_lists_him_as_one():
     frame = pd.DataFrame(dict(player_id=["p", "p", "p", "q"], season=[2021, 2022, 2022, 2022], week=[3, 1, 5, 2]))

@@ -1,0 +1,114 @@
+"""The one loader of history (:func:`load_history`) and what it returns (:class:`History`).
+
+Moved out of :mod:`nfl_bnn.features` (which re-exports both names) so that the features module stays
+short. This module imports nothing of the package at import time: :mod:`nfl_bnn.features` imports it,
+and the methods of :class:`History` call back into :mod:`nfl_bnn.features` only when they run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from nfl_bnn.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything the features of seasons ``first_season``..``last_season`` are built from.
+
+    One object instead of three frames, so that a new source (a depth chart, a roster) is one more
+    optional field here and in :func:`load_history`, not one more argument at every entry point.
+    ``stats`` and ``games`` hold every season up to ``last_season``; ``injuries`` only
+    ``first_season``..``last_season`` (a week's features read that week's report alone) and are
+    empty when the warehouse has none.
+
+    ``snaps``: the ``mart.snap_counts`` rows of ``first_season``..``last_season`` that show an offensive
+    snap, or None when the warehouse has no snap-count table. They decide played or void for the
+    targets (:func:`nfl_bnn.roles.played_yards`): a back with a snap and no stats row ran for 0 yards
+    (graded, as books grade him); without snap counts (None, or no rows for that game) no stats row
+    = did not play = void, the old rule. Snaps are known only after the game: they never enter a feature.
+    """
+
+    stats: pd.DataFrame
+    games: pd.DataFrame
+    injuries: pd.DataFrame
+    first_season: int
+    last_season: int
+    snaps: pd.DataFrame | None = None
+
+    def for_week(self, season: int, week: int) -> pd.DataFrame:
+        """:func:`nfl_bnn.features.for_week` of one week of this history."""
+        from nfl_bnn import features
+
+        return features.for_week(self.stats, self.games, season, week, self.injuries)
+
+    def candidate_frame(self, first_season: int, last_season: int) -> pd.DataFrame:
+        """:func:`nfl_bnn.features.candidate_frame` of seasons ``first_season``..``last_season``."""
+        from nfl_bnn import features
+
+        return features.candidate_frame(self.stats, self.games, first_season, last_season, self.injuries)
+
+    def training_frame(self, first_season: int, last_season: int) -> pd.DataFrame:
+        """:func:`nfl_bnn.features.training_frame` of seasons ``first_season``..``last_season``, targets
+        graded with this history's snap counts (a snap and no stats row: 0 yards)."""
+        from nfl_bnn import features
+
+        return features.training_frame(self.stats, self.games, first_season, last_season, self.injuries,
+                                       snaps=self.snaps)
+
+    def with_targets(self, first_season: int, last_season: int) -> pd.DataFrame:
+        """Candidates of the seasons with their target, NaN kept where the back did not play (void):
+        :func:`nfl_bnn.features.attach_target` with ``drop_missing=False`` and this history's snaps."""
+        from nfl_bnn import features
+
+        return features.attach_target(self.candidate_frame(first_season, last_season), self.stats,
+                                      drop_missing=False, snaps=self.snaps)
+
+
+def load_history(wh: Warehouse, first_season: int, last_season: int) -> History:
+    """Load what the features of seasons ``first_season``..``last_season`` need, from the warehouse.
+
+    The one loader of every entry point (weekly run, backtests, training, drift, doctor, notebooks):
+    how far back the features read is decided here, once, so that the features a bet was priced on,
+    the features the model was trained on, the features drift judges and the features calibration
+    scores are the same numbers. The features have no finite look-back (for example, the carry averages are
+    exponentially weighted over a back's whole career, ``ypc_shrunk`` spans his last 24 games however
+    long ago, and a back of unknown position stays a back once he has carried like one), so every
+    season before ``last_season`` is loaded: with only the two seasons before, most backs' features
+    differ from the ones training saw (``python -m bench.features`` measures it; docs/architecture.md).
+
+    Parameters
+    ----------
+    wh : Warehouse
+        An open warehouse (:func:`nfl_bnn.warehouse.connect`).
+    first_season, last_season : int
+        The seasons whose weeks will be predicted or scored (inclusive).
+
+    Returns
+    -------
+    History
+        Player stats and games of every season up to ``last_season``, injury reports of
+        ``first_season``..``last_season`` (an empty frame when the table is absent), and the snap rows
+        of ``first_season``..``last_season`` with an offensive snap (None when ``mart.snap_counts`` is
+        absent: then a back without a stats row is void, as before snap counts existed).
+
+    Raises
+    ------
+    ConfigError
+        When ``first_season`` is after ``last_season``.
+    """
+    from nfl_bnn import roles, warehouse
+    from nfl_bnn.errors import ConfigError
+
+    first, last = int(first_season), int(last_season)
+    if first > last:
+        raise ConfigError(f"load_history: first_season {first} is after last_season {last}; "
+                          "give the seasons in order")
+    return History(stats=warehouse.load_stats(wh, last_season=last),
+                   games=warehouse.load_games(wh, last_season=last),
+                   injuries=warehouse.load_injuries(wh, first_season=first, last_season=last),
+                   first_season=first, last_season=last,
+                   snaps=roles.load_snaps(wh, first, last))
