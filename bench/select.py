@@ -409,8 +409,9 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
                                   args.first_season, out, base.features, tag=v, variant=v, games=games,
                                   no_lines_frame=nolines)
     if "model" in args.what:
-        for c in choices:
-            run_model(c, base, frame, origins, args.first_season, out, fitter or fit, games, nolines)
+        for S_ in origins:  # origin by origin: every finished origin pairs all choices
+            for c in choices:
+                run_model(c, base, frame, [S_], args.first_season, out, fitter or fit, games, nolines)
     if args.final:
         (out / "final_done.json").write_text(json.dumps({"origins": origins, "time": time.time()}))
     header = (f"Origins {origins} (train {args.first_season}..S-1, score S); model settings: "

@@ -451,3 +451,28 @@ def fair_baseline(method: str, hp: dict, train: pd.DataFrame, test: pd.DataFrame
         fc, n = lgbm_quantile_log_forecast(*args, name=name, seed=seed, **hp)
         return fc, {"trees": n}
     raise ValueError(f"unknown baseline {method!r}; known: {sorted(FAIR_BASELINE_GRID)}")
+
+
+def compare_fair(model, train: pd.DataFrame, test: pd.DataFrame, tuned: dict[str, dict] | None = None,
+                 seed: int = 0) -> pd.DataFrame:
+    """The model and each tuned baseline on the same rows, with each one's paired CRPS difference to
+    the model (negative = better than the model) and its SE clustered by week.
+
+    ``tuned`` maps a baseline family to ``{"hp": {...}}`` (bench/select.py writes it from the rolling
+    origins); by default the first setting of each family's grid.
+    """
+    y = test[feats.TARGET].to_numpy(float)
+    tuned = tuned or {fam: {"hp": grid[0]} for fam, grid in FAIR_BASELINE_GRID.items()}
+    fcs = [moe_forecast(model, test)] + [fair_baseline(fam, rec["hp"], train, test, model.feature_names, seed)[0]
+                                         for fam, rec in tuned.items()]
+    ref = crps_rows(fcs[0], y)
+    weeks = (test["season"].astype(str) + "-" + test["week"].astype(str)).to_numpy()
+    rows = []
+    for fc in fcs:
+        rec = score(fc, y)
+        rec.pop("PIT_hist")
+        if fc is not fcs[0]:
+            d = paired_difference(crps_rows(fc, y), ref, weeks)
+            rec.update({"diff_vs_model": d["diff"], "se": d["se"]})
+        rows.append(rec)
+    return pd.DataFrame(rows)

@@ -230,3 +230,17 @@ def test_select_screens_then_scores_final_once(tiny, tmp_path, monkeypatch):
         S.main(final_argv, fitter=_fake_fitter(calls), frames=tiny)
     with pytest.raises(SystemExit):  # no screening choices in the final
         S.main(final_argv[:-2] + ["--set", "n_experts=2"], fitter=_fake_fitter(calls), frames=tiny)
+
+
+def test_compare_fair_pairs_every_baseline_with_the_model(tiny):
+    frame, _, _ = tiny
+    train, test = S.origin_split(frame, 2022, 2020)
+    names = ["proj_carries", "rush_l3", "implied_total"]
+    m = fake_model(feature_names=tuple(names), mean=float(train[F.TARGET].mean()), sd=float(train[F.TARGET].std()))
+    t = V.compare_fair(m, train, test, {"ols_log": {"hp": {"offset": 25.0}},
+                                        "bayes_lognormal_k1": {"hp": {"offset": 25.0, "prior_sd": 0.2}}})
+    assert list(t["method"]) == ["moe_bnn", "ols_log[offset=25.0]", "bayes_lognormal_k1[offset=25.0,prior_sd=0.2]"]
+    assert np.isnan(t.loc[0, "diff_vs_model"])
+    # the paired difference is the difference of the mean CRPS (same rows), with a positive SE
+    assert t.loc[1, "diff_vs_model"] == pytest.approx(t.loc[1, "CRPS"] - t.loc[0, "CRPS"])
+    assert (t.loc[1:, "se"] > 0).all() and (t["n"] == len(test)).all()
