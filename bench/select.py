@@ -237,6 +237,24 @@ def run_baselines(grid: dict[str, list[dict]], frame: pd.DataFrame, origins: lis
     return written
 
 
+def run_today_baselines(frame: pd.DataFrame, origins: list[int], first_season: int, out: Path,
+                        feature_names: list[str]) -> list[Path]:
+    """Today's untuned baselines (:func:`nfl_bnn.validate.baselines`: yards target, Normal or
+    residual distributions, fixed hyperparameters), for comparison with the fair ones."""
+    written = []
+    for S in origins:
+        path = out / "rows" / f"today__{S}.parquet"
+        if path.is_file():
+            continue
+        train, test = origin_split(frame, S, first_season)
+        rs = pd.concat([row_scores(f"today:{fc.name}", S, test, fc)
+                        for fc in V.baselines(train, test, feature_names=feature_names)])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rs.to_parquet(path)
+        written.append(path)
+    return written
+
+
 def _append_fitlog(out: Path, rec: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "fits.jsonl", "a") as fh:
@@ -399,6 +417,7 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
         else:
             grid = V.FAIR_BASELINE_GRID
         run_baselines(grid, frame, origins, args.first_season, out, base.features)
+        run_today_baselines(frame, origins, args.first_season, out, base.features)
         if not args.final:
             rows = load_rows(out)
             tuned = tune_baselines(rows[~rows["method"].str.contains("@")], origins)
