@@ -323,7 +323,7 @@ def _parse_kv(items: list[str], flag: str) -> list[tuple[str, object]]:
     return outl
 
 
-def build_choices(sets: list[str], feature_sets: list[str], bet_time: bool) -> list[Choice]:
+def build_choices(sets: list[str], feature_sets: list[str], bet_time: bool | list[str]) -> list[Choice]:
     """The default plus one choice per ``--set``, per ``--features NAME=f1,f2`` and per bet-time variant."""
     choices = [Choice(DEFAULT)]
     for key, value in _parse_kv(sets, "--set"):
@@ -337,8 +337,9 @@ def build_choices(sets: list[str], feature_sets: list[str], bet_time: bool) -> l
         if unknown:
             raise SystemExit(f"--features {name}: unknown features {unknown}; known: {F.FEATURES}")
         choices.append(Choice(f"features:{name}", {"features": fl}))
-    if bet_time:
-        choices += [Choice(v, variant=v) for v in BET_TIME_VARIANTS]
+    if bet_time is not None and bet_time is not False:
+        named = BET_TIME_VARIANTS if bet_time is True or not bet_time else bet_time
+        choices += [Choice(v, variant=v) for v in named]
     return choices
 
 
@@ -369,7 +370,8 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
     ap.add_argument("--params", default=None, help="TrainParams YAML of the default (params/train.yaml)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a choice to screen")
     ap.add_argument("--features", action="append", default=[], metavar="NAME=f1,f2", help="a candidate feature set")
-    ap.add_argument("--bet-time", action="store_true", help="screen the bet-time variants of implied_total")
+    ap.add_argument("--bet-time", nargs="*", choices=BET_TIME_VARIANTS, default=None,
+                    help="screen the bet-time variants of implied_total (all when none is named)")
     ap.add_argument("--base-set", action="append", default=[], metavar="KEY=VALUE",
                     help="settings of every model fit (e.g. fewer draws); stated in the report")
     ap.add_argument("--what", nargs="+", choices=["baselines", "model"], default=["baselines", "model"])
@@ -388,7 +390,7 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
         print(report(out, ref))
         return 0
     if args.final:
-        if args.set or args.features or args.bet_time or args.origins:
+        if args.set or args.features or args.bet_time is not None or args.origins:
             ap.error("--final scores the frozen default and tuned baselines on 2023-2024 only: "
                      "screen choices (--set/--features/--bet-time/--origins) without --final")
         if args.tuned is None or not args.tuned.is_file():
@@ -422,8 +424,8 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
             rows = load_rows(out)
             tuned = tune_baselines(rows[~rows["method"].str.contains("@")], origins)
             (out / "tuned_baselines.json").write_text(json.dumps(tuned, indent=1))
-            if args.bet_time:  # the cheap proxy of item 6: the tuned baselines on each variant
-                for v in BET_TIME_VARIANTS:
+            if args.bet_time is not None:  # the cheap proxy of item 6: the tuned baselines on each variant
+                for v in (args.bet_time or BET_TIME_VARIANTS):
                     run_baselines({fam: [rec["hp"]] for fam, rec in tuned.items()}, frame, origins,
                                   args.first_season, out, base.features, tag=v, variant=v, games=games,
                                   no_lines_frame=nolines)

@@ -163,6 +163,8 @@ def test_build_choices_refuses_unknown_features_and_bad_sets():
     assert [c.name for c in cs][:3] == ["default", "n_experts=2", "features:small"]
     assert cs[2].overrides == {"features": ["proj_carries", "rush_l3"]}
     assert {c.variant for c in cs[3:]} == set(S.BET_TIME_VARIANTS)
+    assert [c.name for c in S.build_choices([], [], ["no_implied_total"])] == ["default", "no_implied_total"]
+    assert [c.name for c in S.build_choices([], [], None)] == ["default"]
     with pytest.raises(SystemExit, match="unknown features"):
         S.build_choices([], ["x=proj_carries,crystal_ball"], False)
     with pytest.raises(SystemExit, match="KEY=VALUE"):
