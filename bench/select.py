@@ -142,9 +142,10 @@ def row_scores(method: str, origin: int, test: pd.DataFrame, fc: V.Forecast) -> 
 
 
 def paired_table(rows: pd.DataFrame, reference: str) -> pd.DataFrame:
-    """Per method: origins, rows, mean CRPS, 90% coverage, and the paired CRPS difference to
-    ``reference`` on the rows both scored (negative = better than the reference), SE clustered by
-    (origin, week)."""
+    """Per method: origins, rows, mean CRPS and 90% coverage over all its rows; then, on the rows it
+    shares with ``reference``, both mean CRPS and the paired difference (negative = better than the
+    reference) with its SE clustered by (origin, week). Only the paired columns compare like with
+    like when methods were scored on different origins."""
     key = ["origin", "game_id", "player_id"]
     ref = rows[rows["method"] == reference][key + ["crps"]].rename(columns={"crps": "crps_ref"})
     out = []
@@ -155,9 +156,32 @@ def paired_table(rows: pd.DataFrame, reference: str) -> pd.DataFrame:
         if method != reference and len(both):
             pdiff = V.paired_difference(both["crps"].to_numpy(), both["crps_ref"].to_numpy(),
                                         both["origin"].astype(str) + "-" + both["week"].astype(str))
-            rec.update({"n_paired": pdiff["n"], "diff_vs_ref": pdiff["diff"], "se": pdiff["se"], "t": pdiff["t"]})
+            rec.update({"n_paired": pdiff["n"], "CRPS_paired": both["crps"].mean(),
+                        "ref_CRPS_paired": both["crps_ref"].mean(), "diff_vs_ref": pdiff["diff"],
+                        "se": pdiff["se"], "t": pdiff["t"]})
         out.append(rec)
     return pd.DataFrame(out)
+
+
+def variant_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Item 6: each bet-time variant against the same method with closing lines, paired on the rows
+    both scored (positive = the closing lines made that method look better than a bet could be)."""
+    key = ["origin", "game_id", "player_id"]
+    pairs = [(m, m.split("@")[0], m.split("@")[1]) for m in rows["method"].unique() if "@" in m]
+    pairs += [(f"model:{v}", f"model:{DEFAULT}", v) for v in BET_TIME_VARIANTS
+              if f"model:{v}" in set(rows["method"])]
+    recs = []
+    for m, base_m, variant in pairs:
+        both = rows[rows["method"] == m].merge(rows[rows["method"] == base_m][key + ["crps"]], on=key,
+                                               suffixes=("", "_closing"))
+        if len(both):
+            d = V.paired_difference(both["crps"].to_numpy(), both["crps_closing"].to_numpy(),
+                                    both["origin"].astype(str) + "-" + both["week"].astype(str))
+            recs.append({"method": base_m, "variant": variant,
+                         "origins": ",".join(str(o) for o in sorted(both["origin"].unique())), "n": d["n"],
+                         "CRPS_closing": both["crps_closing"].mean(), "CRPS_variant": both["crps"].mean(),
+                         "diff_vs_closing": d["diff"], "se": d["se"], "t": d["t"]})
+    return pd.DataFrame(recs)
 
 
 def per_origin(rows: pd.DataFrame) -> pd.DataFrame:
@@ -280,34 +304,40 @@ def markdown_table(t: pd.DataFrame, digits: int = 3) -> str:
 
 
 def report(out: Path, reference: str, header: str = "") -> str:
-    """Markdown tables from every scored row in ``out``: paired differences to ``reference`` and, for
-    the baselines alone, to the tuned OLS on the log target (always on every origin: it is cheap)."""
+    """Markdown tables from every scored row in ``out`` (and ``out/tuned_baselines.json`` if there):
+
+    1. the model's choices, the tuned baselines and today's baselines against ``reference`` (the
+       default model), paired on the rows the reference was scored on;
+    2. the baseline hyperparameter screen, every setting on every origin it was scored on;
+    3. the bet-time variants against closing lines (item 6);
+    4. mean CRPS by origin of the methods in table 1.
+    """
     rows = load_rows(out)
     fmt = markdown_table
-    parts = [header] if header else []
-    refs = [reference] if reference in set(rows["method"]) else []
-    ols = sorted(m for m in rows["method"].unique() if m.startswith("ols_log[offset=25.0]"))
-    refs += [m for m in ols if "@" not in m][:1]
-    for ref in refs:
-        parts += [f"### Paired CRPS differences to `{ref}` (negative = better; SE clustered by week)", "",
-                  fmt(paired_table(rows, ref).sort_values("CRPS")), ""]
-    tagged = [m for m in rows["method"].unique() if "@" in m]
-    if tagged:  # item 6: each bet-time variant against the same method on closing lines
-        key = ["origin", "game_id", "player_id"]
-        recs = []
-        for m in tagged:
-            base_m = m.split("@")[0]
-            both = rows[rows["method"] == m].merge(rows[rows["method"] == base_m][key + ["crps"]], on=key,
-                                                   suffixes=("", "_closing"))
-            if len(both):
-                d = V.paired_difference(both["crps"].to_numpy(), both["crps_closing"].to_numpy(),
-                                        both["origin"].astype(str) + "-" + both["week"].astype(str))
-                recs.append({"method": base_m, "variant": m.split("@")[1], "n": d["n"],
-                             "diff_vs_closing": d["diff"], "se": d["se"], "t": d["t"]})
-        if recs:
-            parts += ["### Bet-time variants vs the same method with closing lines (positive = closing lines flatter)",
-                      "", fmt(pd.DataFrame(recs)), ""]
-    parts += ["### Mean CRPS by origin season", "", fmt(per_origin(rows).reset_index().rename(columns=str)), ""]
+    parts = [header, ""] if header else []
+    tuned_path = out / "tuned_baselines.json"
+    tuned = json.loads(tuned_path.read_text()) if tuned_path.is_file() else {}
+    tuned_names = {V.baseline_name(f, r["hp"]) for f, r in tuned.items()}
+    methods = set(rows["method"])
+    main_set = [m for m in methods if m.startswith(("model:", "today:")) or m in tuned_names]
+    if reference in methods:
+        t = paired_table(rows[rows["method"].isin(main_set)], reference)
+        t["method"] = [m + (" (tuned)" if m in tuned_names else "") for m in t["method"]]
+        parts += [f"### Choices and baselines vs `{reference}` (negative = better; SE clustered by week)", "",
+                  fmt(t.sort_values("diff_vs_ref", na_position="first")), ""]
+    grid = rows[rows["method"].str.contains(r"\[") & ~rows["method"].str.contains("@")]
+    if len(grid):
+        ref_b = min(tuned_names & set(grid["method"]), default=None, key=lambda m: grid.loc[grid["method"] == m, "crps"].mean())
+        g = (paired_table(grid, ref_b) if ref_b else paired_table(grid, ""))
+        cols = [c for c in ["method", "origins", "n", "CRPS", "cov90", "diff_vs_ref", "se"] if c in g]
+        parts += [f"### Baseline hyperparameter screen (diff to the best tuned baseline `{ref_b}`)", "",
+                  fmt(g[cols].sort_values("CRPS")), ""]
+    vt = variant_table(rows)
+    if len(vt):
+        parts += ["### Bet-time variants of implied_total vs closing lines (positive = closing lines flatter)",
+                  "", fmt(vt), ""]
+    parts += ["### Mean CRPS by origin season", "",
+              fmt(per_origin(rows[rows["method"].isin(main_set)]).reset_index().rename(columns=str)), ""]
     text = "\n".join(parts)
     (out / "report.md").write_text(text)
     return text
