@@ -416,9 +416,10 @@ def lgbm_quantile_log_forecast(X_fit: np.ndarray, y_fit: np.ndarray, X_val: np.n
 FAIR_BASELINE_GRID: dict[str, list[dict]] = {
     "ols_log": [{"offset": o} for o in (15.0, 25.0, 40.0, 60.0, 100.0)],
     "bayes_lognormal_k1": [{"offset": o, "prior_sd": s} for o in (25.0, 40.0, 60.0) for s in (0.02, 0.05, 0.2, 1.0)],
-    "ngboost_lognormal": [{"offset": 25.0, "learning_rate": r} for r in (0.01, 0.04, 0.1)],
+    "ngboost_lognormal": [{"offset": o, "learning_rate": r} for o in (25.0, 60.0) for r in (0.01, 0.04, 0.1)],
     "lightgbm_quantile_log": [{"offset": 25.0, "num_leaves": n, "min_child_samples": m}
-                              for n in (4, 8, 15) for m in (20, 80)],
+                              for n in (4, 8, 15) for m in (20, 80)]
+    + [{"offset": 60.0, "num_leaves": 4, "min_child_samples": 40}],
 }
 
 
