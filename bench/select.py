@@ -333,6 +333,8 @@ def report(out: Path, reference: str, header: str = "") -> str:
         parts += [f"### Baseline hyperparameter screen (diff to the best tuned baseline `{ref_b}`)", "",
                   fmt(g[cols].sort_values("CRPS")), ""]
     vt = variant_table(rows)
+    if len(vt) and tuned_names:  # only the tuned setting of each baseline (earlier screens leave others)
+        vt = vt[vt["method"].isin(tuned_names) | vt["method"].str.startswith("model:")]
     if len(vt):
         parts += ["### Bet-time variants of implied_total vs closing lines (positive = closing lines flatter)",
                   "", fmt(vt), ""]
