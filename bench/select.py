@@ -160,7 +160,10 @@ def paired_table(rows: pd.DataFrame, reference: str) -> pd.DataFrame:
                         "ref_CRPS_paired": both["crps_ref"].mean(), "diff_vs_ref": pdiff["diff"],
                         "se": pdiff["se"], "t": pdiff["t"]})
         out.append(rec)
-    return pd.DataFrame(out)
+    t = pd.DataFrame(out)
+    if "n_paired" in t:
+        t["n_paired"] = t["n_paired"].astype("Int64")
+    return t
 
 
 def variant_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -298,8 +301,12 @@ def load_rows(out: Path) -> pd.DataFrame:
 
 def markdown_table(t: pd.DataFrame, digits: int = 3) -> str:
     """A pipe table (no tabulate dependency); floats to ``digits`` decimals, NaN blank."""
-    cell = lambda v: "" if isinstance(v, float) and not np.isfinite(v) else (
-        f"{v:.{digits}f}" if isinstance(v, (float, np.floating)) else str(v))
+    def cell(v) -> str:
+        if v is None or v is pd.NA or (isinstance(v, (float, np.floating)) and not np.isfinite(v)):
+            return ""
+        if isinstance(v, (float, np.floating)):
+            return f"{v:.{digits}f}"
+        return str(v)
     lines = ["| " + " | ".join(map(str, t.columns)) + " |", "|" + "---|" * len(t.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in t.itertuples(index=False)]
     return "\n".join(lines)

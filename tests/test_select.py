@@ -215,6 +215,7 @@ def test_select_screens_then_scores_final_once(tiny, tmp_path, monkeypatch):
     # the variants are paired with the same baseline on closing lines
     text = (out / "report.md").read_text()
     assert "Bet-time variants" in text and "ols_log[offset=25.0]@implied_total_lag1" in rows["method"].values
+    assert "(tuned) | 2022 |" in text and "| model:no_implied_total | 2022 |" in text
     assert "today:normal_linear" in set(rows["method"])  # today's untuned baselines, for comparison
     tuned = json.loads((out / "tuned_baselines.json").read_text())
     assert set(tuned) == {"ols_log", "lightgbm_quantile_log"}
