@@ -1,0 +1,254 @@
+"""Honest selection (bench/select.py) and the fair baselines (nfl_bnn/validate.py), on tiny frames.
+
+The model is replaced by a fast fake fitter: what is tested here is the bookkeeping (which seasons
+train, which score, what is paired with what, what --final refuses), not the sampler.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench import select as S
+from nfl_bnn import features as F
+from nfl_bnn import validate as V
+from tests._fakes import fake_model, small_warehouse_frames
+
+
+# ------------------------------------------------------------------ paired differences, row CRPS
+
+
+def test_paired_difference_clusters_by_week():
+    # two weeks; in each, the differences move together: a cluster SE by hand
+    a = np.array([3.0, 3.0, 3.0, 1.0, 1.0, 1.0])
+    b = np.zeros(6)
+    cl = np.array([1, 1, 1, 2, 2, 2])
+    d = V.paired_difference(a, b, cl)
+    assert d["diff"] == pytest.approx(2.0) and d["n"] == 6 and d["clusters"] == 2
+    # centred sums per week: +3, -3; SE = sqrt(G/(G-1) * (9 + 9)) / n = 6 / 6
+    assert d["se"] == pytest.approx(1.0)
+    # the same differences spread over 6 independent weeks: a much smaller SE (iid-like)
+    iid = V.paired_difference(a, b, np.arange(6))
+    assert iid["se"] < d["se"] / 2
+    with pytest.raises(ValueError, match="cluster labels"):
+        V.paired_difference(a, b, cl[:3])
+
+
+def test_crps_rows_is_score_per_row():
+    fc = V.residual_forecast("pm", np.array([10.0, 20.0]), np.zeros(5))
+    y = np.array([10.0, 23.0])
+    assert V.crps_rows(fc, y) == pytest.approx([0.0, 3.0])  # point mass: |y - x|
+    assert V.crps_rows(fc, y).mean() == pytest.approx(V.score(fc, y)["CRPS"])
+
+
+# ------------------------------------------------------------------ fair baselines
+
+
+def _lognormal_data(rng, n, offset=25.0):
+    X = rng.normal(size=(n, 3))
+    mu = 4.0 + 0.3 * X[:, 0] - 0.2 * X[:, 1]
+    y = np.round(np.exp(mu + rng.normal(0, 0.4, n)) - offset)
+    return X, np.maximum(y, -offset + 1)
+
+
+def test_ols_log_recovers_a_lognormal_and_floors_at_minus_offset(rng):
+    X, y = _lognormal_data(rng, 4000)
+    Xt = np.zeros((1, 3))
+    fc = V.ols_log_forecast(X, y, Xt, offset=25.0)
+    # median of exp(4 + N(0, .4)) - 25 = e^4 - 25 = 29.6
+    assert fc.median[0] == pytest.approx(np.exp(4.0) - 25.0, abs=2.0)
+    assert fc.cdf[0, V.GRID < -25].max() == 0.0  # no mass where log(y + 25) does not exist
+    # calibrated on its own kind of data: 90% interval covers ~90% of fresh draws
+    Xn, yn = _lognormal_data(rng, 3000)
+    s = V.score(V.ols_log_forecast(X, y, Xn), yn)
+    assert 0.87 < s["cov90"] < 0.93
+    with pytest.raises(ValueError, match="larger target offset"):
+        V.ols_log_forecast(X, np.full(len(y), -30.0), Xt)
+
+
+def test_bayes_lognormal_matches_ols_with_much_data_and_widens_with_little(rng):
+    X, y = _lognormal_data(rng, 4000)
+    Xt = np.zeros((1, 3))
+    ols, bay = V.ols_log_forecast(X, y, Xt), V.bayes_lognormal_forecast(X, y, Xt, prior_sd=10.0)
+    assert bay.median[0] == pytest.approx(ols.median[0], abs=0.5)
+    assert bay.q95[0] - bay.q05[0] == pytest.approx(ols.q95[0] - ols.q05[0], rel=0.03)
+    # with 12 rows the posterior predictive (Student-t, parameter uncertainty) is wider than plug-in OLS
+    few_ols, few_bay = V.ols_log_forecast(X[:12], y[:12], Xt), V.bayes_lognormal_forecast(X[:12], y[:12], Xt, prior_sd=10.0)
+    assert few_bay.q95[0] - few_bay.q05[0] > few_ols.q95[0] - few_ols.q05[0]
+    # a tight prior shrinks the slopes: the predicted medians of two distant rows come together
+    two = np.array([[-2.0, 0, 0], [2.0, 0, 0]])
+    wide, tight = (V.bayes_lognormal_forecast(X, y, two, prior_sd=s).median for s in (10.0, 0.001))
+    assert abs(tight[1] - tight[0]) < 0.1 * abs(wide[1] - wide[0])
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """Feature frames for 5 synthetic seasons (2020-2024), the same built without game lines, games."""
+    games, stats, _ = small_warehouse_frames(seasons=(2020, 2021, 2022, 2023, 2024), weeks=10)
+    frame = F.training_frame(stats, games, 2020, 2024)
+    nolines = F.training_frame(stats, games.assign(spread_line=np.nan, total_line=np.nan), 2020, 2024)
+    return frame, nolines, games
+
+
+def _valid_cdf(fc, n):
+    assert fc.cdf.shape == (n, len(V.GRID))
+    assert np.all(np.diff(fc.cdf, axis=1) >= -1e-9) and fc.cdf.min() >= 0 and fc.cdf.max() <= 1
+
+
+@pytest.mark.parametrize("family", sorted(V.FAIR_BASELINE_GRID))
+def test_every_fair_baseline_runs_on_the_models_features(tiny, family):
+    frame, _, _ = tiny
+    train, test = S.origin_split(frame, 2022, 2020)
+    hp = dict(V.FAIR_BASELINE_GRID[family][0])
+    if family.startswith(("ngboost", "lightgbm")):
+        hp["max_estimators"] = 30
+    fc, info = V.fair_baseline(family, hp, train, test, ["proj_carries", "rush_l3", "implied_total"])
+    _valid_cdf(fc, len(test))
+    assert fc.name.startswith(family + "[")
+    if family.startswith(("ngboost", "lightgbm")):
+        assert info["trees"]  # early stopping reports the trees it chose
+        one_season = train[train["season"] == 2021]
+        with pytest.raises(ValueError, match="two training seasons"):
+            V.fair_baseline(family, hp, one_season, test)
+
+
+# ------------------------------------------------------------------ origins, bet-time variants
+
+
+def test_origin_split_trains_only_on_earlier_seasons(tiny):
+    frame, _, _ = tiny
+    train, test = S.origin_split(frame, 2023, 2021)
+    assert set(train["season"]) == {2021, 2022} and set(test["season"]) == {2023}
+    with pytest.raises(ValueError, match="after the first training season"):
+        S.origin_split(frame, 2020, 2020)
+    with pytest.raises(ValueError, match="0 test rows"):
+        S.origin_split(frame, 2030, 2020)
+
+
+def test_lagged_implied_total_is_the_previous_games_line(tiny):
+    frame, nolines, games = tiny
+    lag = S.apply_variant(frame, "implied_total_lag1", games)
+    assert len(lag) == len(frame) and (lag["player_id"].to_numpy() == frame["player_id"].to_numpy()).all()
+    # change one game's closing line: that game's own rows keep their lagged value; the teams' next game moves
+    g = games.sort_values(["season", "week"]).reset_index(drop=True)
+    gid = g.loc[len(g) // 2, "game_id"]
+    moved = g.copy()
+    moved.loc[moved["game_id"] == gid, "total_line"] += 20.0
+    lag2 = S.apply_variant(frame, "implied_total_lag1", moved)
+    same_game = (frame["game_id"] == gid).to_numpy()
+    assert np.allclose(lag2.loc[same_game, "implied_total"], lag.loc[same_game, "implied_total"])
+    assert (lag2["implied_total"] - lag["implied_total"]).max() == pytest.approx(10.0)  # half the total
+    # rolling points: the features' fallback, and not the closing-line value
+    roll = S.apply_variant(frame, "implied_total_rolling_points", no_lines_frame=nolines)
+    assert not np.allclose(roll["implied_total"], frame["implied_total"])
+    with pytest.raises(ValueError, match="unknown variant"):
+        S.apply_variant(frame, "closing_tomorrow")
+
+
+def test_choice_without_implied_total_drops_it_from_features_and_gate():
+    from nfl_bnn.train import load_train_params
+
+    base = load_train_params()
+    p = S.choice_params(base, S.Choice("no_implied_total", variant="no_implied_total"))
+    assert "implied_total" not in p.features and "implied_total" not in (p.gate_features or [])
+    assert "implied_total" in base.features  # the base is untouched
+    k2 = S.choice_params(base, S.Choice("n_experts=2", {"n_experts": 2}))
+    assert k2.n_experts == 2 and base.n_experts != 2
+
+
+def test_build_choices_refuses_unknown_features_and_bad_sets():
+    cs = S.build_choices(["n_experts=2"], ["small=proj_carries,rush_l3"], bet_time=True)
+    assert [c.name for c in cs][:3] == ["default", "n_experts=2", "features:small"]
+    assert cs[2].overrides == {"features": ["proj_carries", "rush_l3"]}
+    assert {c.variant for c in cs[3:]} == set(S.BET_TIME_VARIANTS)
+    assert [c.name for c in S.build_choices([], [], ["no_implied_total"])] == ["default", "no_implied_total"]
+    assert [c.name for c in S.build_choices([], [], None)] == ["default"]
+    with pytest.raises(SystemExit, match="unknown features"):
+        S.build_choices([], ["x=proj_carries,crystal_ball"], False)
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        S.build_choices(["n_experts"], [], False)
+
+
+def test_tune_baselines_picks_the_lowest_mean_crps_over_all_origins():
+    rows = pd.DataFrame({
+        "method": ["ols_log[offset=15.0]"] * 2 + ["ols_log[offset=25.0]"] * 2 + ["ols_log[offset=40.0]"],
+        "origin": [2017, 2018, 2017, 2018, 2017], "crps": [20.0, 20.0, 19.0, 20.5, 1.0]})
+    tuned = S.tune_baselines(rows, [2017, 2018])
+    # offset 40 scored only 2017: not eligible, however good
+    assert tuned["ols_log"]["hp"] == {"offset": 25.0}
+
+
+# ------------------------------------------------------------------ end to end with a fake model
+
+
+def _fake_fitter(calls):
+    def fit(train, p, first, last):
+        calls.append((sorted(train["season"].unique()), list(p.features), first, last))
+        return fake_model(feature_names=tuple(p.features), K=2, mean=float(train[F.TARGET].mean()),
+                          sd=float(train[F.TARGET].std())), {"steps_per_draw": 1.0}
+    return fit
+
+
+def test_select_screens_then_scores_final_once(tiny, tmp_path, monkeypatch):
+    monkeypatch.setattr(V, "FAIR_BASELINE_GRID", {"ols_log": [{"offset": 15.0}, {"offset": 25.0}],
+                                                 "lightgbm_quantile_log": [{"offset": 25.0, "num_leaves": 4,
+                                                                            "max_estimators": 20}]})
+    # today's untuned baselines cost a minute here (NGBoost, 9 LightGBMs): one cheap stand-in
+    monkeypatch.setattr(V, "baselines", lambda train, test, feature_names=None: [
+        V.normal_forecast("normal_linear", test["rush_l3"].to_numpy(float), 30.0)])
+    calls = []
+    out = tmp_path / "screen"
+    argv = ["--out", str(out), "--origins", "2022", "--first-season", "2020", "--set", "n_experts=2",
+            "--bet-time", "--base-set", "draws=50"]
+    assert S.main(argv, fitter=_fake_fitter(calls), frames=tiny) == 0
+    # default, n_experts=2 and 3 bet-time variants, each trained on 2020-2021 only
+    assert len(calls) == 5 and all(c[0] == [2020, 2021] and c[3] == 2021 for c in calls)
+    assert any("implied_total" not in c[1] for c in calls)  # the no_implied_total choice
+    rows = S.load_rows(out)
+    assert set(rows["origin"]) == {2022}
+    ref = rows[rows["method"] == "model:default"]
+    assert len(ref) == len(tiny[0][tiny[0]["season"] == 2022])
+    t = S.paired_table(rows, "model:default").set_index("method")
+    assert t.loc["model:n_experts=2", "n_paired"] == len(ref)
+    # the variants are paired with the same baseline on closing lines
+    text = (out / "report.md").read_text()
+    assert "Bet-time variants" in text and "ols_log[offset=25.0]@implied_total_lag1" in rows["method"].values
+    assert "(tuned) | 2022 |" in text and "| model:no_implied_total | 2022 |" in text
+    assert "today:normal_linear" in set(rows["method"])  # today's untuned baselines, for comparison
+    tuned = json.loads((out / "tuned_baselines.json").read_text())
+    assert set(tuned) == {"ols_log", "lightgbm_quantile_log"}
+    # a rerun resumes: nothing is fitted again
+    S.main(argv, fitter=_fake_fitter(calls), frames=tiny)
+    assert len(calls) == 5
+    # the test seasons are refused in the screen ...
+    with pytest.raises(SystemExit):
+        S.main(["--out", str(out), "--origins", "2023"], fitter=_fake_fitter(calls), frames=tiny)
+    # ... and scored once, with the frozen hyperparameters, by --final
+    fin = tmp_path / "final"
+    final_argv = ["--out", str(fin), "--final", "--tuned", str(out / "tuned_baselines.json"), "--first-season", "2020"]
+    S.main(final_argv, fitter=_fake_fitter(calls), frames=tiny)
+    frows = S.load_rows(fin)
+    assert set(frows["origin"]) == {2023, 2024}
+    assert {"model:default"} | {V.baseline_name(f, r["hp"]) for f, r in tuned.items()} <= set(frows["method"])
+    assert not any("@" in m for m in frows["method"])
+    assert [c[3] for c in calls[5:]] == [2022, 2023]  # 2023 trains on 2020-2022; 2024 on 2020-2023
+    with pytest.raises(SystemExit):
+        S.main(final_argv, fitter=_fake_fitter(calls), frames=tiny)
+    with pytest.raises(SystemExit):  # no screening choices in the final
+        S.main(final_argv[:-2] + ["--set", "n_experts=2"], fitter=_fake_fitter(calls), frames=tiny)
+
+
+def test_compare_fair_pairs_every_baseline_with_the_model(tiny):
+    frame, _, _ = tiny
+    train, test = S.origin_split(frame, 2022, 2020)
+    names = ["proj_carries", "rush_l3", "implied_total"]
+    m = fake_model(feature_names=tuple(names), mean=float(train[F.TARGET].mean()), sd=float(train[F.TARGET].std()))
+    t = V.compare_fair(m, train, test, {"ols_log": {"hp": {"offset": 25.0}},
+                                        "bayes_lognormal_k1": {"hp": {"offset": 25.0, "prior_sd": 0.2}}})
+    assert list(t["method"]) == ["moe_bnn", "ols_log[offset=25.0]", "bayes_lognormal_k1[offset=25.0,prior_sd=0.2]"]
+    assert np.isnan(t.loc[0, "diff_vs_model"])
+    # the paired difference is the difference of the mean CRPS (same rows), with a positive SE
+    assert t.loc[1, "diff_vs_model"] == pytest.approx(t.loc[1, "CRPS"] - t.loc[0, "CRPS"])
+    assert (t.loc[1:, "se"] > 0).all() and (t["n"] == len(test)).all()
