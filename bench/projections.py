@@ -42,11 +42,6 @@ def bettingpros(test: pd.DataFrame, season: int) -> pd.DataFrame:
     return key.merge(bp, on=["game_id", "name_key"], how="left").set_index(test.index)
 
 
-def crps_rows(fc: V.Forecast, y: np.ndarray) -> np.ndarray:
-    ind = (y[:, None] <= V.GRID[None, :]).astype(float)
-    return ((fc.cdf - ind) ** 2).sum(axis=1)
-
-
 def point_forecast(name: str, test: pd.DataFrame, point: np.ndarray, fallback: np.ndarray) -> V.Forecast:
     """``point`` plus the residuals of its own earlier weeks this season (fallback before 50 exist)."""
     y = test[F.TARGET].to_numpy(float)
@@ -56,14 +51,6 @@ def point_forecast(name: str, test: pd.DataFrame, point: np.ndarray, fallback: n
         r = (y - point)[(weeks < wk) & np.isfinite(point)]
         res.append(r if len(r) >= 50 else fallback)
     return V.residual_forecast(name, point, res)
-
-
-def paired(diff: np.ndarray, weeks: np.ndarray) -> tuple[float, float]:
-    """Mean of per-row differences and its standard error with the rows of one week as a cluster."""
-    n = len(diff)
-    mean = float(diff.mean())
-    sums = pd.Series(diff - mean).groupby(weeks).sum().to_numpy()
-    return mean, float(np.sqrt((sums ** 2).sum()) / n)
 
 
 def compare(model: MixtureExpertsBNN, test: pd.DataFrame, points: dict[str, np.ndarray],
@@ -76,10 +63,10 @@ def compare(model: MixtureExpertsBNN, test: pd.DataFrame, points: dict[str, np.n
         y, wk = t[F.TARGET].to_numpy(float), t["week"].to_numpy()
         moe = V.moe_forecast(model, t)
         other = point_forecast(name, t, point[ok], fallback)
-        c_m, c_o = crps_rows(moe, y), crps_rows(other, y)
+        c_m, c_o = V.crps_rows(moe, y), V.crps_rows(other, y)
         a_m, a_o = np.abs(y - moe.median), np.abs(y - point[ok])
-        dc, sc = paired(c_m - c_o, wk)
-        da, sa = paired(a_m - a_o, wk)
+        dc, sc = (V.paired_difference(c_m, c_o, wk)[k] for k in ("diff", "se"))
+        da, sa = (V.paired_difference(a_m, a_o, wk)[k] for k in ("diff", "se"))
         rows.append({"forecast": name, "rows": len(t), "CRPS model": c_m.mean(), "CRPS it": c_o.mean(),
                      "CRPS diff": dc, "CRPS SE": sc, "MAE model": a_m.mean(), "MAE it": a_o.mean(),
                      "MAE diff": da, "MAE SE": sa})

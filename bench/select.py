@@ -18,7 +18,7 @@ What it can screen:
   the feature, the team's implied total of its previous game (a closing line of a game already played),
   and the team's rolling points (the features' own no-line fallback). Scored for the model and, as a
   cheap proxy, for the tuned baselines;
-* the fair baselines of :mod:`nfl_bnn.validate` (``FAIR_BASELINE_GRID``): each hyperparameter
+* the fair baselines of :mod:`nfl_bnn.fair_baselines` (``FAIR_BASELINE_GRID``): each hyperparameter
   setting on every origin; the best by mean CRPS over the origins is written to
   ``OUT/tuned_baselines.json``, which ``--final`` uses.
 
@@ -48,7 +48,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from nfl_bnn import features as F, validate as V  # noqa: E402
+from nfl_bnn import fair_baselines as FB, features as F, validate as V  # noqa: E402
 
 log = logging.getLogger("bench.select")
 SCREEN_ORIGINS = list(range(2017, 2023))
@@ -254,11 +254,11 @@ def run_baselines(grid: dict[str, list[dict]], frame: pd.DataFrame, origins: lis
         train, test = origin_split(fr, S, first_season)
         for family, settings in grid.items():
             for hp in settings:
-                method = V.baseline_name(family, hp) + (f"@{tag}" if tag else "")
+                method = FB.baseline_name(family, hp) + (f"@{tag}" if tag else "")
                 path = out / "rows" / f"base__{method}__{S}.parquet"
                 if path.is_file():
                     continue
-                fc, info = V.fair_baseline(family, hp, train, test, names)
+                fc, info = FB.fair_baseline(family, hp, train, test, names)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 rs = row_scores(method, S, test, fc)
                 rs.to_parquet(path)
@@ -326,7 +326,7 @@ def report(out: Path, reference: str, header: str = "") -> str:
     parts = [header, ""] if header else []
     tuned_path = out / "tuned_baselines.json"
     tuned = json.loads(tuned_path.read_text()) if tuned_path.is_file() else {}
-    tuned_names = {V.baseline_name(f, r["hp"]) for f, r in tuned.items()}
+    tuned_names = {FB.baseline_name(f, r["hp"]) for f, r in tuned.items()}
     methods = set(rows["method"])
     main_set = [m for m in methods if m.startswith(("model:", "today:")) or m in tuned_names]
     if reference in methods:
@@ -460,7 +460,7 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
             tuned = json.loads(args.tuned.read_text())
             grid = {fam: [rec["hp"]] for fam, rec in tuned.items()}
         else:
-            grid = V.FAIR_BASELINE_GRID
+            grid = FB.FAIR_BASELINE_GRID
         run_baselines(grid, frame, origins, args.first_season, out, base.features)
         run_today_baselines(frame, origins, args.first_season, out, base.features)
         if not args.final:

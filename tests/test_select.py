@@ -1,4 +1,4 @@
-"""Honest selection (bench/select.py) and the fair baselines (nfl_bnn/validate.py), on tiny frames.
+"""Honest selection (bench/select.py) and the fair baselines (nfl_bnn/fair_baselines.py), on tiny frames.
 
 The model is replaced by a fast fake fitter: what is tested here is the bookkeeping (which seasons
 train, which score, what is paired with what, what --final refuses), not the sampler.
@@ -13,7 +13,7 @@ import pytest
 
 from bench import select as S
 from nfl_bnn import features as F
-from nfl_bnn import validate as V
+from nfl_bnn import fair_baselines as FB, validate as V
 from tests._fakes import fake_model, small_warehouse_frames
 
 
@@ -56,30 +56,30 @@ def _lognormal_data(rng, n, offset=25.0):
 def test_ols_log_recovers_a_lognormal_and_floors_at_minus_offset(rng):
     X, y = _lognormal_data(rng, 4000)
     Xt = np.zeros((1, 3))
-    fc = V.ols_log_forecast(X, y, Xt, offset=25.0)
+    fc = FB.ols_log_forecast(X, y, Xt, offset=25.0)
     # median of exp(4 + N(0, .4)) - 25 = e^4 - 25 = 29.6
     assert fc.median[0] == pytest.approx(np.exp(4.0) - 25.0, abs=2.0)
     assert fc.cdf[0, V.GRID < -25].max() == 0.0  # no mass where log(y + 25) does not exist
     # calibrated on its own kind of data: 90% interval covers ~90% of fresh draws
     Xn, yn = _lognormal_data(rng, 3000)
-    s = V.score(V.ols_log_forecast(X, y, Xn), yn)
+    s = V.score(FB.ols_log_forecast(X, y, Xn), yn)
     assert 0.87 < s["cov90"] < 0.93
     with pytest.raises(ValueError, match="larger target offset"):
-        V.ols_log_forecast(X, np.full(len(y), -30.0), Xt)
+        FB.ols_log_forecast(X, np.full(len(y), -30.0), Xt)
 
 
 def test_bayes_lognormal_matches_ols_with_much_data_and_widens_with_little(rng):
     X, y = _lognormal_data(rng, 4000)
     Xt = np.zeros((1, 3))
-    ols, bay = V.ols_log_forecast(X, y, Xt), V.bayes_lognormal_forecast(X, y, Xt, prior_sd=10.0)
+    ols, bay = FB.ols_log_forecast(X, y, Xt), FB.bayes_lognormal_forecast(X, y, Xt, prior_sd=10.0)
     assert bay.median[0] == pytest.approx(ols.median[0], abs=0.5)
     assert bay.q95[0] - bay.q05[0] == pytest.approx(ols.q95[0] - ols.q05[0], rel=0.03)
     # with 12 rows the posterior predictive (Student-t, parameter uncertainty) is wider than plug-in OLS
-    few_ols, few_bay = V.ols_log_forecast(X[:12], y[:12], Xt), V.bayes_lognormal_forecast(X[:12], y[:12], Xt, prior_sd=10.0)
+    few_ols, few_bay = FB.ols_log_forecast(X[:12], y[:12], Xt), FB.bayes_lognormal_forecast(X[:12], y[:12], Xt, prior_sd=10.0)
     assert few_bay.q95[0] - few_bay.q05[0] > few_ols.q95[0] - few_ols.q05[0]
     # a tight prior shrinks the slopes: the predicted medians of two distant rows come together
     two = np.array([[-2.0, 0, 0], [2.0, 0, 0]])
-    wide, tight = (V.bayes_lognormal_forecast(X, y, two, prior_sd=s).median for s in (10.0, 0.001))
+    wide, tight = (FB.bayes_lognormal_forecast(X, y, two, prior_sd=s).median for s in (10.0, 0.001))
     assert abs(tight[1] - tight[0]) < 0.1 * abs(wide[1] - wide[0])
 
 
@@ -97,21 +97,21 @@ def _valid_cdf(fc, n):
     assert np.all(np.diff(fc.cdf, axis=1) >= -1e-9) and fc.cdf.min() >= 0 and fc.cdf.max() <= 1
 
 
-@pytest.mark.parametrize("family", sorted(V.FAIR_BASELINE_GRID))
+@pytest.mark.parametrize("family", sorted(FB.FAIR_BASELINE_GRID))
 def test_every_fair_baseline_runs_on_the_models_features(tiny, family):
     frame, _, _ = tiny
     train, test = S.origin_split(frame, 2022, 2020)
-    hp = dict(V.FAIR_BASELINE_GRID[family][0])
+    hp = dict(FB.FAIR_BASELINE_GRID[family][0])
     if family.startswith(("ngboost", "lightgbm")):
         hp["max_estimators"] = 30
-    fc, info = V.fair_baseline(family, hp, train, test, ["proj_carries", "rush_l3", "implied_total"])
+    fc, info = FB.fair_baseline(family, hp, train, test, ["proj_carries", "rush_l3", "implied_total"])
     _valid_cdf(fc, len(test))
     assert fc.name.startswith(family + "[")
     if family.startswith(("ngboost", "lightgbm")):
         assert info["trees"]  # early stopping reports the trees it chose
         one_season = train[train["season"] == 2021]
         with pytest.raises(ValueError, match="two training seasons"):
-            V.fair_baseline(family, hp, one_season, test)
+            FB.fair_baseline(family, hp, one_season, test)
 
 
 # ------------------------------------------------------------------ origins, bet-time variants
@@ -192,7 +192,7 @@ def _fake_fitter(calls):
 
 
 def test_select_screens_then_scores_final_once(tiny, tmp_path, monkeypatch):
-    monkeypatch.setattr(V, "FAIR_BASELINE_GRID", {"ols_log": [{"offset": 15.0}, {"offset": 25.0}],
+    monkeypatch.setattr(FB, "FAIR_BASELINE_GRID", {"ols_log": [{"offset": 15.0}, {"offset": 25.0}],
                                                  "lightgbm_quantile_log": [{"offset": 25.0, "num_leaves": 4,
                                                                             "max_estimators": 20}]})
     # today's untuned baselines cost a minute here (NGBoost, 9 LightGBMs): one cheap stand-in
@@ -231,7 +231,7 @@ def test_select_screens_then_scores_final_once(tiny, tmp_path, monkeypatch):
     S.main(final_argv, fitter=_fake_fitter(calls), frames=tiny)
     frows = S.load_rows(fin)
     assert set(frows["origin"]) == {2023, 2024}
-    assert {"model:default"} | {V.baseline_name(f, r["hp"]) for f, r in tuned.items()} <= set(frows["method"])
+    assert {"model:default"} | {FB.baseline_name(f, r["hp"]) for f, r in tuned.items()} <= set(frows["method"])
     assert not any("@" in m for m in frows["method"])
     assert [c[3] for c in calls[5:]] == [2022, 2023]  # 2023 trains on 2020-2022; 2024 on 2020-2023
     with pytest.raises(SystemExit):
@@ -245,7 +245,7 @@ def test_compare_fair_pairs_every_baseline_with_the_model(tiny):
     train, test = S.origin_split(frame, 2022, 2020)
     names = ["proj_carries", "rush_l3", "implied_total"]
     m = fake_model(feature_names=tuple(names), mean=float(train[F.TARGET].mean()), sd=float(train[F.TARGET].std()))
-    t = V.compare_fair(m, train, test, {"ols_log": {"hp": {"offset": 25.0}},
+    t = FB.compare_fair(m, train, test, {"ols_log": {"hp": {"offset": 25.0}},
                                         "bayes_lognormal_k1": {"hp": {"offset": 25.0, "prior_sd": 0.2}}})
     assert list(t["method"]) == ["moe_bnn", "ols_log[offset=25.0]", "bayes_lognormal_k1[offset=25.0,prior_sd=0.2]"]
     assert np.isnan(t.loc[0, "diff_vs_model"])
