@@ -130,6 +130,9 @@ def _model_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--last-season", type=int, required=True)
     p.add_argument("--out", required=True, help="artifact path (.npz)")
     p.add_argument("--params", default=None, help="YAML of TrainParams (default params/train.yaml)")
+    p.add_argument("--validate-season", type=int, default=None,
+                   help="season the fit is checked on before saving (default: the next one if loaded, "
+                        "else the last training season, in-sample)")
     p.set_defaults(handler=_cmd_train)
     p = sub.add_parser("backtest", help="predict every week of a season from pre-kickoff information")
     p.add_argument("--season", type=int, required=True)
@@ -148,16 +151,24 @@ def _load_frames(first: int, last: int):
 
 
 def _cmd_train(args) -> int:
-    from nfl_bnn import features
-    from nfl_bnn.train import fit, load_train_params
+    from nfl_bnn import features, train
 
-    params = load_train_params(args.params)
-    stats, games, injuries, _ = _load_frames(args.first_season, args.last_season)
+    params = train.load_train_params(args.params)
+    check = args.validate_season if args.validate_season is not None else args.last_season + 1
+    if check <= args.last_season:
+        from nfl_bnn.errors import ConfigError
+
+        raise ConfigError(f"--validate-season {check} must come after --last-season {args.last_season} "
+                          "(walk-forward: the model never sees the season it is checked on)")
+    stats, games, injuries, _ = _load_frames(args.first_season, check)
     frame = features.training_frame(stats, games, args.first_season, args.last_season, injuries)
-    model, diag = fit(frame, params, args.first_season, args.last_season)
-    model.save(args.out)
+    model, diag = train.fit(frame, params, args.first_season, args.last_season)
+    holdout = train.check_season(model, frame, features.training_frame(stats, games, check, check, injuries),
+                                 check, required=args.validate_season is not None)
+    train.save_if_fit(model, diag, holdout, args.out)
     print(f"trained on {len(frame)} player-games {args.first_season}-{args.last_season} in {diag['wall_s']} s; "
-          f"wrote {args.out}")
+          f"checked on {holdout.rows} player-games of {holdout.season}"
+          f"{'' if holdout.held_out else ' (in-sample)'}; wrote {args.out}")
     return 0
 
 

@@ -36,3 +36,7 @@ class BusyError(NflBnnError):
     """Another run holds the lock for the same work."""
 
     exit_code = 75  # EX_TEMPFAIL: cron may simply retry later
+
+
+class FitCheckError(NflBnnError):
+    """A fitted model failed the checks that decide whether it may be saved (convergence, calibration)."""

@@ -1,9 +1,7 @@
-"""Fit the mixture-of-experts model from typed parameters (``params/train.yaml``).
+"""Training: typed parameters (``params/train.yaml``), the samplers, and chain stacking.
 
-Steps: standardise features and target on the training rows, sample (nutpie NUTS, PyMC NUTS or
-ADVI), judge convergence on predictive quantities (R-hat/ESS of predicted means on the last training
-season, not on raw weights, which have symmetric modes), combine chains by stacking weights from
-their PSIS-LOO predictive densities on that season, and keep ``keep_draws`` float32 draws.
+``train.fit`` and its steps are in :mod:`nfl_bnn.fitting`; the gate before saving
+(``train.check_fit``, ``train.save_if_fit``) in :mod:`nfl_bnn.fitcheck`. Both are reachable from here.
 """
 from __future__ import annotations
 
@@ -14,16 +12,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from nfl_bnn import features as feats
-from nfl_bnn.errors import DataError
-from scipy.special import ndtr
-
-from nfl_bnn.model import (ARTIFACT_FORMAT, MODEL_VERSION, MixtureExpertsBNN, build_pymc_model,
-                           data_fingerprint, mixture_logpdf, mixture_logpmf, mixture_params,
-                           posterior_arrays, target_space)
+from nfl_bnn.fitcheck import (FitLimits, Holdout, check_fit, check_season,  # noqa: F401 (train's API)
+                              holdout_from_predictions, save_if_fit)
 from nfl_bnn.params import StrictModel, load_params
 
 log = logging.getLogger("nfl_bnn.train")
@@ -66,7 +59,7 @@ class TrainParams(StrictModel):
     # softmax: K-1 free logit vectors; ordinal: one gating score with ordered cut-points (experts are
     # ordered by location, so a higher score moves weight up the ladder; fewer symmetric modes for K >= 3)
     gate: Literal["softmax", "ordinal"] = "softmax"
-    init: Literal["map", "default"] = "map"  # start every chain at the MAP, so all explore one mode
+    init: Literal["map", "default"] = "map"  # chains start at the MAP plus their own jitter (overdispersed)
     # each row's log-likelihood is weighted season_decay ** (last training season - its season):
     # 1.0 = all seasons count alike; < 1 lets the fit follow the drift in dispersion between eras
     season_decay: float = Field(1.0, gt=0, le=1)
@@ -91,7 +84,13 @@ def season_weights(seasons: np.ndarray, decay: float) -> np.ndarray | None:
 
 
 def _map_start(model, p: TrainParams) -> dict[str, np.ndarray] | None:
-    """The MAP (L-BFGS from the default start) as every chain's initial point, or None."""
+    """The MAP (L-BFGS from the default start): the centre of every chain's start, or None.
+
+    Each chain then starts from the MAP plus its own U(-1, 1) jitter of every unconstrained value
+    (PyMC's and nutpie's ``jitter``). With thousands of rows the posterior sds of these values are a
+    few hundredths, so the starts are overdispersed: chains that all reach the same distribution
+    agree because they converged, not because they started at one point, and R-hat measures that.
+    """
     import pymc as pm
 
     if p.init != "map":
@@ -116,14 +115,14 @@ def _sample(model, p: TrainParams):
             log.warning("mass_matrix: low_rank is a nutpie option; PyMC's NUTS adapts a diagonal mass matrix")
         with model:
             idata = pm.sample(draws=p.draws, tune=p.tune, chains=p.chains, cores=min(p.cores, p.chains),
-                              initvals=start, init="adapt_diag" if start is not None else "jitter+adapt_diag",
+                              initvals=start, init="jitter+adapt_diag", discard_tuned_samples=False,
                               random_seed=p.seed, target_accept=p.target_accept, progressbar=False,
                               compute_convergence_checks=False)
         steps = float(idata.sample_stats["n_steps"].mean()) if "n_steps" in idata.sample_stats else None
         return idata, steps
     import nutpie
 
-    compiled = nutpie.compile_pymc_model(model, initial_points=start) if start else nutpie.compile_pymc_model(model)
+    compiled = nutpie.compile_pymc_model(model, initial_points=start, jitter_rvs=set(model.free_RVs))
     sampler = nutpie.sample(compiled, draws=p.draws, tune=p.tune, chains=p.chains, cores=p.cores,
                             seed=p.seed, target_accept=p.target_accept, progress_bar=False, blocking=False,
                             low_rank_modified_mass_matrix=p.mass_matrix == "low_rank")
@@ -145,6 +144,33 @@ def _sample(model, p: TrainParams):
     return idata, steps
 
 
+def start_dispersion(idata, names: tuple[str, ...] = ("alpha", "scale_c")) -> float | None:
+    """How far apart the chains started, relative to the posterior: the median over ``names``'
+    elements of (sd across chains of the first warm-up draw) / (posterior sd).
+
+    Above 1 the starts were overdispersed, which is what lets R-hat flag chains that did not reach the
+    same distribution. None without warm-up draws (ADVI) or with one chain.
+    """
+    if "warmup_posterior" not in idata or idata.posterior.sizes["chain"] < 2:
+        return None
+    ratios = [(np.asarray(idata.warmup_posterior[n].isel(draw=0).values).std(axis=0)
+               / np.maximum(np.asarray(idata.posterior[n].values).std(axis=(0, 1)), 1e-12)).ravel()
+              for n in names if n in idata.warmup_posterior and n in idata.posterior]
+    return float(np.median(np.concatenate(ratios))) if ratios else None
+
+
+def sampler_diagnostics(idata) -> dict:
+    """Divergent transitions after warm-up, and the chains' start dispersion (:func:`start_dispersion`)."""
+    out: dict = {}
+    st = getattr(idata, "sample_stats", None)
+    if st is not None and "diverging" in st:
+        out["divergences"] = int(st["diverging"].sum())
+    spread = start_dispersion(idata)
+    if spread is not None:
+        out["start_sd_ratio"] = round(spread, 2)
+    return out
+
+
 STACKING_CONCENTRATION = 2.0  # Dirichlet prior on the stacking weights (1 = none)
 
 
@@ -152,9 +178,21 @@ def stacking_weights(elpd: np.ndarray, concentration: float = STACKING_CONCENTRA
     """Chain weights maximising sum_i log sum_c w_c exp(elpd[c, i]) + (concentration - 1) sum_c log w_c.
 
     Plain stacking (concentration 1) is degenerate when chains predict alike: every weighting scores
-    the same and the optimiser ends in a corner (measured: K=3 chains 0.5 nats apart on 670 rows got
-    weights 1, 0, 0, 0, so three quarters of the draws were thrown away). The Dirichlet prior keeps
-    chains that are as good as the others while a chain in a clearly worse mode still loses its weight.
+    about the same and the optimiser ends in a corner, throwing away the other chains' good draws
+    (see docs/model-fitting.md). The Dirichlet prior keeps chains that are as good as the others
+    while a chain in a clearly worse mode still loses its weight.
+
+    Parameters
+    ----------
+    elpd : numpy.ndarray
+        (C, n) pointwise PSIS-LOO log predictive densities of each chain.
+    concentration : float
+        Of the symmetric Dirichlet prior on the weights (1: none).
+
+    Returns
+    -------
+    numpy.ndarray
+        (C,) weights summing to 1.
     """
     from scipy.optimize import minimize
 
@@ -174,129 +212,14 @@ def stacking_weights(elpd: np.ndarray, concentration: float = STACKING_CONCENTRA
     return w / w.sum()
 
 
-def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int) -> tuple[MixtureExpertsBNN, dict]:
-    """Fit on the eligible played player-games in ``frame``; returns the model and a fit report."""
-    import arviz as az
+_FITTING = ("Posterior", "Standardised", "Target", "artifact_metadata", "combine_chains", "fit",
+            "predictive_diagnostics", "sample", "standardise", "target_bins")
 
-    if frame.empty:
-        raise DataError(f"no eligible played player-games in seasons {first_season}-{last_season}; "
-                        f"load the warehouse for those seasons first")
-    X = feats.feature_matrix(frame, p.features)
-    y = frame[feats.TARGET].astype(float).to_numpy()
-    mean, sd = X.mean(axis=0), X.std(axis=0)
-    constant = [f for f, v in zip(p.features, sd) if v == 0]
-    if constant:  # e.g. mate_out_share without injury reports: held at its training value when predicting
-        log.warning("features %s are constant in the training rows, so the model cannot learn from them%s",
-                    constant, " (import the injury reports: nfl-bnn import-nflverse --injuries ...)"
-                    if "mate_out_share" in constant else "")
-    sd[sd == 0] = 1.0
-    Xz = (X - mean) / sd
-    tf, off = p.target_transform, p.target_offset_yards
-    if tf == "log" and y.min() + 0.5 + off <= 0.01:
-        raise DataError(f"rushing yards as low as {y.min():.0f} cannot be modelled as log(yards + "
-                        f"{off:g}); raise target_offset_yards in the train params above {-y.min():.0f}")
-    yt = target_space(y, tf, off)
-    y_mean, y_sd = float(yt.mean()), float(yt.std())
-    yz = (yt - y_mean) / y_sd
-    edges = None
-    if tf == "log":  # each whole yard's bin [y - .5, y + .5] in standardised log space
-        lo_y = np.log(np.maximum(y - 0.5 + off, 1e-3))
-        edges = ((lo_y - y_mean) / y_sd, (target_space(y + 0.5, tf, off) - y_mean) / y_sd)
-    d, K, H = X.shape[1], p.n_experts, p.hidden_units
-    unknown = [f for f in (p.gate_features or []) if f not in p.features]
-    if unknown:
-        raise DataError(f"train params: gate_features {unknown} are not among the features {p.features}")
-    gate_idx = None if p.gate_features is None else [p.features.index(f) for f in p.gate_features]
-    # the floor is scale_floor_yards at the mean yardage (in log space: d log(y + off) = dy / (y + off))
-    floor = p.scale_floor_yards / y_sd / (float(y.mean()) + off if tf == "log" else 1.0)
-    row_w = season_weights(frame["season"].to_numpy(), p.season_decay)
-    if row_w is not None and p.likelihood != "discrete":
-        raise DataError("train params: season_decay < 1 needs likelihood: discrete (a weighted likelihood)")
-    model = build_pymc_model(Xz, yz, K, H, p.priors.model_dump(), p.shared_slopes, likelihood=p.likelihood,
-                             bin_halfwidth=0.5 / y_sd, scale_floor=floor, gate_features=gate_idx,
-                             row_weights=row_w, bin_edges=edges, gate=p.gate)
-    log.info("fitting %s: %d rows x %d features, K=%d, H=%d, %s", MODEL_VERSION, len(y), d, K, H, p.inference)
-    t0 = time.time()
-    idata, steps = _sample(model, p)
-    wall = time.time() - t0
-    arrs = posterior_arrays(idata, d, K, H)
-    C, D = arrs["alpha"].shape[:2]
-    # predictive diagnostics on the last training season (held out only in the PSIS-LOO sense)
-    hold = (frame["season"] == frame["season"].max()).to_numpy()
-    flat = {k: v.reshape((C * D,) + v.shape[2:]) for k, v in arrs.items()}
-    w, mu, sigma = mixture_params(flat, Xz[hold], y_mean, y_sd, dtype=np.float64, scale_floor=floor, gate=p.gate)
-    pred_mean = (w * mu).sum(axis=2).reshape(C, D, -1)
-    # P(over) at a typical line per row: the pooled predicted mean rounded to a half-yard line
-    centre = pred_mean.mean(axis=(0, 1))
-    line = np.floor(np.exp(centre) - off if tf == "log" else centre) + 0.5
-    line_t = target_space(line, tf, off)
-    p_over = (1.0 - (w * ndtr((line_t[None, :, None] - mu) / sigma)).sum(axis=2)).reshape(C, D, -1)
-    if p.likelihood == "discrete":
-        ll = mixture_logpmf(y[hold], w, mu, sigma, tf, off).reshape(C, D, -1)
-    else:
-        ll = mixture_logpdf(yt[hold], w, mu, sigma).reshape(C, D, -1)
-    diag: dict = {"wall_s": round(wall, 1), "steps_per_draw": steps, "inference": p.inference,
-                  "chains": C, "draws_per_chain": D, "holdout_rows": int(hold.sum())}
-    if "diverging" in getattr(idata, "sample_stats", {}):
-        diag["divergences"] = int(idata.sample_stats["diverging"].sum())
-    if C > 1:
-        rh = np.asarray(az.rhat(az.convert_to_dataset({"m": pred_mean}))["m"].values)
-        ess = np.asarray(az.ess(az.convert_to_dataset({"m": pred_mean}))["m"].values)
-        diag.update(rhat_pred_max=float(rh.max()), rhat_pred_median=float(np.median(rh)),
-                    ess_pred_min=float(ess.min()), ess_pred_median=float(np.median(ess)))
-        rp = np.asarray(az.rhat(az.convert_to_dataset({"p": p_over}))["p"].values)
-        ep = np.asarray(az.ess(az.convert_to_dataset({"p": p_over}))["p"].values)
-        diag.update(rhat_pover_max=float(np.nanmax(rp)), ess_pover_min=float(np.nanmin(ep)))
-        raw = az.rhat(idata.posterior[["alpha", "scale_c"]])
-        diag["rhat_alpha_max"] = float(raw["alpha"].max())
-        diag["chain_means"] = {k: np.round(arrs[k].mean(axis=1), 3).tolist() for k in ("alpha", "scale_c", "gate_b")}
-    # per-chain PSIS-LOO pointwise elpd -> stacking weights
-    elpd = np.empty((C, ll.shape[2]))
-    for c in range(C):
-        loo = az.loo(az.from_dict(posterior={"a": arrs["alpha"][c:c + 1, :, 0]},
-                                  log_likelihood={"y": ll[c:c + 1]}), pointwise=True)
-        elpd[c] = np.asarray(loo.loo_i.values)
-    if C > 1 and diag.get("rhat_pred_max", np.inf) < RHAT_POOL:
-        # the chains agree on every prediction: pool them equally (stacking identical chains is
-        # degenerate, any weights fit, and putting all weight on one chain would waste 3/4 of the draws)
-        weights = np.full(C, 1.0 / C)
-        diag["combination"] = "pooled (chains agree)"
-    else:
-        weights = stacking_weights(elpd)
-        diag["combination"] = "stacking"
-    diag["chain_elpd_holdout"] = [float(e) for e in elpd.sum(axis=1)]
-    diag["stacking_weights"] = [float(x) for x in weights]
-    counts = np.floor(weights * p.keep_draws).astype(int)
-    counts[np.argmax(weights)] += p.keep_draws - counts.sum()
-    keep = {}
-    for name, a in arrs.items():
-        parts = []
-        for c in range(C):
-            if counts[c] > 0:
-                idx = np.linspace(0, D - 1, counts[c]).round().astype(int)
-                parts.append(a[c, idx])
-        keep[name] = np.concatenate(parts).astype(np.float32)
-    import arviz
-    import pymc
-    import pytensor
 
-    meta = {
-        "format": ARTIFACT_FORMAT, "model_version": MODEL_VERSION, "feature_names": list(p.features),
-        "n_experts": K, "hidden_units": H, "gate": p.gate, "scaler": {"mean": mean.tolist(), "sd": sd.tolist()},
-        "target": {"name": feats.TARGET, "mean": y_mean, "sd": y_sd, "transform": tf, "offset": off},
-        "training_window": {"first_season": int(first_season), "last_season": int(last_season),
-                            "rows": int(len(y))},
-        "data_fingerprint": data_fingerprint(X, y, p.features),
-        "versions": {"pymc": pymc.__version__, "pytensor": pytensor.__version__, "arviz": arviz.__version__,
-                     "numpy": np.__version__},
-        "scale_floor": floor, "likelihood": p.likelihood, "constant_features": constant,
-        "params": p.model_dump(), "diagnostics": diag, "stacking_weights": diag["stacking_weights"],
-    }
-    try:
-        import nutpie
+def __getattr__(name: str):
+    """``train.fit`` and its steps live in :mod:`nfl_bnn.fitting` (which imports this module)."""
+    if name in _FITTING:
+        from nfl_bnn import fitting
 
-        meta["versions"]["nutpie"] = nutpie.__version__
-    except ImportError:  # pragma: no cover
-        pass
-    log.info("fit done in %.1f s: %s", wall, {k: v for k, v in diag.items() if k != "chain_elpd_holdout"})
-    return MixtureExpertsBNN(keep, meta), diag
+        return getattr(fitting, name)
+    raise AttributeError(f"module 'nfl_bnn.train' has no attribute {name!r}")

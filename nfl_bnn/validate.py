@@ -40,12 +40,15 @@ class Forecast:
 
 
 def _grid_quantile(cdf: np.ndarray, p: float) -> np.ndarray:
-    """Interpolated quantile from a grid CDF."""
-    out = np.empty(cdf.shape[0])
-    for i, row in enumerate(cdf):
-        r = np.maximum.accumulate(row)
-        out[i] = np.interp(p, r + np.arange(len(r)) * 1e-12, GRID)
-    return out
+    """Whole-yard quantile from a CDF on GRID: the smallest whole y with F(y + 1/2) >= p.
+
+    The same rule as the model's quantiles (:func:`nfl_bnn.model.forward.whole_yard_quantiles`), so
+    ``q05 <= y <= q95`` counts coverage of whole yards alike for every method; an interpolated
+    quantile would count a yard as in or out by where inside its bin the quantile fell.
+    """
+    reached = np.maximum.accumulate(cdf, axis=1) >= p
+    idx = np.where(reached.any(axis=1), reached.argmax(axis=1), len(GRID) - 1)
+    return GRID[idx] - 0.5
 
 
 def from_cdf(name: str, cdf: np.ndarray, mean=None, sd=None) -> Forecast:

@@ -337,7 +337,7 @@ def test_stacking_keeps_equivalent_chains_and_drops_a_worse_mode(rng):
 
 @pytest.mark.parametrize("inference", ["nutpie", "pymc"])
 def test_each_nuts_path_fits_the_default_model_shape(rng, tmp_path, inference):
-    """K=3, ordinal gate, log target, MAP start: both NUTS paths run end to end and report diagnostics."""
+    """K=3, ordinal gate, log target, jittered MAP starts: both NUTS paths run end to end and report diagnostics."""
     from nfl_bnn.features import FEATURES
     from nfl_bnn.train import fit, load_train_params
 
@@ -350,5 +350,112 @@ def test_each_nuts_path_fits_the_default_model_shape(rng, tmp_path, inference):
     model, diag = fit(df, p, 2020, 2021)
     assert model.gate == "ordinal" and model.n_draws == 60
     assert diag["steps_per_draw"] > 0 and np.isfinite(diag["rhat_pred_max"]) and sum(diag["stacking_weights"]) == pytest.approx(1)
+    # chains start from jittered MAP points, spread wider than the posterior: R-hat can see a disagreement
+    assert diag["start_sd_ratio"] > 1 and diag["divergences"] >= 0
     pred = MixtureExpertsBNN.load(model.save(tmp_path / f"{inference}.npz")).predict(df.iloc[:30])
     assert np.corrcoef(pred["median"], df["proj_carries"].iloc[:30])[0, 1] > 0.5
+
+
+def test_prediction_modules_do_not_import_pymc():
+    """Loading and predicting needs NumPy only: the artifact and forward modules never import PyMC."""
+    import subprocess
+    import sys
+
+    code = ("import sys, nfl_bnn.model, nfl_bnn.model.artifact, nfl_bnn.model.forward, nfl_bnn.model.checks\n"
+            "from nfl_bnn.model import MixtureExpertsBNN, mixture_params, target_space\n"
+            "bad = sorted(m for m in ('pymc', 'pytensor', 'nutpie', 'arviz') if m in sys.modules)\n"
+            "assert not bad, bad\n"
+            "from nfl_bnn.model import build_pymc_model, posterior_arrays\n"  # lazy re-exports still work
+            "assert build_pymc_model.__module__ == 'nfl_bnn.model.graph'\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: m["target"].__setitem__("mean", m["target"]["mean"] + 5.0),  # every forecast 5 yards higher
+    lambda m: m.__setitem__("model_version", "moe-normal-v2"),  # a second set of bets for the same week
+    lambda m: m["scaler"]["sd"].__setitem__(0, 3.0),
+    lambda m: m.__setitem__("constant_features", ["a"]),
+], ids=["target_mean", "model_version", "scaler_sd", "constant_features"])
+def test_edited_metadata_is_refused(rng, tmp_path, edit):
+    """The metadata is covered by a checksum like the arrays: a valid-looking edit is caught on load."""
+    path = make_model(rng).save(tmp_path / "m.npz")
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["__meta__"][()]))
+    edit(meta)  # the checksums written at save time stay as they were
+    arrays["__meta__"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "edited.npz", **arrays)
+    with pytest.raises(ModelArtifactError, match="metadata does not match its checksum") as err:
+        MixtureExpertsBNN.load(tmp_path / "edited.npz")
+    assert "edited.npz" in str(err.value) and "nfl-bnn train" in str(err.value)
+
+
+def test_artifact_without_a_metadata_checksum_is_refused_and_a_reload_resaves(rng, tmp_path, X):
+    path = make_model(rng).save(tmp_path / "m.npz")
+    m = MixtureExpertsBNN.load(path)
+    again = MixtureExpertsBNN.load(m.save(tmp_path / "again.npz"))  # loaded metadata re-seals cleanly
+    pd.testing.assert_frame_equal(m.predict(X), again.predict(X))
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["__meta__"][()]))
+    del meta["checksums"]["__meta__"]  # as an artifact from before metadata was checksummed
+    arrays["__meta__"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "old.npz", **arrays)
+    with pytest.raises(ModelArtifactError, match="no checksum of its metadata"):
+        MixtureExpertsBNN.load(tmp_path / "old.npz")
+
+
+def test_bare_arrays_and_wrong_columns_are_refused_with_how_to_build_X(rng, X):
+    """A bare array has no column names: refused (not silently standardised in a guessed order)."""
+    m = make_model(rng)
+    for call in (m.predict, lambda a: m.prob_over(a, np.full(len(a), 50.5)), lambda a: m.cdf(a, np.array([10.5])),
+                 lambda a: m.logpdf(a, np.full(len(a), 50.0))):
+        with pytest.raises(DataError, match="not a DataFrame") as err:
+            call(X.to_numpy())
+        assert "model.feature_names" in str(err.value) and "nfl_bnn.features" in str(err.value)
+        assert "(40, 3)" in str(err.value)
+    with pytest.raises(DataError, match=r"lacks the model's features \['b'\]; its other columns are \['B'\]"):
+        m.predict(X.rename(columns={"b": "B"}))
+    with pytest.raises(DataError, match=r"features \['c'\] are not numeric"):
+        m.predict(X.assign(c="x"))
+    with pytest.raises(DataError, match=r"features \['a'\] hold NaN or infinite"):
+        m.predict(X.assign(a=np.inf))
+    # the frame's order and extra columns do not matter: columns are taken by name
+    shuffled = X[["c", "a", "b"]].assign(player_id="p")
+    pd.testing.assert_frame_equal(m.predict(shuffled), m.predict(X))
+
+
+def _mix(locs, weights, sd):
+    """One row, one draw: a mixture with the given locations, weights and a common sd."""
+    K = len(locs)
+    return (np.array(weights, float).reshape(1, 1, K), np.array(locs, float).reshape(1, 1, K),
+            np.full((1, 1, K), float(sd)))
+
+
+@pytest.mark.parametrize("locs, weights, sd, probs, expected", [
+    # all mass inside the bin of 10 yards, [9.5, 10.5): every quantile is 10
+    ([10.0], [1.0], 1e-3, [0.05, 0.5, 0.95], [10, 10, 10]),
+    # mass on the edge 10.5: F(10.5) = 0.5 exactly, so the median is 10 and the 75% quantile 11
+    ([10.5], [1.0], 1e-4, [0.25, 0.5, 0.75], [10, 10, 11]),
+    # 30% at 5 yards, 70% at 20: F(5.5) = 0.3 >= 0.3 gives 5; 0.31 needs 20
+    ([5.0, 20.0], [0.3, 0.7], 1e-3, [0.05, 0.3, 0.31, 0.95], [5, 5, 20, 20]),
+    # Normal(0, 10): F(16.5) = Phi(1.65) = 0.9505 >= 0.95 > F(15.5) = Phi(1.55) = 0.9394, so 16;
+    # F(0.5) = 0.52 >= 0.5 > F(-0.5) = 0.48, so 0; F(-15.5) = 0.0606 >= 0.05 > F(-16.5) = 0.0495, so -16
+    ([0.0], [1.0], 10.0, [0.05, 0.5, 0.95], [-16, 0, 16]),
+])
+def test_whole_yard_quantiles_are_the_smallest_whole_y_with_F_y_plus_half_at_least_p(locs, weights, sd, probs, expected):
+    from nfl_bnn.model import whole_yard_quantiles
+
+    q = whole_yard_quantiles(*_mix(locs, weights, sd), probs)
+    assert q[:, 0].tolist() == expected
+
+
+def test_whole_yard_quantiles_in_log_space():
+    """log(yards + 25): a mixture at log(35) is 10 yards; at log(35.5) the mass sits on the edge 10.5."""
+    from nfl_bnn.model import whole_yard_quantiles
+
+    q = whole_yard_quantiles(*_mix([np.log(35.0)], [1.0], 1e-5), [0.05, 0.95], "log", 25.0)
+    assert q[:, 0].tolist() == [10, 10]
+    q = whole_yard_quantiles(*_mix([np.log(35.5)], [1.0], 1e-6), [0.4, 0.6], "log", 25.0)
+    assert q[:, 0].tolist() == [10, 11]

@@ -65,6 +65,19 @@ def test_train_notebook_fits_checks_and_saves(home, tmp_path):
         p.name for p in run.iterdir()}
 
 
+def test_train_notebook_does_not_save_a_fit_that_fails_the_checks(home, tmp_path):
+    """The notebook's gate is train.save_if_fit, as the CLI's: a failed check stops the run, nothing saved."""
+    tiny = tmp_path / "train_nuts_tiny.yaml"
+    fast = yaml.safe_load((config.PROJ_ROOT / "params" / "train_fast.yaml").read_text())
+    tiny.write_text(yaml.safe_dump({**fast, "inference": "pymc", "chains": 2, "cores": 1, "init": "default",
+                                    "draws": 20, "tune": 20, "keep_draws": 20}))
+    with pytest.raises(Exception, match="model NOT saved .*ESS of predicted means down to"):
+        reports.run_notebook("train", overrides=dict(first_season=2018, last_season=2018, validate_season=2019,
+                             validate_weeks=4, train_params=str(tiny), model_path="models/refused.npz",
+                             min_ess=1e9), progress=False)
+    assert not (config.models_dir() / "refused.npz").exists()
+
+
 def test_train_notebook_refuses_to_score_on_training_season(home):
     with pytest.raises(Exception, match="validate_season 2018 must come after last_season 2018"):
         reports.run_notebook("train", overrides={"last_season": 2018, "validate_season": 2018}, progress=False)

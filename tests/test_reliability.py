@@ -216,11 +216,11 @@ def test_sigkill_while_saving_a_model_keeps_the_previous_artifact(project_home, 
     proc, _ = start_child(tmp_path, "save", str(path))
     sigkill(proc)
     assert path.read_bytes() == before
-    assert MixtureExpertsBNN.load(path).predict(np.array([[10.0, 11.0]]))["mean"].iloc[0] == pytest.approx(65, abs=3)
+    assert MixtureExpertsBNN.load(path).predict(pd.DataFrame([[10.0, 11.0]], columns=["carries_proj", "yards_l3"]))["mean"].iloc[0] == pytest.approx(65, abs=3)
     leftovers = [p.name for p in path.parent.iterdir() if p.name != "latest.npz"]
     assert leftovers and all(n.startswith(".latest.npz.") and n.endswith(".tmp") for n in leftovers)  # hidden
     fake_model(mean=70.0).save(path)  # the next save succeeds
-    assert MixtureExpertsBNN.load(path).predict(np.array([[10.0, 11.0]]))["mean"].iloc[0] == pytest.approx(70, abs=3)
+    assert MixtureExpertsBNN.load(path).predict(pd.DataFrame([[10.0, 11.0]], columns=["carries_proj", "yards_l3"]))["mean"].iloc[0] == pytest.approx(70, abs=3)
 
 
 # --- two runs of the same week at once --------------------------------------------------------

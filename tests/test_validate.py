@@ -97,3 +97,18 @@ def test_dispersion_persistence_compares_the_halves_of_each_season():
     np.testing.assert_allclose(t["sd_early"], [0.2, 0.3, 0.4], rtol=0.02)
     np.testing.assert_allclose(t["sd_late"], [0.4, 0.6, 0.8], rtol=0.02)
     assert corr == pytest.approx(1.0, abs=1e-3)  # the late spread follows the early one exactly
+
+
+def test_grid_quantiles_are_whole_yards_by_the_model_rule():
+    """Half of the mass on 3 yards, half on 7: q05 = median = 3 (F(3.5) = 0.5 >= 0.5), q75 = q95 = 7;
+    an interpolated quantile would have put the median at 3.5 and the 25% quantile between 3 and 4."""
+    cdf = ((V.GRID >= 3) * 0.5 + (V.GRID >= 7) * 0.5)[None, :]
+    fc = V.from_cdf("two", cdf)
+    assert (fc.q05[0], fc.q25[0], fc.median[0], fc.q75[0], fc.q95[0]) == (3, 3, 3, 7, 7)
+    s = V.score(fc, np.array([3.0]))
+    assert s["cov90"] == 1.0 and s["cov50"] == 1.0 and s["MAE"] == 0.0
+    # a Normal forecast: the same rule as the model's, row by row
+    from scipy.special import ndtr
+    fc = V.normal_forecast("n", np.array([0.0]), 10.0)
+    assert (fc.q05[0], fc.median[0], fc.q95[0]) == (-16, 0, 16)  # as test_model's hand-computed case
+    assert ndtr(16.5 / 10) >= 0.95 > ndtr(15.5 / 10)

@@ -1,0 +1,230 @@
+"""The PyMC graph that is sampled: the only part of the model that needs PyMC.
+
+The model, on standardised features ``x`` and a standardised target (yards, or ``log(yards + offset)``):
+
+* gate: ``softmax`` (K-1 free logit vectors linear in the gate's features, expert 0 the reference) or
+  ``ordinal`` (one linear gating score and K-1 ordered cut-points, a cumulative logit over the experts
+  ordered by location; fewer symmetric modes, see docs/model-fitting.md);
+* expert k: location ``alpha_k + x @ beta_k (+ tanh(x @ W_h) @ v_k)``; with ``shared_slopes`` (the
+  default) every expert has the same slopes ``beta_mu`` and experts differ in intercept and scale,
+  otherwise ``beta_k = beta_mu + tau * beta_raw_k`` (non-centred shrinkage towards the shared slope);
+  ``alpha`` is ordered (no label switching), optionally with Gamma gaps between the intercepts;
+* expert scale ``floor + exp(c_k + x @ gamma)``: the spread grows with the features;
+* likelihood: ``discrete`` (the default) is the exact mixture probability of each whole yard,
+  ``F(y + 1/2) - F(y - 1/2)`` with the bin edges mapped into target space, optionally weighted per
+  row; ``normal`` is the mixture density (``pm.NormalMixture``), kept for comparison.
+
+PyMC and PyTensor are imported inside the functions, after :func:`quiet_pytensor`, so importing
+``nfl_bnn.model`` never pulls them in.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from nfl_bnn.model.forward import GATES, PARAM_SHAPES, _dims
+
+
+def _log_bin_prob(mu, sigma, lo, hi):
+    """log(Phi((hi-mu)/sigma) - Phi((lo-mu)/sigma)), stable in both tails (flip to the lower tail)."""
+    import pytensor.tensor as pt
+    from pymc.distributions.dist_math import normal_lcdf
+
+    a, b = (lo - mu) / sigma, (hi - mu) / sigma
+    upper = a > 0
+    lo_z, hi_z = pt.switch(upper, -b, a), pt.switch(upper, -a, b)
+    l_hi, l_lo = normal_lcdf(0.0, 1.0, hi_z), normal_lcdf(0.0, 1.0, lo_z)
+    return l_hi + pt.log1mexp(pt.minimum(l_lo - l_hi, -1e-12))
+
+
+def quiet_pytensor() -> None:
+    """Silence PyTensor's "could not link to a BLAS installation" warning.
+
+    A pip-installed PyTensor always prints it; it concerns PyTensor's C backend, while sampling runs
+    in nutpie's compiled (numba) backend, so for this model it is noise in every log and report.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*could not link to a BLAS installation.*")
+    logging.getLogger("pytensor.tensor.blas").setLevel(logging.ERROR)
+
+
+def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd: float):
+    """The gate's logits (n, K); registers ``gate_W`` (d, K-1) and ``gate_b`` (K-1) either way."""
+    import pymc as pm
+    import pytensor.tensor as pt
+    from pymc.distributions.transforms import ordered
+
+    if gate == "ordinal":
+        # one gating score and ordered cut-points: experts are ordered by location (alpha), and a
+        # higher score moves weight to higher experts, so no rotation of the logits is left free
+        w_g = pm.Normal("gate_wg", 0.0, gate_sd, shape=(len(gidx),))
+        kappa = pm.Normal("gate_kappa", 0.0, 1.5, shape=(K - 1,), transform=ordered,
+                          initval=np.linspace(-0.5, 0.5, K - 1))
+        w_full = pt.set_subtensor(pt.zeros((d,))[gidx], w_g) if len(gidx) < d else w_g
+        pm.Deterministic("gate_W", pt.tile(w_full[:, None], (1, K - 1)))
+        pm.Deterministic("gate_b", -kappa)
+        cum = (X @ w_full)[:, None] - kappa[None, :]  # logit P(expert > j), decreasing in j
+        log_gt = -pt.softplus(-cum)  # log sigmoid(cum), finite however far out the score is
+        log_up = pt.concatenate([pt.zeros((n, 1)), log_gt], axis=1)  # log P(expert > j - 1)
+        log_dn = pt.concatenate([log_gt, pt.full((n, 1), -np.inf)], axis=1)  # log P(expert > j)
+        # log(P(> j-1) - P(> j)), stable: log_up + log1mexp(log_dn - log_up)
+        return log_up + pt.log1mexp(pt.minimum(log_dn - log_up, -1e-12))
+    gate_Wg = pm.Normal("gate_Wg", 0.0, gate_sd, shape=(len(gidx), K - 1))
+    gate_W = pm.Deterministic("gate_W", pt.set_subtensor(pt.zeros((d, K - 1))[gidx], gate_Wg)
+                              if len(gidx) < d else gate_Wg)
+    gate_b = pm.Normal("gate_b", 0.0, 1.0, shape=(K - 1,))
+    return pt.concatenate([pt.zeros((n, 1)), X @ gate_W + gate_b], axis=1)
+
+
+def _expert_locations(X, d: int, K: int, H: int, p: Mapping[str, float], shared_slopes: bool):
+    """Expert locations (n, K); registers ``alpha``, ``beta`` and, for H > 0, ``W_h`` and ``v``."""
+    import pymc as pm
+    import pytensor.tensor as pt
+    from pymc.distributions.transforms import ordered
+
+    if p.get("alpha_gap_shape", 0) > 0:
+        # ordered intercepts with gaps bounded away from 0 (Gamma prior): removes the mode in which
+        # experts share a location and differ only in scale (see docs/model-fitting.md)
+        a0 = pm.Normal("alpha0", -0.5, 1.0)
+        gaps = pm.Gamma("alpha_gap", alpha=p["alpha_gap_shape"], beta=p["alpha_gap_shape"] / 0.8, shape=(K - 1,))
+        alpha = pm.Deterministic("alpha", pt.concatenate([a0[None], a0 + pt.cumsum(gaps)]))
+    else:
+        alpha = pm.Normal("alpha", 0.0, 1.0, shape=(K,), transform=ordered, initval=np.linspace(-0.5, 0.5, K))
+    beta_mu = pm.Normal("beta_mu", 0.0, p["beta_sd"], shape=(d,))
+    if shared_slopes:  # experts differ in intercept, scale and hidden units only
+        beta = pm.Deterministic("beta", pt.tile(beta_mu[None, :], (K, 1)))
+    else:
+        tau = pm.HalfNormal("beta_tau", p["tau_sd"])
+        beta_raw = pm.Normal("beta_raw", 0.0, 1.0, shape=(K, d))
+        beta = pm.Deterministic("beta", beta_mu[None, :] + tau * beta_raw)
+    mu = alpha[None, :] + X @ beta.T
+    if H > 0:
+        W_h = pm.Normal("W_h", 0.0, p["hidden_sd"], shape=(d, H))
+        v = pm.Normal("v", 0.0, p["v_sd"], shape=(K, H))
+        mu = mu + pt.tanh(X @ W_h) @ v.T
+    return mu
+
+
+def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_units: int = 0,
+                     priors: Mapping[str, float] | None = None, shared_slopes: bool = True,
+                     likelihood: str = "discrete", bin_halfwidth: float | None = None,
+                     scale_floor: float = 0.0, gate_features: Sequence[int] | None = None,
+                     row_weights: np.ndarray | None = None,
+                     bin_edges: tuple[np.ndarray, np.ndarray] | None = None, gate: str = "softmax"):
+    """Build the PyMC model on standardised inputs.
+
+    Whole yards get the exact probability of their bin rather than a density: a probability is
+    bounded by 1, so no component can collapse onto a cluster of identical values (the Gaussian-mixture
+    degeneracy that the density likelihood ran into, see docs/model-fitting.md).
+
+    Parameters
+    ----------
+    Xz : numpy.ndarray
+        Standardised features, shape (n, d).
+    yz : numpy.ndarray
+        Standardised target, shape (n,).
+    n_experts, hidden_units : int
+        K experts; H tanh units shared by the experts (0: linear experts).
+    priors : mapping, optional
+        Prior scales overriding the defaults (``gate_sd``, ``beta_sd``, ``tau_sd``, ``gamma_sd``,
+        ``hidden_sd``, ``v_sd``) and ``alpha_gap_shape`` (> 0: Gamma gaps between intercepts).
+    shared_slopes : bool
+        One slope vector for all experts (the default) or shrunk per-expert slopes.
+    likelihood : {"discrete", "normal"}
+        Exact whole-yard bin probability, or the mixture density.
+    bin_halfwidth : float, optional
+        Half a yard in standardised units (``0.5 / y_sd``); used when ``bin_edges`` is not given.
+    scale_floor : float
+        Added to every expert's scale (standardised units).
+    gate_features : sequence of int, optional
+        Column indices the gate sees; the other gate weights are fixed at 0.
+    row_weights : numpy.ndarray, optional
+        (n,) in (0, 1]: each row's log-likelihood is multiplied by its weight (older seasons count
+        for less); discrete likelihood only.
+    bin_edges : tuple of numpy.ndarray, optional
+        (lo, hi) standardised edges of each row's whole-yard bin; needed for a transformed target,
+        whose bins are not of equal width.
+    gate : {"softmax", "ordinal"}
+        See :func:`nfl_bnn.model.forward.gate_weights`. Both store ``gate_W`` (d, K-1) and
+        ``gate_b`` (K-1); the ordinal gate repeats its score's weights in every column with
+        ``gate_b = -kappa``.
+
+    Returns
+    -------
+    pymc.Model
+        With deterministics named as in :data:`nfl_bnn.model.forward.PARAM_SHAPES`.
+
+    Raises
+    ------
+    ValueError
+        For invalid row weights, row weights with the density likelihood, or an unknown gate.
+    """
+    quiet_pytensor()
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    p = {"gate_sd": 0.5, "beta_sd": 0.5, "tau_sd": 0.2, "gamma_sd": 0.3, "hidden_sd": 0.5, "v_sd": 0.3}
+    p.update(priors or {})
+    n, d = Xz.shape
+    K, H = int(n_experts), int(hidden_units)
+    gidx = list(range(d)) if gate_features is None else [int(i) for i in gate_features]
+    if row_weights is not None:
+        rw = np.asarray(row_weights, dtype=np.float64)
+        if rw.shape != (n,) or not np.all((rw > 0) & (rw <= 1)):
+            raise ValueError(f"row_weights must have shape ({n},) with values in (0, 1]")
+        if likelihood != "discrete":
+            raise ValueError("row_weights need likelihood='discrete' (a weighted Potential)")
+    if gate not in GATES:
+        raise ValueError(f"gate must be one of {GATES}, not {gate!r}")
+    with pm.Model() as m:
+        X = pt.as_tensor_variable(np.asarray(Xz, dtype=np.float64))
+        logits = _gate_logits(X, n, d, K, gidx, gate, p["gate_sd"])
+        log_w = logits - pt.logsumexp(logits, axis=1, keepdims=True)
+        mu = _expert_locations(X, d, K, H, p, shared_slopes)
+        scale_c = pm.Normal("scale_c", np.log(0.8), 0.5, shape=(K,))
+        gamma = pm.Normal("gamma", 0.0, p["gamma_sd"], shape=(d,))
+        sigma = float(scale_floor) + pt.exp(scale_c[None, :] + (X @ gamma)[:, None])
+        yv = np.asarray(yz, dtype=np.float64)
+        if likelihood == "discrete":
+            h = float(bin_halfwidth) if bin_halfwidth else 0.5 / 40.0
+            if bin_edges is not None:
+                lo_e = pt.as_tensor_variable(np.asarray(bin_edges[0], dtype=np.float64))[:, None]
+                hi_e = pt.as_tensor_variable(np.asarray(bin_edges[1], dtype=np.float64))[:, None]
+            else:
+                yt = pt.as_tensor_variable(yv)[:, None]
+                lo_e, hi_e = yt - h, yt + h
+            ll = pt.logsumexp(log_w + _log_bin_prob(mu, sigma, lo_e, hi_e), axis=1)
+            pm.Potential("y_loglik", (ll * rw).sum() if row_weights is not None else ll.sum())
+        else:
+            pm.NormalMixture("y", w=pt.special.softmax(logits, axis=1), mu=mu, sigma=sigma, observed=yv)
+    return m
+
+
+def posterior_arrays(idata, d: int, K: int, H: int) -> dict[str, np.ndarray]:
+    """Posterior draws as arrays of shape (chain, draw, *param_shape), zero-filled where H == 0.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        With a ``posterior`` group holding the deterministics of :func:`build_pymc_model`.
+    d, K, H : int
+        Features, experts, hidden units.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One float64 array per name in :data:`nfl_bnn.model.forward.PARAM_SHAPES`.
+    """
+    post = idata.posterior
+    C, D = post.sizes["chain"], post.sizes["draw"]
+    out = {}
+    for name, shape in PARAM_SHAPES.items():
+        dims = _dims(shape, d, K, H)
+        if name in post:
+            out[name] = np.asarray(post[name].values, dtype=np.float64).reshape((C, D) + dims)
+        else:
+            out[name] = np.zeros((C, D) + dims)
+    return out
