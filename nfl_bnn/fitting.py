@@ -111,7 +111,8 @@ def sample(std: Standardised, tgt: Target, seasons: np.ndarray, p: TrainParams) 
         raise DataError("train params: season_decay < 1 needs likelihood: discrete (a weighted likelihood)")
     model = build_pymc_model(std.Xz, tgt.yz, K, H, p.priors.model_dump(), p.shared_slopes, likelihood=p.likelihood,
                              bin_halfwidth=0.5 / tgt.sd, scale_floor=tgt.floor, gate_features=gate_idx,
-                             row_weights=row_w, bin_edges=tgt.edges, gate=p.gate)
+                             row_weights=row_w, bin_edges=tgt.edges, gate=p.gate, network=p.network,
+                             hidden_output=p.hidden_output, gate_hidden=p.gate_hidden)
     log.info("fitting %s: %d rows x %d features, K=%d, H=%d, %s", MODEL_VERSION, len(tgt.y), d, K, H, p.inference)
     t0 = time.time()
     idata, steps = _sample(model, p)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from nfl_bnn import features as feats
 from nfl_bnn.fitcheck import (FitLimits, Holdout, check_fit, check_season,  # noqa: F401 (train's API)
@@ -30,6 +30,7 @@ class Priors(StrictModel):
     gamma_sd: float = Field(0.3, gt=0)
     hidden_sd: float = Field(0.5, gt=0)
     v_sd: float = Field(0.3, gt=0)
+    bias_sd: float = Field(1.0, gt=0)  # hidden units' biases (network: identified)
     alpha_gap_shape: float = Field(0.0, ge=0)  # >0: Gamma(shape, shape/0.8) gaps between intercepts
 
 
@@ -40,6 +41,13 @@ class TrainParams(StrictModel):
     n_experts: int = Field(3, ge=2, le=8)
     hidden_units: int = Field(0, ge=0, le=16)
     shared_slopes: bool = True
+    # the hidden layer (hidden_units > 0), see docs/network.md: plain = the first network (no biases, free
+    # per-expert output weights); identified = ordered biases, positive shrunk output weights (fewer symmetric
+    # modes); hidden_output shared = one output weight vector for every expert; gate_hidden = the gate sees
+    # the hidden units (a gating network)
+    network: Literal["plain", "identified"] = "plain"
+    hidden_output: Literal["per_expert", "shared"] = "per_expert"
+    gate_hidden: bool = False
     draws: int = Field(500, ge=10)
     tune: int = Field(500, ge=10)
     chains: int = Field(2, ge=1, le=16)
@@ -67,6 +75,15 @@ class TrainParams(StrictModel):
     # floored near 0); the likelihood stays the exact probability of each whole yard either way
     target_transform: Literal["identity", "log"] = "identity"
     target_offset_yards: float = Field(25.0, gt=0)
+
+    @model_validator(mode="after")
+    def _network_options_fit_together(self) -> TrainParams:
+        if self.hidden_output == "shared" and self.network != "identified":
+            raise ValueError("hidden_output: shared needs network: identified (the plain network has "
+                             "free per-expert output weights)")
+        if self.gate_hidden and self.hidden_units == 0:
+            raise ValueError("gate_hidden: true needs hidden_units > 0 (there are no hidden units to gate on)")
+        return self
 
 
 def load_train_params(path: str | Path | None = None, **overrides) -> TrainParams:
