@@ -30,7 +30,8 @@ class Priors(StrictModel):
     gamma_sd: float = Field(0.3, gt=0)
     hidden_sd: float = Field(0.5, gt=0)
     v_sd: float = Field(0.3, gt=0)
-    bias_sd: float = Field(1.0, gt=0)  # hidden units' biases (network: identified)
+    bias_sd: float = Field(1.0, gt=0)  # hidden units' biases (network: identified, directional)
+    hidden_gain: float = Field(1.5, gt=0)  # network: directional: the length of every unit's input weights
     alpha_gap_shape: float = Field(0.0, ge=0)  # >0: Gamma(shape, shape/0.8) gaps between intercepts
 
 
@@ -43,9 +44,10 @@ class TrainParams(StrictModel):
     shared_slopes: bool = True
     # the hidden layer (hidden_units > 0), see docs/network.md: plain = the first network (no biases, free
     # per-expert output weights); identified = ordered biases, positive shrunk output weights (fewer symmetric
-    # modes); hidden_output shared = one output weight vector for every expert; gate_hidden = the gate sees
+    # modes); directional = ordered biases, unit-length input directions with a fixed gain, positive output
+    # weights (no scale ridge between input and output weights); hidden_output shared = one output weight vector for every expert; gate_hidden = the gate sees
     # the hidden units (a gating network)
-    network: Literal["plain", "identified"] = "plain"
+    network: Literal["plain", "identified", "directional"] = "plain"
     hidden_output: Literal["per_expert", "shared"] = "per_expert"
     gate_hidden: bool = False
     draws: int = Field(500, ge=10)
@@ -78,9 +80,9 @@ class TrainParams(StrictModel):
 
     @model_validator(mode="after")
     def _network_options_fit_together(self) -> TrainParams:
-        if self.hidden_output == "shared" and self.network != "identified":
-            raise ValueError("hidden_output: shared needs network: identified (the plain network has "
-                             "free per-expert output weights)")
+        if self.hidden_output == "shared" and self.network == "plain":
+            raise ValueError("hidden_output: shared needs network: identified or directional (the plain "
+                             "network has free per-expert output weights)")
         if self.gate_hidden and self.hidden_units == 0:
             raise ValueError("gate_hidden: true needs hidden_units > 0 (there are no hidden units to gate on)")
         return self

@@ -37,7 +37,8 @@ def _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden, H=3, n=9, d
 
 @pytest.mark.parametrize("gate,network,hidden_output,gate_hidden", [
     ("ordinal", "identified", "shared", True), ("ordinal", "identified", "per_expert", False),
-    ("softmax", "identified", "per_expert", True), ("ordinal", "plain", "per_expert", False)])
+    ("softmax", "identified", "per_expert", True), ("ordinal", "plain", "per_expert", False),
+    ("ordinal", "directional", "shared", True), ("softmax", "directional", "per_expert", False)])
 def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_output, gate_hidden):
     """Row by row: the sampled graph's log-likelihood is the NumPy pass's, for every network option."""
     graph, graph_rows, rows, arrs = _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden)
@@ -45,15 +46,19 @@ def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_
     assert graph_rows.shape == (9,) and float(graph_rows.sum()) == pytest.approx(graph, rel=1e-12)
     np.testing.assert_allclose(rows[0], graph_rows, rtol=1e-7)
     # the hidden units matter (not zero weights), so the test would see a forward pass that drops them
-    assert np.abs(arrs["v"]).min() > 0 and ("b_h" in arrs) == (network == "identified")
+    assert np.abs(arrs["v"]).min() > 0 and ("b_h" in arrs) == (network != "plain")
     if gate_hidden:
         assert np.abs(arrs["gate_Vh"]).min() > 0
         flat = {k: v for k, v in arrs.items() if k != "gate_Vh"}
         w0 = mixture_params(flat, rng.normal(size=(9, 3)), 0.0, 1.0, dtype=np.float64, gate=gate)[0]
         w1 = mixture_params(arrs, rng.normal(size=(9, 3)), 0.0, 1.0, dtype=np.float64, gate=gate)[0]
         assert not np.allclose(w0, w1)
-    if network == "identified":  # identifying constraints: ordered biases, positive output weights
+    if network != "plain":  # identifying constraints: ordered biases, positive output weights
         assert np.all(np.diff(arrs["b_h"][0]) > 0) and np.all(arrs["v"] > 0)
+    if network == "directional":  # every unit's input weights have the fixed gain as their length
+        np.testing.assert_allclose(np.linalg.norm(arrs["W_h"][0], axis=0), 1.5)
+    if hidden_output == "shared":
+        assert np.allclose(arrs["v"][0], arrs["v"][0, :1])
 
 
 def test_network_options_are_validated_where_they_enter():
@@ -61,7 +66,7 @@ def test_network_options_are_validated_where_they_enter():
     from nfl_bnn.model import build_pymc_model
     from nfl_bnn.train import load_train_params
 
-    with pytest.raises((ConfigError, ValueError), match="needs network: identified"):
+    with pytest.raises((ConfigError, ValueError), match="needs network: identified or directional"):
         load_train_params(hidden_units=2, hidden_output="shared")
     with pytest.raises((ConfigError, ValueError), match="gate_hidden"):
         load_train_params(hidden_units=0, gate_hidden=True)
@@ -100,7 +105,8 @@ def test_ordinal_gate_with_unequal_hidden_gate_columns_is_refused(rng):
 
 
 def test_identified_network_fits_end_to_end(rng, tmp_path):
-    """nutpie on the identified network with a gating network: runs, diagnoses, saves, reloads, predicts."""
+    """nutpie on the directional network with a gating network, from MAP starts: runs, diagnoses, saves,
+    reloads, predicts."""
     from nfl_bnn.features import FEATURES
     from nfl_bnn.train import fit, load_train_params
 
@@ -108,10 +114,22 @@ def test_identified_network_fits_end_to_end(rng, tmp_path):
     df = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
     df["season"] = np.repeat([2020, 2021], n // 2)
     df["rushing_yards"] = np.round(np.exp(3.8 + 0.4 * np.tanh(df["proj_carries"]) + rng.normal(0, 0.4, n)) - 20)
-    p = load_train_params(draws=40, tune=60, chains=2, keep_draws=60, hidden_units=2, network="identified",
+    p = load_train_params(draws=40, tune=60, chains=2, keep_draws=60, hidden_units=2, network="directional",
                           hidden_output="shared", gate_hidden=True)
     model, diag = fit(df, p, 2020, 2021)
     assert diag["steps_per_draw"] > 0 and np.isfinite(diag["rhat_pred_max"])
     assert (model.params["v"] > 0).all() and (np.diff(model.params["b_h"], axis=1) > 0).all()
+    np.testing.assert_allclose(np.linalg.norm(model.params["W_h"], axis=1), 1.5, rtol=1e-5)
     pred = MixtureExpertsBNN.load(model.save(tmp_path / "net.npz")).predict(df.iloc[:30])
     assert np.corrcoef(pred["median"], df["proj_carries"].iloc[:30])[0, 1] > 0.5
+
+
+def test_the_network_params_file_loads_as_the_default_plus_hidden_units():
+    """params/train_network.yaml is params/train.yaml with the directional network switched on."""
+    from nfl_bnn.config import params_dir
+    from nfl_bnn.train import load_train_params
+
+    net, lin = load_train_params(params_dir() / "train_network.yaml"), load_train_params()
+    assert (net.hidden_units, net.network, net.hidden_output) == (2, "directional", "shared")
+    diff = {k for k, v in net.model_dump().items() if lin.model_dump()[k] != v}
+    assert diff == {"hidden_units", "network", "hidden_output"}

@@ -65,9 +65,17 @@ def _hidden_layer(X, d: int, H: int, p: Mapping[str, float], network: str):
     import pytensor.tensor as pt
     from pymc.distributions.transforms import ordered
 
-    W_h = pm.Normal("W_h", 0.0, p["hidden_sd"], shape=(d, H))
+    if network == "directional":
+        # each unit looks along a unit-length direction with a fixed gain: the product ridge between
+        # the size of the input weights and of the output weight (v * w is all a nearly linear unit
+        # identifies) is gone, and a unit the data do not need wanders on a sphere, not down a funnel
+        # (the start must not be the origin, where the direction is undefined)
+        u = pm.Normal("W_dir", 0.0, 1.0, shape=(d, H), initval=np.eye(d, H) + 0.1)
+        W_h = pm.Deterministic("W_h", float(p["hidden_gain"]) * u / pt.sqrt((u**2).sum(axis=0, keepdims=True)))
+    else:
+        W_h = pm.Normal("W_h", 0.0, p["hidden_sd"], shape=(d, H))
     pre = X @ W_h
-    if network == "identified":
+    if network in ("identified", "directional"):
         kw = {"transform": ordered, "initval": np.linspace(-1.0, 1.0, H)} if H > 1 else {}
         b_h = pm.Normal("b_h", 0.0, p["bias_sd"], shape=(H,), **kw)
         pre = pre + b_h[None, :]
@@ -89,6 +97,9 @@ def _output_weights(K: int, H: int, p: Mapping[str, float], network: str, hidden
 
     if network == "plain":
         return pm.Normal("v", 0.0, p["v_sd"], shape=(K, H))
+    if network == "directional":  # positive (sign symmetry), half-normal: mode at the linear model
+        raw = pm.HalfNormal("v_pos", p["v_sd"], shape=(H,) if hidden_output == "shared" else (K, H))
+        return pm.Deterministic("v", pt.tile(raw[None, :], (K, 1)) if hidden_output == "shared" else raw)
     scale = pm.HalfNormal("v_scale", p["v_sd"])
     if hidden_output == "shared":
         raw = pm.HalfNormal("v_raw", 1.0, shape=(H,))
@@ -214,10 +225,12 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         ``gate_b = -kappa``.
     network : {"plain", "identified"}
         For H > 0: ``plain`` is the first network (no hidden biases, free per-expert output weights);
-        ``identified`` adds ordered hidden biases and positive, hierarchically shrunk output weights
-        (see :func:`_hidden_layer`, :func:`_output_weights` and docs/network.md).
+        ``identified`` adds ordered hidden biases and positive, hierarchically shrunk output weights;
+        ``directional`` has ordered biases, unit-length input directions with a fixed gain and
+        positive half-normal output weights (see :func:`_hidden_layer`, :func:`_output_weights` and
+        docs/network.md).
     hidden_output : {"per_expert", "shared"}
-        ``identified`` only: one output weight vector per expert, or one for all.
+        ``identified``/``directional`` only: one output weight vector per expert, or one for all.
     gate_hidden : bool
         The gate also sees the hidden units (a gating network); needs H > 0.
 
@@ -236,7 +249,7 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
     import pytensor.tensor as pt
 
     p = {"gate_sd": 0.5, "beta_sd": 0.5, "tau_sd": 0.2, "gamma_sd": 0.3, "hidden_sd": 0.5, "v_sd": 0.3,
-         "bias_sd": 1.0}
+         "bias_sd": 1.0, "hidden_gain": 1.5}
     p.update(priors or {})
     n, d = Xz.shape
     K, H = int(n_experts), int(hidden_units)
@@ -252,8 +265,8 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
     if network not in NETWORKS or hidden_output not in ("per_expert", "shared"):
         raise ValueError(f"network must be one of {NETWORKS} (not {network!r}) and hidden_output "
                          f"per_expert or shared (not {hidden_output!r})")
-    if hidden_output == "shared" and network != "identified":
-        raise ValueError("hidden_output: shared needs network: identified")
+    if hidden_output == "shared" and network == "plain":
+        raise ValueError("hidden_output: shared needs network: identified or directional")
     if gate_hidden and H == 0:
         raise ValueError("gate_hidden needs hidden_units > 0 (the gate would see no hidden units)")
     with pm.Model() as m:
