@@ -50,6 +50,7 @@ class TrainParams(StrictModel):
     network: Literal["plain", "identified", "directional"] = "plain"
     hidden_output: Literal["per_expert", "shared"] = "per_expert"
     gate_hidden: bool = False
+    hidden_features: list[str] | None = None  # the hidden units' inputs (default: all features)
     draws: int = Field(500, ge=10)
     tune: int = Field(500, ge=10)
     chains: int = Field(2, ge=1, le=16)

@@ -11,13 +11,14 @@ from nfl_bnn.model import PARAM_SHAPES, MixtureExpertsBNN, mixture_params
 from tests.test_model import NAMES, make_model
 
 
-def _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden, H=3, n=9, d=3, K=3):
+def _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden, H=3, n=9, d=3, K=3, hidden_features=None):
     from nfl_bnn.model import build_pymc_model, mixture_logpmf, posterior_arrays
 
     Xz, yz = rng.normal(size=(n, d)), rng.integers(-2, 3, size=n).astype(float)
     m = build_pymc_model(Xz, yz, K, H, likelihood="discrete", bin_halfwidth=0.5, scale_floor=0.1,
                          gate_features=[0, 2], gate=gate, priors={"alpha_gap_shape": 4.0},
-                         network=network, hidden_output=hidden_output, gate_hidden=gate_hidden)
+                         network=network, hidden_output=hidden_output, gate_hidden=gate_hidden,
+                         hidden_features=hidden_features)
     point = m.initial_point()
     point = {k: v + rng.normal(0, 0.3, size=np.shape(v)) for k, v in point.items()}
     graph = float(m.compile_logp(vars=m.potentials, jacobian=False)(point))
@@ -59,6 +60,29 @@ def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_
         np.testing.assert_allclose(np.linalg.norm(arrs["W_h"][0], axis=0), 1.5)
     if hidden_output == "shared":
         assert np.allclose(arrs["v"][0], arrs["v"][0, :1])
+
+
+@pytest.mark.parametrize("network", ["directional", "identified", "plain"])
+def test_hidden_units_see_only_their_features(rng, network):
+    """hidden_features: the other rows of W_h are 0, and graph and NumPy pass still agree row by row."""
+    graph, graph_rows, rows, arrs = _graph_and_numpy(rng, "ordinal", network, "per_expert", True, H=2,
+                                                     hidden_features=[0, 2])
+    assert (arrs["W_h"][0, 1] == 0).all() and (arrs["W_h"][0, [0, 2]] != 0).all()
+    np.testing.assert_allclose(rows[0], graph_rows, rtol=1e-7)
+    if network == "directional":
+        np.testing.assert_allclose(np.linalg.norm(arrs["W_h"][0], axis=0), 1.5)
+
+
+def test_unknown_hidden_features_are_refused_by_name(rng):
+    from nfl_bnn.errors import DataError
+    from nfl_bnn.features import FEATURES
+    from nfl_bnn.train import fit, load_train_params
+
+    df = pd.DataFrame(rng.normal(size=(20, len(FEATURES))), columns=FEATURES)
+    df["season"], df["rushing_yards"] = 2021, 30.0
+    p = load_train_params(hidden_units=2, hidden_features=["proj_carries", "no_such_feature"])
+    with pytest.raises(DataError, match="hidden_features.*no_such_feature"):
+        fit(df, p, 2021, 2021)
 
 
 def test_network_options_are_validated_where_they_enter():

@@ -53,7 +53,7 @@ def quiet_pytensor() -> None:
     logging.getLogger("pytensor.tensor.blas").setLevel(logging.ERROR)
 
 
-def _hidden_layer(X, d: int, H: int, p: Mapping[str, float], network: str):
+def _hidden_layer(X, d: int, H: int, p: Mapping[str, float], network: str, hidx: list[int] | None = None):
     """The hidden units ``tanh(X @ W_h + b_h)`` (n, H); registers ``W_h`` and, if identified, ``b_h``.
 
     ``plain`` (the first network option) has no biases, so every unit is odd in x and units can be
@@ -65,15 +65,20 @@ def _hidden_layer(X, d: int, H: int, p: Mapping[str, float], network: str):
     import pytensor.tensor as pt
     from pymc.distributions.transforms import ordered
 
+    di = d if hidx is None else len(hidx)  # the hidden units' inputs; the other rows of W_h are 0
     if network == "directional":
         # each unit looks along a unit-length direction with a fixed gain: the product ridge between
         # the size of the input weights and of the output weight (v * w is all a nearly linear unit
         # identifies) is gone, and a unit the data do not need wanders on a sphere, not down a funnel
         # (the start must not be the origin, where the direction is undefined)
-        u = pm.Normal("W_dir", 0.0, 1.0, shape=(d, H), initval=np.eye(d, H) + 0.1)
-        W_h = pm.Deterministic("W_h", float(p["hidden_gain"]) * u / pt.sqrt((u**2).sum(axis=0, keepdims=True)))
+        u = pm.Normal("W_dir", 0.0, 1.0, shape=(di, H), initval=np.eye(di, H) + 0.1)
+        W_in = float(p["hidden_gain"]) * u / pt.sqrt((u**2).sum(axis=0, keepdims=True))
     else:
-        W_h = pm.Normal("W_h", 0.0, p["hidden_sd"], shape=(d, H))
+        W_in = pm.Normal("W_h" if hidx is None else "W_hin", 0.0, p["hidden_sd"], shape=(di, H))
+    if hidx is None and network != "directional":
+        W_h = W_in
+    else:
+        W_h = pm.Deterministic("W_h", W_in if hidx is None else pt.set_subtensor(pt.zeros((d, H))[hidx], W_in))
     pre = X @ W_h
     if network in ("identified", "directional"):
         kw = {"transform": ordered, "initval": np.linspace(-1.0, 1.0, H)} if H > 1 else {}
@@ -185,7 +190,8 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
                      scale_floor: float = 0.0, gate_features: Sequence[int] | None = None,
                      row_weights: np.ndarray | None = None,
                      bin_edges: tuple[np.ndarray, np.ndarray] | None = None, gate: str = "softmax",
-                     network: str = "plain", hidden_output: str = "per_expert", gate_hidden: bool = False):
+                     network: str = "plain", hidden_output: str = "per_expert", gate_hidden: bool = False,
+                     hidden_features: Sequence[int] | None = None):
     """Build the PyMC model on standardised inputs.
 
     Whole yards get the exact probability of their bin rather than a density: a probability is
@@ -233,6 +239,8 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         ``identified``/``directional`` only: one output weight vector per expert, or one for all.
     gate_hidden : bool
         The gate also sees the hidden units (a gating network); needs H > 0.
+    hidden_features : sequence of int, optional
+        Column indices the hidden units see (default: all); the other rows of ``W_h`` are 0.
 
     Returns
     -------
@@ -271,7 +279,8 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         raise ValueError("gate_hidden needs hidden_units > 0 (the gate would see no hidden units)")
     with pm.Model() as m:
         X = pt.as_tensor_variable(np.asarray(Xz, dtype=np.float64))
-        h = _hidden_layer(X, d, H, p, network) if H > 0 else None
+        hidx = None if hidden_features is None else [int(i) for i in hidden_features]
+        h = _hidden_layer(X, d, H, p, network, hidx) if H > 0 else None
         logits = _gate_logits(X, n, d, K, gidx, gate, p["gate_sd"], h if gate_hidden else None, H)
         log_w = logits - pt.logsumexp(logits, axis=1, keepdims=True)
         mu = _expert_locations(X, d, K, H, p, shared_slopes, h, network, hidden_output)
