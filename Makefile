@@ -17,7 +17,7 @@ WAREHOUSE  ?= $(or $(NFL_BNN_WAREHOUSE),$(HOME_DIR)/data/warehouse.duckdb)
 # Parameters of the weekly workflow (override on the command line: make weekly SEASON=2019 WEEK=10).
 SEASON     ?= 2019
 WEEK       ?= 10
-BANKROLL   ?= 1000
+BANKROLL   ?= 0
 PROFILE    ?= conservative
 PAPER      ?= 0
 LINES      ?= warehouse
@@ -28,6 +28,7 @@ FIRST_SEASON ?=
 LAST_SEASON ?=
 VALIDATE_SEASON ?=
 ARCHIVE    ?=
+AS_OF      ?=
 PROGRESS   ?=
 paper_bool := $(if $(filter 1 true yes,$(PAPER)),true,false)
 first_week := $(word 1,$(subst -, ,$(WEEKS)))
@@ -61,9 +62,9 @@ train: $(STAMP) ## fit, diagnose, validate, save MODEL: [FIRST_SEASON= LAST_SEAS
 	  $(if $(FIRST_SEASON),-p first_season=$(FIRST_SEASON)) $(if $(LAST_SEASON),-p last_season=$(LAST_SEASON)) \
 	  $(if $(VALIDATE_SEASON),-p validate_season=$(VALIDATE_SEASON))
 
-weekly: $(STAMP) ## predictions and bets for a week: SEASON= WEEK= BANKROLL= PROFILE= PAPER=1 LINES=warehouse|proxy
+weekly: $(STAMP) ## predictions and bets for a week: SEASON= WEEK= BANKROLL= PROFILE= PAPER=1 LINES=warehouse|proxy AS_OF=
 	$(RUN_NB) weekly -p season=$(SEASON) -p week=$(WEEK) -p bankroll=$(BANKROLL) -p profile=$(PROFILE) \
-	  -p paper=$(paper_bool) -p lines=$(LINES) -p model_path=$(MODEL)
+	  -p paper_trade=$(paper_bool) -p lines=$(LINES) -p model_path=$(MODEL) $(if $(AS_OF),-p as_of=$(AS_OF))
 
 calibrate: $(STAMP) ## calibration report: SEASON= WEEKS=8-11
 	$(RUN_NB) calibration --params params/calibration.yaml -p season=$(SEASON) -p first_week=$(first_week) \

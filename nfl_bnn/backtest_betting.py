@@ -52,9 +52,8 @@ def run(season: int, model: Any, p: pipeline.WeeklyParams, wh: Any, weeks: list[
     """Backtest ``season``; ``lines_mode``: auto (best_prop_lines, else proxy), warehouse or proxy."""
     from nfl_bnn import betting, features, warehouse
 
-    stats = warehouse.load_stats(wh, first_season=season - 2, last_season=season)
-    games = warehouse.load_games(wh, first_season=season - 2, last_season=season)
-    injuries = warehouse.load_injuries(wh, first_season=season, last_season=season)
+    history = features.load_history(wh, season, season)
+    stats, games = history.stats, history.games
     sg = games[(games["season"] == season) & (games["season_type"] == "REG")]
     if sg.empty:
         raise DataError(f"no regular-season games for season {season} in mart.games; import that season first")
@@ -62,7 +61,7 @@ def run(season: int, model: Any, p: pipeline.WeeklyParams, wh: Any, weeks: list[
     bankroll = float(p.bankroll)
     all_bets, used_proxy = [], False
     for wk in weeks:
-        feats = features.for_week(stats, games, season, wk, injuries).reset_index(drop=True)
+        feats = history.for_week(season, wk).reset_index(drop=True)
         if feats.empty:
             continue
         lines = pd.DataFrame()
@@ -103,8 +102,8 @@ def run(season: int, model: Any, p: pipeline.WeeklyParams, wh: Any, weeks: list[
     if write:
         out = fileio.ensure_writable_dir(config.reports_dir() / "backtest_bets")
         stem = f"s{season}_{p.profile}" + ("_PROXY" if used_proxy else "")
-        writers = {out / f"{stem}_bets.csv": lambda f: bets.to_csv(f, index=False),
-                   out / f"{stem}_weeks.csv": lambda f: wk_table.to_csv(f, index=False),
+        writers = {out / f"{stem}_bets.csv": fileio.csv_writer(bets),
+                   out / f"{stem}_weeks.csv": fileio.csv_writer(wk_table),
                    out / f"{stem}_summary.txt": lambda f: f.write_text(text)}
         files = fileio.atomic_write_group(writers)
     return BacktestResult(bets, wk_table, totals, title, text, used_proxy, files)

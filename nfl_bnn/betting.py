@@ -21,7 +21,7 @@ Definitions used everywhere in the package (and in the README):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 import numpy as np
@@ -146,6 +146,8 @@ def size_stakes(
     min_confidence: float,
     max_week_fraction: float = 1.0,
     max_game_fraction: float = 1.0,
+    committed_week: float = 0.0,
+    committed_games: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Filter candidates and size stakes; return ``cands`` with ``reason``, ``bet_fraction``, ``stake``.
 
@@ -157,6 +159,11 @@ def size_stakes(
     proportionally; (4) if the week's total is over max_week_fraction scale every bet down
     proportionally; (5) stake = fraction * bankroll, floored to cents. The result never exceeds the
     bankroll and is never negative or NaN.
+
+    ``committed_week`` / ``committed_games`` (shares of bankroll, per game_id) are stakes the week already
+    holds and that this sizing does not replace (bets kept from games that kicked off, settled bets): they
+    use up the caps first, so a rerun of a week under way can never stake the week's cap a second time.
+    A bet whose cap is already used up gets reason ``cap_used`` and no stake.
     """
     for name, v in (("kelly_fraction", kelly_fraction), ("max_bet_fraction", max_bet_fraction),
                     ("max_week_fraction", max_week_fraction), ("max_game_fraction", max_game_fraction)):
@@ -181,20 +188,25 @@ def size_stakes(
     out["reason"] = reason
     # per-game cap: props of one game are correlated, so their joint exposure is capped
     games = out["game_id"].astype(str).to_numpy()
+    used = {str(g): float(v) for g, v in (committed_games or {}).items()}
+    no_room = np.zeros(len(out), dtype=bool)
     for g in np.unique(games):
         m = games == g
-        tot = frac[m].sum()
-        if tot > max_game_fraction:
-            frac[m] *= max_game_fraction / tot
-    tot = frac.sum()
-    if tot > max_week_fraction:
-        frac *= max_week_fraction / tot
+        tot, room = frac[m].sum(), max(max_game_fraction - used.get(g, 0.0), 0.0)
+        if tot > room:
+            frac[m] *= room / tot
+            no_room |= m & (room <= 0.0)
+    tot, room = frac.sum(), max(max_week_fraction - float(committed_week), 0.0)
+    if tot > room:
+        frac *= room / tot
+        no_room |= room <= 0.0
     stake = np.array([round_down_cents(f * bankroll) for f in frac], dtype=float)
     stake = np.clip(np.nan_to_num(stake, nan=0.0), 0.0, bankroll)
     out["bet_fraction"] = frac
     out["stake"] = stake
     # a stake that rounds to 0 cents is not a bet
-    out.loc[(out["reason"] == "bet") & (out["stake"] <= 0.0), "reason"] = "too_small"
+    zero = ((out["reason"] == "bet") & (out["stake"] <= 0.0)).to_numpy()
+    out.loc[zero, "reason"] = np.where(no_room[zero], "cap_used", "too_small")
     return out
 
 
@@ -275,7 +287,10 @@ def evaluate_lines(lines: pd.DataFrame, p_over_draws: np.ndarray, method: Margin
     side_draws = np.where(is_over[None, :], p_over_draws, 1.0 - p_over_draws)
     odds = np.where(is_over, out["over_odds"].astype(float), out["under_odds"].astype(float))
     dec = np.array([american_to_decimal(o) for o in odds])
-    fair = [remove_margin(o, u, method) for o, u in zip(out["over_odds"], out["under_odds"])]
+    # the margin comes off a two-sided market: the quoting book's own, or for a one-sided best quote
+    # another book's at the same line (nfl_bnn.quotes.best_as_of: devig_over_odds/devig_under_odds)
+    pair = ("devig_over_odds", "devig_under_odds") if "devig_over_odds" in out.columns else ("over_odds", "under_odds")
+    fair = [remove_margin(o, u, method) for o, u in zip(out[pair[0]], out[pair[1]])]
     market = np.array([f[0] if ov else f[1] for f, ov in zip(fair, is_over)])
     model = np.nanmean(side_draws, axis=0) if len(out) else np.array([])
     out["odds"] = odds

@@ -52,17 +52,22 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
         return 0
 
     def import_lines(args) -> int:
-        from nfl_bnn.ingest import lines, odds_api
+        from nfl_bnn.ingest import book_files, lines, odds_api
         from nfl_bnn.warehouse import connect
 
+        notes: list[str] = []
         if args.format == "odds-api":
             if args.season is None or args.week is None:
                 raise NflBnnError("--format odds-api needs --season and --week (the API's JSON has no NFL week)")
-            quotes = odds_api.read_file(args.path, args.season, args.week)
+            quotes, rejected = odds_api.read_file_split(args.path, args.season, args.week)
+        elif args.format in ("bettingpros", "bovada"):
+            quotes, rejected, notes = book_files.read_book_file(args.path, args.format)
         else:
-            quotes = lines.read_csv(args.path)
+            quotes, rejected = lines.read_csv_split(args.path)
         with connect() as wh:
-            _report(lines.import_quotes(wh, quotes))
+            report = lines.import_lines(wh, quotes, rejected)
+            for line in report.summary() + notes:
+                print(line)
             print(f"into {wh.description}")
         return 0
 
@@ -72,7 +77,8 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
 
         quotes = odds_api.fetch(args.season, args.week, regions=args.regions, bookmakers=args.bookmakers)
         with connect() as wh:
-            _report(lines.import_quotes(wh, quotes))
+            for line in lines.import_lines(wh, quotes).summary():
+                print(line)
             print(f"into {wh.description}")
         return 0
 
@@ -104,9 +110,10 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=import_nflverse)
 
     p = sub.add_parser("import-lines", help="import prop lines and recompute the best price per player and side")
-    p.add_argument("path", help="lines file (CSV format: see examples/lines_example.csv)")
-    p.add_argument("--format", choices=["csv", "odds-api"], default="csv",
-                   help="csv (default) or a saved The Odds API event-odds JSON response")
+    p.add_argument("path", help="lines file (CSV format: see examples/lines_example.csv; others: docs/lines.md)")
+    p.add_argument("--format", choices=["csv", "odds-api", "bettingpros", "bovada"], default="csv",
+                   help="csv (default); odds-api: a saved The Odds API event-odds JSON response (live or "
+                   "historical); bettingpros / bovada: a scraped snapshot or open/close table (Parquet or CSV)")
     p.add_argument("--season", type=int, help="season of an odds-api file")
     p.add_argument("--week", type=int, help="week of an odds-api file")
     p.set_defaults(handler=import_lines)
@@ -143,11 +150,11 @@ def _model_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _load_frames(first: int, last: int):
-    from nfl_bnn import warehouse
+    from nfl_bnn import features, warehouse
 
     wh = warehouse.connect()
-    return (warehouse.load_stats(wh, first - 1, last), warehouse.load_games(wh, first - 1, last),
-            warehouse.load_injuries(wh, first, last), wh)
+    h = features.load_history(wh, first, last)
+    return h.stats, h.games, h.injuries, wh
 
 
 def _cmd_train(args) -> int:
@@ -177,7 +184,7 @@ def _cmd_backtest(args) -> int:
 
     from nfl_bnn import features
     from nfl_bnn.errors import ConfigError
-    from nfl_bnn.fileio import atomic_write
+    from nfl_bnn.fileio import atomic_write, csv_writer
     from nfl_bnn.model import MixtureExpertsBNN
 
     model = MixtureExpertsBNN.load(args.model)
@@ -208,7 +215,7 @@ def _cmd_backtest(args) -> int:
         p_over[ok] = model.prob_over(frame[ok], line[ok])
     out = frame[features.COLUMNS].join(pred)
     out["p_over"], out["line"], out["actual_yards"] = p_over, line, frame["actual_yards"]
-    atomic_write(args.out, lambda p: out.to_csv(p, index=False))
+    atomic_write(args.out, csv_writer(out))
     print(f"wrote {len(out)} player-games of {args.season} to {args.out}")
     return 0
 
@@ -222,7 +229,8 @@ def _betting_commands(sub: argparse._SubParsersAction) -> None:
     w = sub.add_parser("weekly", help="predictions and sized bets for one week; files in reports/weekly/")
     w.add_argument("--season", type=int, required=True)
     w.add_argument("--week", type=_week_or_next, required=True, help="NFL week, or `next` (for cron)")
-    w.add_argument("--bankroll", type=float)
+    w.add_argument("--bankroll", type=float, help="used as given (default: the ledger's, first recorded bankroll + "
+                   "settled profit of earlier weeks; params/weekly.yaml before the first bet)")
     w.add_argument("--profile", help="ultra_conservative | conservative (default) | moderate | aggressive")
     w.add_argument("--kelly-fraction", type=float)
     w.add_argument("--max-bet-fraction", type=float)
@@ -232,6 +240,8 @@ def _betting_commands(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--model", help="model artifact (default from params/weekly.yaml: models/latest.npz)")
     w.add_argument("--lines", choices=["warehouse", "proxy"], help="where lines come from (default warehouse)")
     w.add_argument("--params", help="weekly params file (default params/weekly.yaml)")
+    w.add_argument("--as-of", help="use only quotes fetched and injury reports published at or before this "
+                   "time (ISO 8601, e.g. 2024-10-06T16:00:00Z; no zone = UTC; default now)")
     w.set_defaults(handler=_cmd_weekly)
 
     s = sub.add_parser("settle", help="settle open bets from mart.player_game_stats")
@@ -297,13 +307,15 @@ def _cmd_weekly(args: argparse.Namespace) -> int:
         args.season, week, weekly_file=args.params, bankroll=args.bankroll, profile=args.profile,
         kelly_fraction=args.kelly_fraction, max_bet_fraction=args.max_bet_fraction, min_edge=args.min_edge,
         min_confidence=args.min_confidence, paper_trade=args.paper_trade, model_path=args.model, lines=args.lines,
+        as_of=args.as_of,
     )
     res = pipeline.run_week(p)
     print(res.summary)
     for f in res.output_files:
         print(f"wrote {f}")
     if res.ledger_counts:
-        print(f"ledger: {res.ledger_counts.inserted} bets recorded, {res.ledger_counts.replaced} open bets replaced")
+        print(f"ledger: {res.ledger_counts.inserted} bets recorded, {res.ledger_counts.replaced} open bets replaced, "
+              f"{res.kept} kept as placed (game kicked off, bet settled or another model version)")
     return res.exit_status
 
 
@@ -486,7 +498,8 @@ ARG_TYPES = {
     **{(c, "season"): _season for c in ("settle", "review", "backtest-bets", "backtest", "drift", "fetch-lines",
                                         "import-lines")},
     **{(c, "week"): _week for c in ("settle", "review", "fetch-lines", "import-lines")},
-    ("train", "first_season"): _season, ("train", "last_season"): _season, ("drift", "last_week"): _week,
+    ("train", "first_season"): _season, ("train", "last_season"): _season, ("train", "validate_season"): _season,
+    ("drift", "last_week"): _week,
     **{(c, "bankroll"): _bankroll for c in ("weekly", "review", "backtest-bets")},
     ("drift", "threshold"): _float_in(0, 100, "threshold (in training sd)"),
     ("doctor", "calibration_weeks"): _int_in(1, 22, "calibration weeks"),

@@ -3,8 +3,8 @@
 Checks: the model loads and its scaler is sane; the database answers and has the tables; predictions
 look realistic (mean of eligible backs' predicted yards around 60-70); outputs are writable; logging
 writes a file; a recent backup exists; the configured risk parameters are within the profiles; and
-calibration on the most recent settled weeks is on target. A check that raises is a FAIL with the
-exception's message, never a traceback.
+calibration on the most recent settled weeks is on target (neither too narrow nor too wide). A check
+that raises is a FAIL with the exception's message, never a traceback.
 """
 from __future__ import annotations
 
@@ -23,6 +23,13 @@ REALISTIC_MEAN = (50.0, 85.0)  # eligible backs average ~60-70 yards; outside th
 MAX_BACKUP_AGE_DAYS = 8
 #: the most any profile allows (the 'aggressive' row of the risk table) and the least edge it accepts
 RISK_LIMITS = {"kelly_fraction": 0.25, "max_bet_fraction": 0.07, "min_edge": 0.01}
+#: The calibration check fails on BOTH sides of the coverage band. Too little coverage (overconfident)
+#: sizes stakes on probabilities that are too extreme; too much (over-dispersed: mean +/- 1 sd covering
+#: nearly everything) flattens every probability towards the market, so the edge and confidence figures
+#: mean nothing either. A calibrated model covers ~90% and ~68%; a 90% interval covering more than 97%
+#: of 200 player-games, or mean +/- 1 sd covering more than 85%, is many standard errors off.
+MAX_COVERAGE90 = 0.97
+MAX_COVERAGE68 = 0.85
 
 
 @dataclass
@@ -90,10 +97,8 @@ def _recent_frame(ctx: Context, weeks: int):
         check_database(ctx)
     season, last_week = ctx._latest
     with warehouse.connect(read_only=True) as wh:
-        stats = warehouse.load_stats(wh, first_season=season - 1, last_season=season)
-        games = warehouse.load_games(wh, first_season=season - 1, last_season=season)
-        injuries = warehouse.load_injuries(wh, first_season=season, last_season=season)
-    frame = features.training_frame(stats, games, season, season, injuries)
+        history = features.load_history(wh, season, season)
+    frame = history.training_frame(season, season)
     frame = frame[frame["week"] <= last_week]
     # the last `weeks` weeks that HAVE eligible player-games: the latest rows may be a postseason week
     # (or a Pro Bowl) where few or no backs qualify
@@ -182,8 +187,11 @@ def check_calibration(ctx: Context) -> str:
     weeks = f"weeks {int(frame.week.min())}-{int(frame.week.max())} of {int(frame.season.iloc[0])}"
     msg = (f"{weeks}: 90% interval covers {s['coverage90']:.1%}, mean±1sd {s['coverage68']:.1%} "
            f"of {s['n']} player-games")
-    if s["alert"]:
-        raise AssertionError(msg + f" (below {calibration.ALERT_90:.0%}); retrain or recalibrate")
+    if s["coverage90"] < calibration.ALERT_90:
+        raise AssertionError(msg + f" (below {calibration.ALERT_90:.0%}): overconfident; retrain or recalibrate")
+    if s["coverage90"] > MAX_COVERAGE90 or s["coverage68"] > MAX_COVERAGE68:
+        raise AssertionError(msg + f" (above {MAX_COVERAGE90:.0%} / {MAX_COVERAGE68:.0%}): over-dispersed, its "
+                                   "intervals are too wide to price lines; retrain or recalibrate")
     return msg
 
 

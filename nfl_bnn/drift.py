@@ -80,10 +80,7 @@ def season_features(season: int, last_week: int = 22, wh=None) -> pd.DataFrame:
     from nfl_bnn import features, warehouse
 
     wh = wh or warehouse.connect()
-    stats = warehouse.load_stats(wh, first_season=season - 1, last_season=season)
-    games = warehouse.load_games(wh, first_season=season - 1, last_season=season)
-    injuries = warehouse.load_injuries(wh, first_season=season, last_season=season)
-    frame = features.training_frame(stats, games, season, season, injuries)
+    frame = features.load_history(wh, season, season).training_frame(season, season)
     frame = frame[frame["week"] <= last_week]
     if frame.empty:
         raise DataError(f"no eligible player-games in season {season} up to week {last_week}; "

@@ -29,8 +29,8 @@ depends on the top-2 cut, so a backup's presence counts even when he is not pric
 constant 0 (a feature the fit knows it cannot learn from) rather than a copy of ``carry_share``.
 
 ``season`` is a feature too: the spread of rushing yards around what the box scores predict has
-narrowed over the years (without it, a model fitted on 2012-2023, 2023 included, covered 93.5% of
-2023 with its 90% interval, and 88% of 2016), so the scale, not only the location, gets a trend.
+narrowed over the years (without it the 90% interval over-covers recent seasons and under-covers
+early ones; docs/features.md has the figures), so the scale, not only the location, gets a trend.
 It is a calendar feature, like ``week``: its "drift" is expected and :mod:`nfl_bnn.drift` leaves it out.
 
 A target is attached only where the back played for the team he was predicted for: a back who
@@ -40,11 +40,16 @@ roster table yet), and his yards for the new team describe another game.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from nfl_bnn.errors import DataError
+
+if TYPE_CHECKING:
+    from nfl_bnn.warehouse import Warehouse
 
 log = logging.getLogger("nfl_bnn.features")
 
@@ -92,8 +97,81 @@ POINTS_WINDOW = 8
 MIN_PROJ_CARRIES = 8.0
 MAX_LOST_SHARE = 0.8  # eligibility scales carries by at most 1 / (1 - 0.8) when teammates are out
 TOP_N_PER_TEAM = 2
-RECENT_TEAM_GAMES = 2  # must have played in one of the team's last 2 games (real data 2012-2024: 10.7% void, ~39 backs/week)
+RECENT_TEAM_GAMES = 2  # must have played in one of the team's last 2 games (void share: docs/features.md)
 BACK_POSITIONS = {"RB", "FB", "HB"}
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything the features of seasons ``first_season``..``last_season`` are built from.
+
+    One object instead of three frames, so that a new source (a depth chart, a roster) is one more
+    optional field here and in :func:`load_history`, not one more argument at every entry point.
+    ``stats`` and ``games`` hold every season up to ``last_season``; ``injuries`` only
+    ``first_season``..``last_season`` (a week's features read that week's report alone) and are
+    empty when the warehouse has none.
+    """
+
+    stats: pd.DataFrame
+    games: pd.DataFrame
+    injuries: pd.DataFrame
+    first_season: int
+    last_season: int
+
+    def for_week(self, season: int, week: int) -> pd.DataFrame:
+        """:func:`for_week` of one week of this history."""
+        return for_week(self.stats, self.games, season, week, self.injuries)
+
+    def candidate_frame(self, first_season: int, last_season: int) -> pd.DataFrame:
+        """:func:`candidate_frame` of seasons ``first_season``..``last_season`` of this history."""
+        return candidate_frame(self.stats, self.games, first_season, last_season, self.injuries)
+
+    def training_frame(self, first_season: int, last_season: int) -> pd.DataFrame:
+        """:func:`training_frame` of seasons ``first_season``..``last_season`` of this history."""
+        return training_frame(self.stats, self.games, first_season, last_season, self.injuries)
+
+
+def load_history(wh: Warehouse, first_season: int, last_season: int) -> History:
+    """Load what the features of seasons ``first_season``..``last_season`` need, from the warehouse.
+
+    The one loader of every entry point (weekly run, backtests, training, drift, doctor, notebooks):
+    how far back the features read is decided here, once, so that the features a bet was priced on,
+    the features the model was trained on, the features drift judges and the features calibration
+    scores are the same numbers. The features have no finite look-back (for example, the carry averages are
+    exponentially weighted over a back's whole career, ``ypc_shrunk`` spans his last 24 games however
+    long ago, and a back of unknown position stays a back once he has carried like one), so every
+    season before ``last_season`` is loaded: with only the two seasons before, most backs' features
+    differ from the ones training saw (``python -m bench.features`` measures it; docs/architecture.md).
+
+    Parameters
+    ----------
+    wh : Warehouse
+        An open warehouse (:func:`nfl_bnn.warehouse.connect`).
+    first_season, last_season : int
+        The seasons whose weeks will be predicted or scored (inclusive).
+
+    Returns
+    -------
+    History
+        Player stats and games of every season up to ``last_season``, injury reports of
+        ``first_season``..``last_season`` (an empty frame when the table is absent).
+
+    Raises
+    ------
+    ConfigError
+        When ``first_season`` is after ``last_season``.
+    """
+    from nfl_bnn import warehouse
+    from nfl_bnn.errors import ConfigError
+
+    first, last = int(first_season), int(last_season)
+    if first > last:
+        raise ConfigError(f"load_history: first_season {first} is after last_season {last}; "
+                          "give the seasons in order")
+    return History(stats=warehouse.load_stats(wh, last_season=last),
+                   games=warehouse.load_games(wh, last_season=last),
+                   injuries=warehouse.load_injuries(wh, first_season=first, last_season=last),
+                   first_season=first, last_season=last)
 
 
 def _check(df: pd.DataFrame, cols: list[str], name: str) -> None:
@@ -110,9 +188,9 @@ def _t(season, week):
 def implied_totals(games: pd.DataFrame) -> pd.DataFrame:
     """One row per team-game with the implied team total (points) and the team's actual points.
 
-    ``spread_line`` is the home team's expected margin (positive = home favoured; checked on nflverse
-    2009-2024: it correlates +0.43 with home minus away score), so home = total/2 + spread/2 and
-    away = total/2 - spread/2. Where spread or total is missing (the nflgame era data) the implied
+    ``spread_line`` is the home team's expected margin (positive = home favoured: it correlates
+    positively with home minus away score, ``python -m bench.features``), so home = total/2 +
+    spread/2 and away = total/2 - spread/2. Where spread or total is missing (the nflgame era data) the implied
     total is NaN here and :func:`_team_game_states` falls back to the team's rolling points.
     """
     g = games[games["season_type"] == "REG"]
@@ -311,7 +389,24 @@ def for_week(stats: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
              injuries: pd.DataFrame | None = None) -> pd.DataFrame:
     """Eligible backs of one week with their features, from games before that week only.
 
-    ``injuries``: weekly injury reports (``warehouse.load_injuries``); only this week's are used.
+    What the weekly run prices and the betting backtest replays; both get their frames from
+    :func:`load_history` (``History.for_week``), so they build the same numbers.
+
+    Parameters
+    ----------
+    stats, games : DataFrame
+        ``warehouse.load_stats`` / ``load_games`` frames; rows of this week and later are not read.
+    season, week : int
+        The week to predict.
+    injuries : DataFrame, optional
+        Weekly injury reports (``warehouse.load_injuries``); only this week's, published before
+        kickoff, are used. None: nobody is listed out.
+
+    Returns
+    -------
+    DataFrame
+        One row per eligible back: :data:`ID_COLUMNS` and :data:`FEATURES` (:data:`COLUMNS`); empty with
+        those columns when the week has no games.
     """
     t = int(season) * 100 + int(week)
     st = stats[_t(stats["season"], stats["week"]) < t]
@@ -323,7 +418,25 @@ def for_week(stats: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
 
 def candidate_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, last_season: int,
                     injuries: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Eligible backs of every regular-season week in the window (played or not), with features."""
+    """Eligible backs of every regular-season week in the window (played or not), with features.
+
+    Each week's rows equal :func:`for_week` of that week (the as-of joins exclude the week itself),
+    so a season is built in one pass instead of one per week.
+
+    Parameters
+    ----------
+    stats, games : DataFrame
+        ``warehouse.load_stats`` / ``load_games`` frames, with the history before ``first_season``.
+    first_season, last_season : int
+        The seasons whose weeks are built (inclusive).
+    injuries : DataFrame, optional
+        Weekly injury reports; None: nobody is listed out.
+
+    Returns
+    -------
+    DataFrame
+        :data:`COLUMNS`, one row per eligible back and week, no target.
+    """
     _check(games, GAMES_COLUMNS, "games")
     g = games[(games["season_type"] == "REG") & games["season"].between(first_season, last_season)]
     return _frame(stats, games, g[["season", "week"]].drop_duplicates(), injuries)
@@ -334,6 +447,21 @@ def training_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, 
     """Eligible player-games of every regular-season week in the window, with target ``rushing_yards``.
 
     Eligible candidates without a stats row did not play (a void bet); they are dropped and counted.
+
+    Parameters
+    ----------
+    stats, games : DataFrame
+        ``warehouse.load_stats`` / ``load_games`` frames, with the history before ``first_season``.
+    first_season, last_season : int
+        The seasons whose weeks are built (inclusive).
+    injuries : DataFrame, optional
+        Weekly injury reports; None: nobody is listed out.
+
+    Returns
+    -------
+    DataFrame
+        :data:`COLUMNS` plus :data:`TARGET`, only the backs who played for the team they were
+        predicted for (see :func:`attach_target`).
     """
     return attach_target(candidate_frame(stats, games, first_season, last_season, injuries), stats)
 

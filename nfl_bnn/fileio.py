@@ -11,9 +11,12 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import tempfile
 from pathlib import Path
 from collections.abc import Callable, Iterator
+
+import pandas as pd
 
 from nfl_bnn.errors import BusyError, NflBnnError
 
@@ -115,6 +118,39 @@ def publish_staged(staged: dict[Path, Path]) -> list[Path]:
 def atomic_write_group(writers: dict[Path, Callable[[Path], None]]) -> list[Path]:
     """Stage every file, then rename them all into place; on any failure nothing is replaced."""
     return publish_staged(stage_files(writers))
+
+
+#: A text cell a spreadsheet would run as a formula: it starts with = + - @ (or a tab / carriage return,
+#: which some spreadsheets strip before looking at the first character).
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell that a spreadsheet would evaluate as a formula prefixed with ``'``.
+
+    Why: a player or book name such as ``=HYPERLINK(...)`` or ``@SUM(...)`` comes from imported data;
+    written raw to a CSV it runs when the file is opened in Excel or LibreOffice (CSV injection). The
+    apostrophe makes the cell plain text there. Only text cells change (numbers, and text that is a plain
+    number such as "-110", stay as they are); the warehouse and the ledger keep the raw value.
+    """
+    out = df.copy()
+    for col in out.columns:
+        if not (pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col])):
+            continue
+        v = out[col]
+        text = v.map(lambda x: isinstance(x, str))
+        risky = text & v.map(lambda x: isinstance(x, str) and bool(_FORMULA_START.match(x))
+                             and not _PLAIN_NUMBER.match(x))
+        if risky.any():
+            out[col] = v.astype(object).where(~risky, "'" + v[risky].astype(str))
+    return out
+
+
+def csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:
+    """A writer for :func:`atomic_write` / :func:`stage_files` that writes ``df`` spreadsheet-safe, no index."""
+    safe = spreadsheet_safe(df)
+    return lambda p: safe.to_csv(p, index=False)
 
 
 def atomic_symlink(link: str | Path, target_name: str) -> None:

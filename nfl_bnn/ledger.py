@@ -127,6 +127,60 @@ def record_week(wh, rows: list[tuple], *, season: int, week: int, market: str, p
     return counts
 
 
+def kept_bets(wh, *, season: int, week: int, market: str, profile: str, model_version: str, paper: bool,
+              keep_games: Iterable[str] = ()) -> pd.DataFrame:
+    """The week's bets that a run recording (model_version, profile, paper) will NOT replace.
+
+    That is every bet of the week, market, profile and paper flag except the open bets of the same model
+    version on games that have not kicked off (the ones :func:`record_week` deletes): settled bets, open
+    bets on ``keep_games``, and bets placed by another model version. Why: this money is already at stake
+    (or already won or lost), so it uses up the week's and the games' caps before any new bet is sized,
+    the files list it beside the new bets, and its players are not priced a second time.
+    """
+    ensure_table(wh)
+    df = wh.query_df(
+        "SELECT * FROM bets WHERE season = ? AND week = ? AND market = ? AND profile = ? AND paper = ? "
+        "ORDER BY stake DESC, bet_id",
+        (int(season), int(week), market, profile, bool(paper)),
+    )
+    if "stake" in df:
+        df["stake"] = pd.to_numeric(df["stake"], errors="coerce").astype(float)
+    keep = {str(g) for g in keep_games}
+    replaced = ((df["status"] == "open") & (df["model_version"] == model_version)
+                & ~df["game_id"].astype(str).isin(keep))
+    return df[~replaced].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class LedgerBankroll:
+    bankroll: float
+    start: float  # the bankroll recorded with the group's first bet
+    settled_profit: float  # profit of the group's settled bets of earlier weeks
+    settled_bets: int
+
+
+def bankroll_before(wh, *, season: int, week: int, profile: str, paper: bool) -> LedgerBankroll | None:
+    """Bankroll at the start of (season, week) from the ledger: first recorded bankroll + settled profit.
+
+    One bankroll per (profile, paper flag), across model versions (a retrain does not reset the money),
+    counting only bets of earlier weeks, so every run of the same week sizes from the same bankroll.
+    None when the ledger has no bet of this profile and paper flag yet.
+    """
+    ensure_table(wh)
+    df = wh.query_df(
+        "SELECT season, week, placed_at, bankroll, status, profit FROM bets WHERE profile = ? AND paper = ? "
+        "ORDER BY season, week, placed_at, bet_id",
+        (profile, bool(paper)),
+    )
+    if df.empty:
+        return None
+    start = float(df["bankroll"].iloc[0])
+    earlier = (df["season"] < int(season)) | ((df["season"] == int(season)) & (df["week"] < int(week)))
+    settled = df[earlier & df["status"].isin(["win", "loss", "push", "void"])]
+    profit = float(pd.to_numeric(settled["profit"], errors="coerce").fillna(0.0).sum())
+    return LedgerBankroll(round(start + profit, 2), start, profit, len(settled))
+
+
 def load_bets(wh, season: int, week: int | None = None, *, profile: str | None = None,
               model_version: str | None = None, paper: bool | None = None) -> pd.DataFrame:
     """Bets of a season (optionally one week / profile / model version / paper flag)."""

@@ -39,9 +39,10 @@ class WeekHealth:
     n_predictions: int
     n_bets: int
     zero_bet_streak: int  # weeks in a row without bets, this week included (0 if this week has bets)
-    staked: float
+    staked: float  # every stake the week holds: this run's bets and the bets kept from earlier runs
     bankroll: float
     avg_edge: float | None  # None when there are no bets
+    kept_staked: float = 0.0  # part of ``staked`` kept as placed (games kicked off, settled bets)
 
     @property
     def staked_share(self) -> float:
@@ -73,7 +74,8 @@ def report(h: WeekHealth, alerts: list[Alert]) -> str:
         "Monitoring",
         f"  predictions:      {h.n_predictions}",
         f"  bets:             {h.n_bets} (weeks in a row without bets: {h.zero_bet_streak})",
-        f"  staked:           {h.staked:,.2f} = {h.staked_share:.1%} of bankroll {h.bankroll:,.2f}",
+        f"  staked:           {h.staked:,.2f} = {h.staked_share:.1%} of bankroll {h.bankroll:,.2f}"
+        + (f" ({h.kept_staked:,.2f} of it kept from earlier runs)" if h.kept_staked else ""),
         f"  average edge:     {edge}",
     ]
     lines.append("  ALERTS:" if alerts else "  alerts:           none")

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Mapping, MutableMapping
 
-from pydantic import Field
+import numpy as np
+from pydantic import Field, model_validator
 
 from nfl_bnn import config
 from nfl_bnn.errors import ConfigError
-from nfl_bnn.params import StrictModel, validate
+from nfl_bnn.params import ModelPath, Season, StrictModel, Week, validate
 
 #: values papermill can inject (it writes Python literals)
 _PLAIN = (bool, int, float, str, list, dict, tuple, type(None))
@@ -34,72 +35,111 @@ class NotebookParams(StrictModel):
     seed: int = Field(20241, description="random seed")
 
 
-class TrainParams(NotebookParams):
-    first_season: int = Field(2009, ge=1999, le=2100)
-    last_season: int = Field(2018, ge=1999, le=2100)
-    validate_season: int = Field(2019, ge=1999, le=2100, description="walk-forward season held out")
-    validate_weeks: int = Field(17, ge=1, le=22, description="weeks of the held-out season scored")
-    train_params: str = "params/train_fast.yaml"
+def _weeks_in_order(first_week: int, last_week: int) -> None:
+    if first_week > last_week:
+        raise ValueError(f"first_week {first_week} is after last_week {last_week}; give the weeks in order")
+
+
+class TrainNotebookParams(NotebookParams):
+    """notebooks/train.ipynb: fit on first_season..last_season, score validate_season, save if it passes."""
+
+    first_season: Season = Field(2012, description="first season trained on")
+    last_season: Season = Field(2018, description="last season trained on")
+    validate_season: Season = Field(2019, description="walk-forward season held out")
+    validate_weeks: Week = Field(17, description="weeks of the held-out season scored")
+    train_params: str = Field("params/train.yaml", description="fit settings (params/train_fast.yaml: ADVI, seconds)")
     draws: int = Field(0, ge=0, description="override draws in train_params, 0 keeps them")
     tune: int = Field(0, ge=0, description="override tune in train_params, 0 keeps them")
-    model_path: str = "models/latest.npz"
+    model_path: ModelPath = "models/latest.npz"
     max_rhat: float = Field(1.1, gt=1.0)
     min_ess: float = Field(100.0, ge=0)
     max_divergence_share: float = Field(0.02, ge=0, le=1)
 
+    @model_validator(mode="after")
+    def _walk_forward(self) -> TrainNotebookParams:
+        if self.first_season > self.last_season:
+            raise ValueError(f"first_season {self.first_season} is after last_season {self.last_season}; "
+                             "give the training seasons in order")
+        if self.validate_season <= self.last_season:
+            raise ValueError(f"validate_season {self.validate_season} must come after last_season "
+                             f"{self.last_season} (walk-forward: the model never sees the season it is scored on)")
+        return self
 
-class WeeklyParams(NotebookParams):
-    season: int = Field(2019, ge=1999, le=2100)
-    week: int = Field(10, ge=1, le=22)
-    bankroll: float = Field(1000.0, gt=0)
+
+class WeeklyNotebookParams(NotebookParams):
+    """notebooks/weekly.ipynb: one weekly run (:func:`nfl_bnn.pipeline.run_week`) and its report."""
+
+    season: Season = 2019
+    week: Week = 10
+    bankroll: float = Field(0.0, ge=0, description="bankroll (0 uses the ledger: first recorded plus settled profit)")
     profile: str = "conservative"
-    paper: bool = Field(True, description="paper trade: every bet marked simulated")
+    paper_trade: bool = Field(True, description="every bet marked simulated (files and ledger)")
     lines: str = Field("warehouse", pattern="^(warehouse|proxy)$", description="warehouse or proxy lines")
     weekly_params: str = "params/weekly.yaml"
-    model_path: str = "models/latest.npz"
+    model_path: ModelPath = "models/latest.npz"
     max_bet_plots: int = Field(12, ge=0, le=60)
+    as_of: str = Field("", description="use only quotes and injury reports seen by this UTC time (ISO 8601), "
+                       "empty for now")
 
 
-class CalibrationParams(NotebookParams):
-    season: int = Field(2019, ge=1999, le=2100)
-    first_week: int = Field(8, ge=1, le=22)
-    last_week: int = Field(11, ge=1, le=22)
-    model_path: str = "models/latest.npz"
+class CalibrationNotebookParams(NotebookParams):
+    """notebooks/calibration.ipynb: how well the predictions of weeks first_week..last_week are calibrated."""
+
+    season: Season = 2019
+    first_week: Week = 8
+    last_week: Week = 11
+    model_path: ModelPath = "models/latest.npz"
     alert_coverage90: float = Field(0.80, gt=0, lt=1)
 
+    @model_validator(mode="after")
+    def _weeks(self) -> CalibrationNotebookParams:
+        _weeks_in_order(self.first_week, self.last_week)
+        return self
 
-class ReviewParams(NotebookParams):
-    season: int = Field(2019, ge=1999, le=2100)
-    week: int = Field(10, ge=1, le=22)
+
+class ReviewNotebookParams(NotebookParams):
+    """notebooks/review.ipynb: settle a week and review the season's bets."""
+
+    season: Season = 2019
+    week: Week = 10
     starting_bankroll: float = Field(0.0, ge=0, description="0 uses the bankroll recorded with the first bets")
 
 
-class DriftParams(NotebookParams):
-    season: int = Field(2019, ge=1999, le=2100)
-    last_week: int = Field(22, ge=1, le=22, description="use weeks up to this one")
-    model_path: str = "models/latest.npz"
+class DriftNotebookParams(NotebookParams):
+    """notebooks/drift.ipynb: how far this season's features moved from the model's training data."""
+
+    season: Season = 2019
+    last_week: Week = Field(22, description="use weeks up to this one")
+    model_path: ModelPath = "models/latest.npz"
     threshold_sd: float = Field(0.5, gt=0)
 
 
-class BacktestParams(NotebookParams):
-    season: int = Field(2019, ge=1999, le=2100)
-    first_week: int = Field(1, ge=1, le=22)
-    last_week: int = Field(17, ge=1, le=22)
-    model_path: str = "models/latest.npz"
+class BacktestNotebookParams(NotebookParams):
+    """notebooks/backtest.ipynb: bet weeks first_week..last_week of a season the model never saw."""
+
+    season: Season = 2019
+    first_week: Week = 1
+    last_week: Week = 17
+    model_path: ModelPath = "models/latest.npz"
     lines: str = Field("auto", pattern="^(auto|warehouse|proxy)$",
                        description="auto: best_prop_lines where present, else labelled PROXY lines")
     bankroll: float = Field(1000.0, gt=0)
     profile: str = "conservative"
     weekly_params: str = "params/weekly.yaml"
 
+    @model_validator(mode="after")
+    def _weeks(self) -> BacktestNotebookParams:
+        _weeks_in_order(self.first_week, self.last_week)
+        return self
+
 
 NOTEBOOK_PARAMS: dict[str, type[NotebookParams]] = {
-    "train": TrainParams,
-    "weekly": WeeklyParams,
-    "calibration": CalibrationParams,
-    "review": ReviewParams,
-    "drift": DriftParams,
-    "backtest": BacktestParams,
+    "train": TrainNotebookParams,
+    "weekly": WeeklyNotebookParams,
+    "calibration": CalibrationNotebookParams,
+    "review": ReviewNotebookParams,
+    "drift": DriftNotebookParams,
+    "backtest": BacktestNotebookParams,
 }
 
 
@@ -154,9 +194,42 @@ def resolve(path: str) -> Path:
 model_path = config.resolve_model_path  # notebooks call nbparams.model_path
 
 
+def setup(params: NotebookParams, notebook: str) -> tuple[np.random.Generator, Path]:
+    """The first cell of every notebook after its parameters are checked, in one place.
+
+    Turns on the package's logging (INFO), shows the parameters of the run as a table (so a report
+    says what produced it) and creates the output folder.
+
+    Parameters
+    ----------
+    params : NotebookParams
+        What :func:`check_parameters` returned.
+    notebook : str
+        The notebook's name (``weekly``, ``train``, ...), for the default output folder.
+
+    Returns
+    -------
+    rng : numpy.random.Generator
+        Seeded with ``params.seed``: every random choice in the notebook draws from it.
+    out : pathlib.Path
+        The run's output folder (:func:`output_dir`).
+    """
+    import logging
+
+    import pandas as pd
+
+    from nfl_bnn import reports
+    from nfl_bnn.logs import setup_logging
+
+    setup_logging(logging.INFO)
+    out = output_dir(params, notebook)
+    reports.show_table(pd.DataFrame([params.model_dump(exclude={"output_dir"})]), caption="Parameters of this run")
+    return np.random.default_rng(params.seed), out
+
+
 def default_params(notebook: str) -> dict[str, Any]:
     """The declared defaults (used to write the parameters cell and to document the notebook)."""
     return model_for(notebook)().model_dump()
 
 
-__all__ = ["NOTEBOOK_PARAMS", "check_parameters", "model_for", "model_path", "output_dir", "resolve"]
+__all__ = ["NOTEBOOK_PARAMS", "check_parameters", "model_for", "model_path", "output_dir", "resolve", "setup"]

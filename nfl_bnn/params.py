@@ -3,19 +3,43 @@
 papermill and YAML both accept a mistyped parameter silently; here every parameter set is a pydantic
 model with ``extra="forbid"``, and :func:`load_params` turns validation failures into one
 :class:`~nfl_bnn.errors.ConfigError` naming the file, the key, the problem and a did-you-mean hint.
+Rules between parameters (``first_week <= last_week``) are ``model_validator(mode="after")`` methods
+of their class, so they fail at load too. The field types every class shares (:data:`Season`,
+:data:`Week`, :data:`ModelPath`) are declared here once.
 """
 from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from collections.abc import Mapping
 
+import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from nfl_bnn.errors import ConfigError
 from nfl_bnn.redact import mask_secrets, shown_value
+
+
+def _whole_number(v: Any) -> Any:
+    """Refuse 10.5, True and "10" instead of quietly turning them into a week."""
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise ValueError(f"must be a whole number, not {type(v).__name__}")
+    return int(v)
+
+
+SEASON_RANGE = (1999, 2100)  #: seasons a parameter may name (nflverse data starts in 1999)
+WEEK_RANGE = (1, 22)  #: weeks of a season, playoffs included
+
+#: An NFL season, named by the year it starts.
+Season = Annotated[int, BeforeValidator(_whole_number),
+                   Field(ge=SEASON_RANGE[0], le=SEASON_RANGE[1], description="NFL season (year it starts)")]
+#: A week of the season; 18 and later are playoff weeks in the 17-game era.
+Week = Annotated[int, BeforeValidator(_whole_number),
+                 Field(ge=WEEK_RANGE[0], le=WEEK_RANGE[1], description="week of the season, 1-22 (18+ are playoffs)")]
+#: A model artifact (.npz): absolute, or relative to the project root (``config.resolve_model_path``).
+ModelPath = Annotated[str, Field(min_length=1, description="model artifact (.npz), relative to the project root")]
 
 
 class StrictModel(BaseModel):
@@ -53,8 +77,10 @@ def validate(model: type[M], values: Mapping[str, Any], source: str = "parameter
         known = list(model.model_fields)
         problems = []
         for err in exc.errors():
-            loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-            if err["type"] == "extra_forbidden":
+            loc = ".".join(str(x) for x in err["loc"])
+            if not loc:  # a rule between parameters (model_validator): its message names them
+                problems.append(str(err["msg"]).removeprefix("Value error, "))
+            elif err["type"] == "extra_forbidden":
                 hint = difflib.get_close_matches(str(err["loc"][-1]), known, n=1)
                 extra = f"; did you mean {hint[0]!r}?" if hint else f"; known names: {', '.join(known)}"
                 problems.append(f"unknown parameter {loc!r}{extra}")

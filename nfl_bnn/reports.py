@@ -25,7 +25,7 @@ import pandas as pd
 
 from nfl_bnn import config
 from nfl_bnn.errors import NflBnnError
-from nfl_bnn.fileio import atomic_write, atomic_write_text, ensure_writable_dir, run_lock
+from nfl_bnn.fileio import atomic_write, atomic_write_text, csv_writer, ensure_writable_dir, run_lock
 from nfl_bnn.nbparams import model_for
 from nfl_bnn.params import read_yaml, validate
 
@@ -258,4 +258,4 @@ def show_text(template: str, **values: Any) -> None:
 
 def save_csv(df: pd.DataFrame, out_dir: str | Path, name: str) -> Path:
     """Write a run's CSV atomically into its output folder."""
-    return atomic_write(Path(out_dir) / name, lambda p: df.to_csv(p, index=False))
+    return atomic_write(Path(out_dir) / name, csv_writer(df))  # formula-like text neutralised

@@ -88,6 +88,7 @@ TABLES: dict[str, str] = {
             player_name  TEXT NOT NULL,
             team         TEXT,
             book         TEXT NOT NULL,
+            game_id      TEXT,
             market       TEXT NOT NULL,
             line         DOUBLE PRECISION NOT NULL,
             over_odds    INTEGER,
@@ -153,11 +154,23 @@ TABLES: dict[str, str] = {
 }
 
 
+#: Columns added after a table was first released. ``create_schema`` adds each one that an existing
+#: warehouse lacks (``ALTER TABLE ... ADD COLUMN IF NOT EXISTS``, accepted by both
+#: backends), so a warehouse built by an older version keeps working without a rebuild.
+MIGRATIONS: list[tuple[str, str, str]] = [
+    # (table, column, statement); issue 11: quotes matched to their game
+    ("prop_lines", "game_id", "ALTER TABLE prop_lines ADD COLUMN IF NOT EXISTS game_id TEXT"),
+]
+
+
 def create_schema(wh: "Warehouse") -> list[str]:
-    """Create every schema and table that does not exist yet (idempotent); return the table names."""
+    """Create every schema and table that does not exist yet, then add missing columns (idempotent)."""
     with wh.transaction():
         for schema in SCHEMAS:
             wh.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for ddl in TABLES.values():
             wh.execute(ddl)
+        for table, column, statement in MIGRATIONS:
+            if column not in wh.columns(table):  # ALTER locks the table: only when there is work to do
+                wh.execute(statement)
     return list(TABLES)

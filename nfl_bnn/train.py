@@ -24,6 +24,8 @@ RHAT_POOL = 1.05  # below this R-hat of predicted means the chains are pooled, a
 
 
 class Priors(StrictModel):
+    """Prior scales of the model's weights (standardised units); defaults are those of params/train.yaml."""
+
     gate_sd: float = Field(0.3, gt=0)
     beta_sd: float = Field(0.5, gt=0)
     tau_sd: float = Field(0.2, gt=0)
@@ -32,51 +34,58 @@ class Priors(StrictModel):
     v_sd: float = Field(0.3, gt=0)
     bias_sd: float = Field(1.0, gt=0)  # hidden units' biases (network: identified, directional)
     hidden_gain: float = Field(1.5, gt=0)  # network: directional: the length of every unit's input weights
-    alpha_gap_shape: float = Field(0.0, ge=0)  # >0: Gamma(shape, shape/0.8) gaps between intercepts
+    alpha_gap_shape: float = Field(4.0, ge=0, description="> 0: Gamma(shape, shape/0.8) gaps between the experts' "
+                                   "intercepts, which removes the mode where two experts share one location; 0: none")
 
 
 class TrainParams(StrictModel):
-    """Everything that shapes a fit; defaults are the full-quality settings."""
+    """Everything that shapes a fit. The defaults ARE params/train.yaml (a test holds them equal), so this
+    class says what a plain ``nfl-bnn train`` runs; params/train_fast.yaml states what it changes."""
 
     inference: Literal["nutpie", "pymc", "advi"] = "nutpie"
     n_experts: int = Field(3, ge=2, le=8)
-    hidden_units: int = Field(0, ge=0, le=16)
+    hidden_units: int = Field(0, ge=0, le=16, description="tanh units shared by the experts (0 = linear experts)")
     shared_slopes: bool = True
     # the hidden layer (hidden_units > 0), see docs/network.md: plain = the first network (no biases, free
     # per-expert output weights); identified = ordered biases, positive shrunk output weights (fewer symmetric
     # modes); directional = ordered biases, unit-length input directions with a fixed gain, positive output
-    # weights (no scale ridge between input and output weights); hidden_output shared = one output weight vector for every expert; gate_hidden = the gate sees
-    # the hidden units (a gating network)
+    # weights (no scale ridge between input and output weights); hidden_output shared = one output weight
+    # vector for every expert; gate_hidden = the gate sees the hidden units (a gating network)
     network: Literal["plain", "identified", "directional"] = "plain"
     hidden_output: Literal["per_expert", "shared"] = "per_expert"
     gate_hidden: bool = False
     hidden_features: list[str] | None = None  # the hidden units' inputs (default: all features)
-    draws: int = Field(500, ge=10)
-    tune: int = Field(500, ge=10)
-    chains: int = Field(2, ge=1, le=16)
+    draws: int = Field(300, ge=10)
+    tune: int = Field(300, ge=10)
+    chains: int = Field(4, ge=1, le=16, description="chains that still disagree are combined by stacking")
     cores: int = Field(2, ge=1)
     seed: int = 2024
     target_accept: float = Field(0.85, gt=0.5, lt=1.0)
-    # nutpie's mass matrix: diag, or diag plus a low-rank part learned from the draws' gradients, which
-    # follows the correlations between the slopes of collinear features (carry_share, last_share, mates_share)
-    mass_matrix: Literal["diag", "low_rank"] = "diag"
+    mass_matrix: Literal["diag", "low_rank"] = Field(
+        "low_rank", description="nutpie's mass matrix: diag, or diag plus a low-rank part learned from the draws' "
+        "gradients, which follows the correlated slopes of collinear features (carry_share, last_share, mates_share)")
     advi_iterations: int = Field(20000, ge=100)
-    keep_draws: int = Field(1000, ge=10)
+    keep_draws: int = Field(1000, ge=10, description="float32 draws kept in the artifact (stacked over chains)")
     features: list[str] = Field(default_factory=lambda: list(feats.FEATURES))
     priors: Priors = Field(default_factory=Priors)
-    likelihood: Literal["discrete", "normal"] = "discrete"  # exact P(Y = y) for whole yards, or a density
-    scale_floor_yards: float = Field(1.0, ge=0)  # added to every expert's scale (yards)
-    gate_features: list[str] | None = None  # the gate's inputs (default: all features)
-    # softmax: K-1 free logit vectors; ordinal: one gating score with ordered cut-points (experts are
-    # ordered by location, so a higher score moves weight up the ladder; fewer symmetric modes for K >= 3)
-    gate: Literal["softmax", "ordinal"] = "softmax"
-    init: Literal["map", "default"] = "map"  # chains start at the MAP plus their own jitter (overdispersed)
-    # each row's log-likelihood is weighted season_decay ** (last training season - its season):
-    # 1.0 = all seasons count alike; < 1 lets the fit follow the drift in dispersion between eras
-    season_decay: float = Field(1.0, gt=0, le=1)
-    # the space the Normal mixture lives in: yards, or log(yards + target_offset_yards) (right-skewed,
-    # floored near 0); the likelihood stays the exact probability of each whole yard either way
-    target_transform: Literal["identity", "log"] = "identity"
+    likelihood: Literal["discrete", "normal"] = Field(
+        "discrete", description="exact P(Y = y) for whole yards, or a density")
+    scale_floor_yards: float = Field(1.0, ge=0, description="added to every expert's scale (yards)")
+    gate_features: list[str] | None = Field(
+        default_factory=lambda: ["proj_carries", "carry_share", "implied_total"],
+        description="the gate's inputs, a subset of features (None: all features); a small gate is better identified")
+    gate: Literal["softmax", "ordinal"] = Field(
+        "ordinal", description="softmax: K-1 free logit vectors; ordinal: one gating score with ordered cut-points "
+        "(experts ordered by location, so a higher score moves weight up the ladder; fewer symmetric modes for K >= 3)")
+    init: Literal["map", "default"] = Field(
+        "map", description="map: every chain starts at the MAP plus its own U(-1, 1) jitter of each unconstrained "
+        "value (overdispersed starts, so R-hat can see chains that disagree); default: PyMC's jittered default start")
+    season_decay: float = Field(
+        1.0, gt=0, le=1, description="each row's log-likelihood is weighted season_decay ** (last training season - "
+        "its season): 1.0 = all seasons alike; < 1 lets the fit follow the drift in dispersion between eras")
+    target_transform: Literal["identity", "log"] = Field(
+        "log", description="the space the Normal mixture lives in: yards, or log(yards + target_offset_yards) "
+        "(right-skewed, floored near 0); the likelihood stays the exact probability of each whole yard either way")
     target_offset_yards: float = Field(25.0, gt=0)
 
     @model_validator(mode="after")
@@ -86,6 +95,31 @@ class TrainParams(StrictModel):
                              "network has free per-expert output weights)")
         if self.gate_hidden and self.hidden_units == 0:
             raise ValueError("gate_hidden: true needs hidden_units > 0 (there are no hidden units to gate on)")
+        outside = [f for f in (self.hidden_features or []) if f not in self.features]
+        if outside:
+            raise ValueError(f"hidden_features {outside} are not in features; the hidden units can only read "
+                             "features the model is given")
+        return self
+
+    @model_validator(mode="after")
+    def _known_features(self) -> TrainParams:
+        """Features the feature builder makes, each once; the gate reads a subset of them."""
+        for name, chosen in (("features", self.features), ("gate_features", self.gate_features)):
+            if chosen is None:
+                continue
+            if not chosen:
+                raise ValueError(f"{name} is empty; list at least one of {', '.join(feats.FEATURES)}")
+            twice = sorted({f for f in chosen if chosen.count(f) > 1})
+            if twice:
+                raise ValueError(f"{name} lists {twice} more than once")
+        unknown = [f for f in self.features if f not in feats.FEATURES]
+        if unknown:
+            raise ValueError(f"features {unknown} are not built by nfl_bnn.features; choose from "
+                             f"{', '.join(feats.FEATURES)}")
+        outside = [f for f in (self.gate_features or []) if f not in self.features]
+        if outside:
+            raise ValueError(f"gate_features {outside} are not in features; the gate can only read features "
+                             "the model is given")
         return self
 
 

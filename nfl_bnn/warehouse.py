@@ -1,4 +1,9 @@
-"""One small data-access layer over two backends: PostgreSQL (production) and DuckDB (embedded default).
+"""How to talk to the warehouse: one small data-access layer over PostgreSQL (production) and DuckDB.
+
+What the tables mean (the readers ``load_stats``, ``load_games``, ... and their column types) lives in
+:mod:`nfl_bnn.tables`, next to the DDL in :mod:`nfl_bnn.schema`; both are re-exported here, so
+``from nfl_bnn.warehouse import load_stats`` keeps working. This module imports them; they never
+import it (only for type annotations), so there is no import circle.
 
 Why two: production keeps its data in PostgreSQL, while a fresh clone must run on real data with no
 server at all. DuckDB speaks PostgreSQL's dialect (schemas, ``ON CONFLICT``, window functions), so one
@@ -29,7 +34,6 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -37,13 +41,30 @@ import pandas as pd
 
 from nfl_bnn import config
 from nfl_bnn.errors import DatabaseError, DataError
+from nfl_bnn.schema import KEYS
+from nfl_bnn.tables import (  # what the tables mean, re-exported so existing imports keep working
+    DATA_HINT,
+    INJURY_COLUMNS,
+    eastern_now,
+    load_best_lines,
+    load_games,
+    load_injuries,
+    load_lines_as_of,
+    load_quotes,
+    load_stats,
+    table_counts,
+    upcoming_week,
+)
 
 log = logging.getLogger("nfl_bnn.warehouse")
 
+__all__ = ["DATA_HINT", "INIT_HINT", "INJURY_COLUMNS", "Target", "UpsertCounts", "Warehouse", "connect",
+           "eastern_now", "load_best_lines", "load_games", "load_injuries", "load_lines_as_of", "load_quotes",
+           "load_stats", "mask_url", "resolve",
+           "table_counts", "upcoming_week"]
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 INIT_HINT = "run `nfl-bnn init-db` (or `nfl-bnn build-demo-data` / `make data` for the embedded data)"
-DATA_HINT = ("load data first: `make data` or `nfl-bnn build-demo-data` (embedded nflgame 2009-2019), or "
-             "`nfl-bnn import-nflverse`")
 
 
 def mask_url(url: str) -> str:
@@ -180,6 +201,30 @@ def connect(url: str | None = None, *, read_only: bool = False, lock_wait_s: flo
     """Open the warehouse (see module docstring for how the backend is chosen).
 
     Use as a context manager so the connection (and a DuckDB file's lock) is released promptly.
+
+    Parameters
+    ----------
+    url : str, optional
+        ``postgresql://...`` or a DuckDB file path (``duckdb:`` prefix optional); default
+        ``NFL_BNN_DATABASE_URL``, then the ``PG*`` variables, then the DuckDB file at
+        ``NFL_BNN_WAREHOUSE``.
+    read_only : bool
+        Open a DuckDB file read-only, so readers do not block one another.
+    lock_wait_s : float
+        How long to wait for a DuckDB file another process holds before giving up.
+    connect_timeout_s : int
+        PostgreSQL connection timeout.
+
+    Returns
+    -------
+    Warehouse
+        The open connection.
+
+    Raises
+    ------
+    DatabaseError
+        The server cannot be reached, the file is locked or unreadable, or the URL is not understood
+        (the message never shows a password).
     """
     target = resolve(url)
     if target.backend == "postgres":
@@ -390,8 +435,6 @@ class Warehouse:
         merged with one ``INSERT ... ON CONFLICT DO UPDATE``. Runs inside a transaction (joining the
         caller's if there is one), so a failure leaves the table as it was.
         """
-        from nfl_bnn.schema import KEYS
-
         _check_ident(table)
         key = tuple(key or KEYS[table])
         cols = list(df.columns)
@@ -453,142 +496,3 @@ def _check_ident(name: str) -> None:
     """Table/column names come from our code, never from data; refuse anything else outright."""
     if not _IDENT.match(name):
         raise ValueError(f"not a plain SQL identifier: {name!r}")
-
-
-# --- readers for the model and the pipeline --------------------------------------------------
-def _season_filter(first_season: int | None, last_season: int | None) -> tuple[str, list[int]]:
-    where, params = [], []
-    if first_season is not None:
-        where.append("season >= ?")
-        params.append(int(first_season))
-    if last_season is not None:
-        where.append("season <= ?")
-        params.append(int(last_season))
-    return (" WHERE " + " AND ".join(where)) if where else "", params
-
-
-def _require_not_empty(wh: Warehouse, df: pd.DataFrame, table: str) -> None:
-    """An empty result from an entirely empty table means no data was loaded: say so and how to fix it."""
-    if df.empty and wh.count(table) == 0:
-        raise DataError(f"the warehouse ({wh.description}) is empty: {table} has no rows; {DATA_HINT}")
-
-
-STATS_INT = ["season", "week", "carries", "rushing_yards", "rushing_tds"]
-STATS_NULLABLE_INT = ["targets", "receptions", "receiving_yards"]
-
-
-def load_stats(wh: Warehouse, first_season: int | None = None, last_season: int | None = None) -> pd.DataFrame:
-    """``mart.player_game_stats`` as a DataFrame ordered by season, week, game, player.
-
-    ints are int64 (targets/receptions/receiving_yards nullable ``Int64``: the nflgame source lacks
-    targets), ``is_home`` is bool.
-    """
-    wh.require_tables("mart.player_game_stats")
-    where, params = _season_filter(first_season, last_season)
-    df = wh.query_df(
-        "SELECT season, week, season_type, game_id, player_id, player_name, position, team, opponent, is_home, "
-        "carries, rushing_yards, rushing_tds, targets, receptions, receiving_yards, source "
-        f"FROM mart.player_game_stats{where} ORDER BY season, week, game_id, player_id",
-        params,
-    )
-    _require_not_empty(wh, df, "mart.player_game_stats")
-    for c in STATS_INT:
-        df[c] = df[c].astype("int64")
-    for c in STATS_NULLABLE_INT:
-        df[c] = pd.to_numeric(df[c]).astype("Int64")
-    df["is_home"] = df["is_home"].astype(bool)
-    for c in ("season_type", "game_id", "player_id", "player_name", "position", "team", "opponent", "source"):
-        df[c] = df[c].astype(object).where(df[c].notna(), None)
-    return df.reset_index(drop=True)
-
-
-def load_games(wh: Warehouse, first_season: int | None = None, last_season: int | None = None) -> pd.DataFrame:
-    """``mart.games`` ordered by kickoff; ``kickoff``/``gameday`` datetime64, scores nullable Int64."""
-    wh.require_tables("mart.games")
-    where, params = _season_filter(first_season, last_season)
-    df = wh.query_df(
-        "SELECT game_id, season, week, season_type, gameday, kickoff, home_team, away_team, home_score, "
-        f"away_score, spread_line, total_line, source FROM mart.games{where} ORDER BY kickoff, game_id",
-        params,
-    )
-    _require_not_empty(wh, df, "mart.games")
-    for c in ("season", "week"):
-        df[c] = df[c].astype("int64")
-    for c in ("home_score", "away_score"):
-        df[c] = pd.to_numeric(df[c]).astype("Int64")
-    for c in ("spread_line", "total_line"):
-        df[c] = pd.to_numeric(df[c]).astype("float64")
-    df["gameday"] = pd.to_datetime(df["gameday"]).astype("datetime64[ns]")
-    df["kickoff"] = pd.to_datetime(df["kickoff"]).astype("datetime64[ns]")
-    return df.reset_index(drop=True)
-
-
-INJURY_COLUMNS = ["season", "week", "team", "player_id", "player_name", "position", "report_status",
-                  "practice_status", "reported_at"]
-
-
-def load_injuries(wh: Warehouse, first_season: int | None = None, last_season: int | None = None) -> pd.DataFrame:
-    """``mart.injuries`` (weekly injury reports); an empty frame when the table is absent or empty.
-
-    Injury reports are optional: without them the injury features read as "nobody listed", which the
-    weekly run warns about (see :func:`nfl_bnn.features.injury_coverage`).
-    """
-    if not wh.table_exists("mart.injuries"):
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("season", "week") else object)
-                             for c in INJURY_COLUMNS})
-    where, params = _season_filter(first_season, last_season)
-    df = wh.query_df("SELECT season, week, team, player_id, player_name, position, report_status, practice_status, "
-                     f"reported_at FROM mart.injuries{where} ORDER BY season, week, team, player_id", params)
-    for c in ("season", "week"):
-        df[c] = df[c].astype("int64")
-    df["reported_at"] = pd.to_datetime(df["reported_at"]).astype("datetime64[ns]")
-    for c in ("team", "player_id", "player_name", "position", "report_status", "practice_status"):
-        df[c] = df[c].astype(object).where(df[c].notna(), None)
-    return df.reset_index(drop=True)
-
-
-def load_best_lines(wh: Warehouse, season: int, week: int, market: str = "player_rush_yds") -> pd.DataFrame:
-    """``best_prop_lines`` of one week and market (one row per player and side)."""
-    wh.require_tables("best_prop_lines")
-    df = wh.query_df(
-        "SELECT season, week, player_id, player_name, team, market, side, book, line, over_odds, under_odds, "
-        "fetched_at, source FROM best_prop_lines WHERE season = ? AND week = ? AND market = ? "
-        "ORDER BY player_name, side",
-        (int(season), int(week), market),
-    )
-    for c in ("season", "week"):
-        df[c] = df[c].astype("int64")
-    for c in ("over_odds", "under_odds"):
-        df[c] = pd.to_numeric(df[c]).astype("Int64")
-    df["line"] = pd.to_numeric(df["line"]).astype("float64")
-    df["fetched_at"] = pd.to_datetime(df["fetched_at"]).astype("datetime64[ns]")
-    return df.reset_index(drop=True)
-
-
-def eastern_now() -> datetime:
-    """The current US/Eastern wall-clock time, the clock kickoffs are stored in."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("America/New_York")).replace(tzinfo=None)
-
-
-def upcoming_week(wh: Warehouse, season: int, now: datetime | None = None) -> int:
-    """The week a cron job should run now: the first week of ``season`` with a kickoff still ahead.
-
-    Kickoffs are stored as US/Eastern wall-clock times, so ``now`` defaults to the Eastern clock.
-    """
-    now = now or eastern_now()
-    wh.require_tables("mart.games")
-    week = wh.scalar("SELECT min(week) FROM mart.games WHERE season = ? AND kickoff >= ?", (int(season), now))
-    if week is None or pd.isna(week):
-        raise DataError(f"no game of season {season} kicks off after {now:%Y-%m-%d %H:%M} (US/Eastern) in the "
-                        "warehouse; import that season's schedule (`nfl-bnn import-nflverse --schedules ...`) "
-                        "or pass --week N")
-    return int(week)
-
-
-def table_counts(wh: Warehouse) -> dict[str, int]:
-    """Row count of every known table that exists (for `doctor` and command summaries)."""
-    from nfl_bnn.schema import TABLES
-
-    return {t: wh.count(t) for t in TABLES if wh.table_exists(t)}

@@ -1,7 +1,18 @@
-"""Small hand-built model artifacts for ops tests (no sampling): a known predictive distribution."""
+"""Shared test builders: hand-built model artifacts (no sampling), the week-4 warehouse, a small 3-season one.
+
+* :func:`fake_model`: a real artifact whose prediction is roughly Normal(mean, sd) for every row.
+* The week-4 warehouse (:func:`make_frames`, :data:`LINES`, :func:`load_week4`) with :class:`FakeModel`,
+  whose per-draw P(over) is fixed per player so every stake can be checked by hand (see
+  tests/test_pipeline.py); the ``week4_wh`` fixture of tests/conftest.py builds it.
+* :func:`small_warehouse_frames` / :func:`build_small_warehouse`: 3 seasons x 12 weeks x 8 teams.
+"""
+
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import numpy as np
+import pandas as pd
 
 from nfl_bnn.model import ARTIFACT_FORMAT, MODEL_VERSION, MixtureExpertsBNN
 
@@ -86,3 +97,93 @@ def build_small_warehouse(seasons=(2017, 2018, 2019), weeks=12):
         wh.upsert_df("mart.player_game_stats", stats)
         wh.upsert_df("best_prop_lines", lines)
     return games, stats, lines
+
+
+# --- the week-4 warehouse: 2 games a week, 2 backs a team, weeks 1-3 played, 8 lines of week 4 -------
+SEASON, WEEK = 2024, 4
+
+
+def make_frames(season=SEASON, weeks_played=3, total_weeks=4):
+    """2 games a week (BAL@KC, MIA@BUF), 2 backs a team (18 and 9 carries), weeks 1-3 played."""
+    games, stats = [], []
+    for w in range(1, total_weeks + 1):
+        for i, (home, away) in enumerate((("KC", "BAL"), ("BUF", "MIA"))):
+            gid = f"{season}_{w:02d}_{away}_{home}"
+            played = w <= weeks_played
+            ko = datetime(season, 9, 8, 13 + i) + timedelta(days=7 * (w - 1))
+            games.append(dict(game_id=gid, season=season, week=w, season_type="REG", gameday=ko.date(), kickoff=ko,
+                              home_team=home, away_team=away, home_score=24 if played else None,
+                              away_score=20 if played else None, spread_line=3.0, total_line=45.0, source="test"))
+            if not played:
+                continue
+            for team, opp, is_home in ((home, away, True), (away, home, False)):
+                for j, (car, ypc) in enumerate(((18, 4.5), (9, 4.0))):
+                    stats.append(dict(season=season, week=w, season_type="REG", game_id=gid,
+                                      player_id=f"{team}-RB{j + 1}", player_name=f"{team} Back{j + 1}", position="RB",
+                                      team=team, opponent=opp, is_home=is_home, carries=car + w % 2,
+                                      rushing_yards=int((car + w % 2) * ypc) + w, rushing_tds=0, targets=2,
+                                      receptions=1, receiving_yards=8, source="test"))
+    return pd.DataFrame(games), pd.DataFrame(stats)
+
+
+def line_rows(specs):
+    rows = []
+    for pid, side, line, over, under, *book in specs:
+        rows.append(dict(season=SEASON, week=WEEK, player_id=pid, player_name=pid.replace("-RB", " Back"),
+                         team=pid.split("-")[0], market="player_rush_yds", side=side, book=(book or ["bk"])[0],
+                         line=line, over_odds=over, under_odds=under, fetched_at=datetime(2024, 10, 1, 9),
+                         source="test"))
+    return pd.DataFrame(rows)
+
+
+LINES = [
+    ("KC-RB1", "over", 80.5, -110, -110), ("KC-RB1", "under", 80.5, -110, -110),
+    ("BUF-RB1", "over", 70.5, -110, -110), ("BUF-RB1", "under", 70.5, -110, -110),
+    ("MIA-RB1", "over", 50.5, -110, -110), ("MIA-RB1", "under", 50.5, -110, -110),
+    ("BAL-RB1", "over", 60.5, -110, -110), ("BAL-RB1", "under", 60.5, -110, -110),
+]
+
+# per-draw P(over) for each player (10 draws); the line does not matter to the fake
+P_OVER = {
+    "KC-RB1": [0.60] * 8 + [0.50] * 2,  # over: mean 0.58, edge 0.08, 8/10 draws > 0.5238 -> conf 0.8
+    "BUF-RB1": [0.40] * 10,  # under: 0.6, edge 0.10, conf 1.0
+    "MIA-RB1": [0.52] * 10,  # over: edge 0.02 < 0.03 -> fails edge
+    "BAL-RB1": [0.56] * 6 + [0.50] * 4,  # over: 0.536, edge 0.036, conf 0.6 < 0.7 -> fails confidence
+}
+
+
+class FakeModel:
+    version = "fake-1"
+
+    def learned_from(self, feature):
+        return False  # the fake uses no feature
+
+    def predict(self, X):
+        n = len(X)
+        return pd.DataFrame({"mean": np.full(n, 60.0), "median": 55.0, "sd": 30.0, "q05": 10.0, "q25": 35.0,
+                             "q75": 80.0, "q95": 120.0})
+
+    def prob_over(self, X, lines, per_draw=False):
+        d = np.array([P_OVER.get(pid, [0.5] * 10) for pid in X["player_id"]], dtype=float).T  # (S, n)
+        return d if per_draw else d.mean(axis=0)
+
+
+WEEK4_TABLES = ("bets", "best_prop_lines", "prop_lines", "mart.injuries", "mart.player_game_stats", "mart.games")
+
+
+def load_week4(wh, lines=LINES, stats: pd.DataFrame | None = None) -> None:
+    """Fill ``wh`` with the week-4 warehouse (schema created, earlier rows of its tables removed).
+
+    ``lines``: line specs (see :data:`LINES`), a ready frame of best lines, or None for no lines;
+    ``stats``: replaces the player stats of :func:`make_frames` (hostile names, say).
+    """
+    from nfl_bnn import schema
+
+    schema.create_schema(wh)
+    for table in WEEK4_TABLES:  # a PostgreSQL database is shared by the session: start empty
+        wh.execute(f"DELETE FROM {table}")  # fixed identifiers, not data
+    games, made = make_frames()
+    wh.upsert_df("mart.games", games)
+    wh.upsert_df("mart.player_game_stats", made if stats is None else stats)
+    if lines is not None:
+        wh.upsert_df("best_prop_lines", lines if isinstance(lines, pd.DataFrame) else line_rows(lines))

@@ -129,3 +129,20 @@ def wh_url(request, tmp_path) -> str:
     url = request.getfixturevalue("pg_server_url")
     reset_pg(url)
     return url
+
+
+@pytest.fixture
+def week4_wh(project_home):
+    """The week-4 warehouse (tests/_fakes.py: ``load_week4``) in the project's DuckDB file, open.
+
+    Week 4 of 2024: weeks 1-3 played, 8 best lines; the stakes of tests/test_pipeline.py are checked by
+    hand against it with ``_fakes.FakeModel``. Tests on both backends call ``load_week4`` themselves.
+    """
+    from _fakes import load_week4
+
+    from nfl_bnn import warehouse
+
+    wh = warehouse.connect()
+    load_week4(wh)
+    yield wh
+    wh.close()

@@ -67,3 +67,16 @@ def test_recent_weeks_skip_a_latest_week_without_eligible_backs(healthy):
     assert "latest stats: season 2019 week 20" in res["database"].reason
     assert res["predictions"].ok and "season 2019 week 12" in res["predictions"].reason
     assert res["calibration"].ok and res["calibration"].reason.startswith("weeks 9-12 of 2019")
+
+
+def test_calibration_fails_on_both_sides_of_the_coverage_band(healthy):
+    """12.14: an over-dispersed model (mean +/- 1 sd covering every player-game) used to PASS; an
+    overconfident one failed. Both are now a FAIL that says which side and what to do."""
+    wide = fake_model(FEATURES, mean=65.0, sd=300.0).save(config.models_dir() / "wide.npz")
+    res = _by_name(doctor.run_checks(wide))
+    assert not res["calibration"].ok
+    assert "mean±1sd 100.0%" in res["calibration"].reason and "over-dispersed" in res["calibration"].reason
+    assert res["predictions"].ok  # the mean is realistic: only the spread is wrong
+    narrow = fake_model(FEATURES, mean=65.0, sd=8.0).save(config.models_dir() / "narrow.npz")
+    res = _by_name(doctor.run_checks(narrow))
+    assert not res["calibration"].ok and "overconfident" in res["calibration"].reason

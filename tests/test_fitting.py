@@ -48,7 +48,7 @@ def _target(n, rng):
 
 
 def test_predictive_diagnostics_see_chains_that_disagree(rng):
-    p = train.TrainParams(n_experts=2)
+    p = train.TrainParams(n_experts=2, gate="softmax", gate_features=None)
     Xz, tgt = rng.normal(size=(30, 2)), _target(30, rng)
     hold = np.arange(30) >= 10
     diag, ll = fitting.predictive_diagnostics(_arrays(rng), Xz, tgt, hold, p)
@@ -77,8 +77,9 @@ def test_combine_chains_pools_agreeing_chains_and_stacks_others(rng):
 
 
 def test_artifact_metadata_makes_a_loadable_model(rng, tmp_path):
-    p = train.TrainParams(n_experts=2, features=["a", "b"])
-    std = fitting.standardise(pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [0.0, 1.0, 0.0]}), ["a", "b"])
+    names = ["proj_carries", "carry_share"]
+    p = train.TrainParams(n_experts=2, features=names, gate="softmax", gate_features=None)
+    std = fitting.standardise(pd.DataFrame({names[0]: [1.0, 2.0, 4.0], names[1]: [0.0, 1.0, 0.0]}), names)
     tgt = fitting.target_bins(np.array([10.0, 50.0, 90.0]), "log", 25.0, 1.0)
     meta = fitting.artifact_metadata(p, std, tgt, 2019, 2020, {"stacking_weights": [1.0]})
     check_meta(meta)
@@ -86,7 +87,7 @@ def test_artifact_metadata_makes_a_loadable_model(rng, tmp_path):
     assert meta["target"]["transform"] == "log" and "pymc" in meta["versions"]
     keep = {k: v[0].astype(np.float32) for k, v in _arrays(rng, D=5).items()}
     m = MixtureExpertsBNN.load(MixtureExpertsBNN(keep, meta).save(tmp_path / "m.npz"))
-    assert m.feature_names == ["a", "b"] and m.meta["data_fingerprint"] == meta["data_fingerprint"]
+    assert m.feature_names == names and m.meta["data_fingerprint"] == meta["data_fingerprint"]
 
 
 def test_start_dispersion_measures_how_far_apart_chains_started(rng):

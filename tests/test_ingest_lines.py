@@ -50,12 +50,12 @@ def test_same_line_better_odds_wins_and_latest_quote_per_book(tmp_path):
 
 
 BAD = [
-    ("2024,1,P,,A,,50.5,0,-110,2024-09-07T12:00:00Z\n", r"invalid American odds 0 .*player_name='P'"),
-    ("2024,1,P,,A,,50.5,-110,-50,2024-09-07T12:00:00Z\n", r"invalid American odds -50"),
-    ("2024,1,P,,A,,-3.5,-110,-110,2024-09-07T12:00:00Z\n", r"column 'line' has negative value"),
-    ("2024,1,P,,A,,50.3,-110,-110,2024-09-07T12:00:00Z\n", r"multiples of 0.5"),
+    ("2024,1,P,,A,,50.5,0,-110,2024-09-07T12:00:00Z\n", r"no valid quote; 1 quote\(s\) refused \(1 implausible odds\); first: 'P' at 'A': over_odds \+0 is not an American price"),
+    ("2024,1,P,,A,,50.5,-110,-50,2024-09-07T12:00:00Z\n", r"under_odds -50 is not an American price"),
+    ("2024,1,P,,A,,-3.5,-110,-110,2024-09-07T12:00:00Z\n", r"line -3.5 is outside \(0, 300\] yards"),
+    ("2024,1,P,,A,,50.3,-110,-110,2024-09-07T12:00:00Z\n", r"line 50.3 is not a multiple of 0.5"),
     ("2024,1,P,,A,,fifty,-110,-110,2024-09-07T12:00:00Z\n", r"non-numeric value 'fifty'"),
-    ("2024,1,P,,A,,50.5,,,2024-09-07T12:00:00Z\n", r"no odds for player_name='P'"),
+    ("2024,1,P,,A,,50.5,,,2024-09-07T12:00:00Z\n", r"neither over_odds nor under_odds is given"),
     ("2024,1,P,,A,,50.5,-110,-110,yesterday\n", r"unreadable timestamp 'yesterday'"),
     ("2024,30,P,,A,,50.5,-110,-110,2024-09-07T12:00:00Z\n", r"season/week out of range"),
     ("2024,x,P,,A,,50.5,-110,-110,2024-09-07T12:00:00Z\n", r"column 'week' has non-numeric value 'x'"),

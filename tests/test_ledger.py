@@ -228,3 +228,33 @@ def test_database_gone_mid_insert_keeps_no_partial_rows(pg_server_url):
     w2 = warehouse.connect(pg_server_url)
     assert w2.scalar("SELECT count(*) FROM bets") == 0
     w2.close()
+
+
+def test_kept_bets_are_what_a_rerun_does_not_replace(wh):
+    """12.1 / 12.4: settled bets, open bets on games that kicked off and another model version's bets are
+    kept (they count toward the caps); open bets of the same model version on later games are not."""
+    _record(wh, _bets())  # P1, P3 on BAL@KC; P2 on MIA@BUF; all open, model m1
+    wh.execute("UPDATE bets SET status = 'win', profit = 9.09 WHERE player_id = 'P2'")
+    kw = {"season": 2024, "week": 1, "market": "player_rush_yds", "profile": "conservative", "paper": False}
+    assert list(ledger.kept_bets(wh, model_version="m1", **kw).player_id) == ["P2"]
+    kept = ledger.kept_bets(wh, model_version="m1", keep_games=["2024_01_BAL_KC"], **kw)
+    assert sorted(kept.player_id) == ["P1", "P2", "P3"] and kept.stake.sum() == 33.0
+    assert len(ledger.kept_bets(wh, model_version="m2", **kw)) == 3  # another version's bets stand
+    assert ledger.kept_bets(wh, model_version="m1", **{**kw, "paper": True}).empty
+    assert ledger.kept_bets(wh, model_version="m1", **{**kw, "week": 2}).empty
+
+
+def test_bankroll_before_a_week_is_the_first_bankroll_plus_earlier_settled_profit(wh):
+    assert ledger.bankroll_before(wh, season=2024, week=3, profile="conservative", paper=False) is None
+    _record(wh, _bets(), week=1)
+    _record(wh, _bets(), week=2, run_id="r2")
+    wh.execute("UPDATE bets SET status = 'win', profit = 10.0 WHERE week = 1 AND player_id = 'P1'")
+    wh.execute("UPDATE bets SET status = 'loss', profit = -10.0 WHERE week = 1 AND player_id = 'P2'")
+    wh.execute("UPDATE bets SET status = 'win', profit = 25.5 WHERE week = 1 AND player_id = 'P3'")
+    wh.execute("UPDATE bets SET status = 'win', profit = 99.0 WHERE week = 2 AND player_id = 'P1'")
+    lb = ledger.bankroll_before(wh, season=2024, week=2, profile="conservative", paper=False)
+    assert (lb.bankroll, lb.start, lb.settled_profit, lb.settled_bets) == (1025.5, 1000.0, 25.5, 3)
+    # week 2's own settled profit counts from week 3 on (every run of week 2 sizes from the same bankroll)
+    assert ledger.bankroll_before(wh, season=2024, week=3, profile="conservative", paper=False).bankroll == 1124.5
+    assert ledger.bankroll_before(wh, season=2025, week=1, profile="conservative", paper=False).bankroll == 1124.5
+    assert ledger.bankroll_before(wh, season=2024, week=3, profile="conservative", paper=True) is None

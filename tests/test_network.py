@@ -74,13 +74,16 @@ def test_hidden_units_see_only_their_features(rng, network):
 
 
 def test_unknown_hidden_features_are_refused_by_name(rng):
-    from nfl_bnn.errors import DataError
+    from nfl_bnn.errors import ConfigError, DataError
     from nfl_bnn.features import FEATURES
     from nfl_bnn.train import fit, load_train_params
 
+    with pytest.raises((ConfigError, ValueError), match="hidden_features.*no_such_feature"):
+        load_train_params(hidden_units=2, hidden_features=["proj_carries", "no_such_feature"])
+    # and where the check at load is bypassed (a params object built without validation), fit refuses too
     df = pd.DataFrame(rng.normal(size=(20, len(FEATURES))), columns=FEATURES)
     df["season"], df["rushing_yards"] = 2021, 30.0
-    p = load_train_params(hidden_units=2, hidden_features=["proj_carries", "no_such_feature"])
+    p = load_train_params(hidden_units=2).model_copy(update={"hidden_features": ["no_such_feature"]})
     with pytest.raises(DataError, match="hidden_features.*no_such_feature"):
         fit(df, p, 2021, 2021)
 

@@ -84,7 +84,7 @@ def test_train_notebook_refuses_to_score_on_training_season(home):
 
 
 def test_weekly_then_review(home):
-    run, page = _run("weekly", season=2019, week=10, paper=True, lines="warehouse", model_path="models/fake.npz",
+    run, page = _run("weekly", season=2019, week=10, paper_trade=True, lines="warehouse", model_path="models/fake.npz",
                      bankroll=1000.0)
     assert _n(page, "img") >= 2 and _n(page, "table") >= 4  # every back's intervals + bets' distributions
     assert "Every eligible back" in page and "eligible backs</h4>" in page
@@ -126,3 +126,31 @@ def test_unknown_parameter_is_an_error_inside_the_kernel(home, tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="unknown parameter 'seasn'"):
         pm.execute_notebook(str(config.PROJ_ROOT / "notebooks" / "drift.ipynb"), str(out),
                             parameters={"seasn": 2019}, kernel_name="nfl_bnn", progress_bar=False)
+
+
+def test_weekly_without_a_bankroll_sizes_from_the_ledger(home):
+    """12.1: `make weekly` without BANKROLL (notebook default 0) uses the ledger's bankroll: the first
+    recorded one plus the settled profit of earlier weeks (a won week-1 paper bet, and any settled
+    paper bets of the tests above)."""
+    from datetime import datetime
+
+    import pandas as pd
+
+    from nfl_bnn import ledger, warehouse
+
+    won = pd.DataFrame({"player_id": ["00-BUF1"], "game_id": ["x"], "side": ["over"], "line": [70.5], "odds": [100],
+                        "model_prob": [0.6], "market_prob": [0.5], "edge": [0.1], "confidence": [0.9],
+                        "bet_fraction": [0.05], "stake": [50.0]})
+    rows = ledger.to_ledger_rows(won, season=2019, week=1, market="player_rush_yds", profile="conservative",
+                                 model_version="nb-test", paper=True, bankroll=1000.0, params={}, run_id="r",
+                                 placed_at=datetime(2019, 9, 1))
+    with warehouse.connect() as wh:
+        ledger.record_week(wh, rows, season=2019, week=1, market="player_rush_yds", profile="conservative",
+                           model_version="nb-test", paper=True)
+        wh.execute("UPDATE bets SET status = 'win', profit = 50.0 WHERE model_version = 'nb-test'")
+        lb = ledger.bankroll_before(wh, season=2019, week=11, profile="conservative", paper=True)
+    assert lb is not None and lb.start == 1000.0 and lb.bankroll != 1000.0
+    run, page = _run("weekly", season=2019, week=11, paper=True, lines="warehouse", model_path="models/fake.npz")
+    assert f"bankroll {lb.bankroll:,.2f}" in page
+    with warehouse.connect() as wh:
+        assert set(ledger.load_bets(wh, 2019, 11, paper=True).bankroll) == {lb.bankroll}

@@ -1,11 +1,17 @@
 """Typed parameters: unknown keys, wrong types and bad files are one clear ConfigError."""
 from __future__ import annotations
 
+import ast
+import json
+
+import numpy as np
 import pytest
 from pydantic import Field
 
+from nfl_bnn import cli, config, nbparams, pipeline
 from nfl_bnn.errors import ConfigError
-from nfl_bnn.params import StrictModel, load_params
+from nfl_bnn.params import StrictModel, load_params, validate
+from nfl_bnn.train import TrainParams, load_train_params
 
 
 class Demo(StrictModel):
@@ -47,3 +53,91 @@ def test_missing_and_malformed_files(tmp_path):
     lst.write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="must hold a mapping"):
         load_params(Demo, lst)
+
+
+# --- the project's parameter classes: rules between parameters fail at load ------------------------
+
+
+def test_train_params_defaults_are_params_train_yaml():
+    """Reading TrainParams says what a plain `nfl-bnn train` runs: its defaults and the file agree."""
+    assert TrainParams().model_dump() == load_train_params(config.params_dir() / "train.yaml").model_dump()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"gate_features": ["carry_share", "rush_l3"], "features": ["carry_share", "proj_carries"]},
+     r"gate_features \['rush_l3'\] are not in features"),
+    ({"features": ["carry_share", "carries_l3"]}, r"features \['carries_l3'\] are not built by nfl_bnn.features"),
+    ({"features": ["carry_share", "carry_share"], "gate_features": None}, r"features lists \['carry_share'\] more than once"),
+    ({"gate_features": []}, "gate_features is empty"),
+])
+def test_train_params_rules_between_fields(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_train_params(config.params_dir() / "train.yaml", **overrides)
+
+
+def test_train_cli_refuses_inconsistent_params_with_exit_2_before_any_work(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("features: [carry_share, proj_carries]\ngate_features: [implied_total]\n")
+    monkeypatch.setattr(cli, "_load_frames", lambda *a: pytest.fail("the warehouse was read before the params"))
+    rc = cli.main(["train", "--first-season", "2017", "--last-season", "2018", "--out", str(tmp_path / "m.npz"),
+                   "--params", str(bad)])
+    assert rc == 2 and "gate_features ['implied_total'] are not in features" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("notebook, values, message", [
+    ("train", {"last_season": 2018, "validate_season": 2018}, "validate_season 2018 must come after last_season 2018"),
+    ("train", {"first_season": 2019, "last_season": 2018, "validate_season": 2020},
+     "first_season 2019 is after last_season 2018"),
+    ("calibration", {"first_week": 12, "last_week": 11}, "first_week 12 is after last_week 11"),
+    ("backtest", {"first_week": 9, "last_week": 3}, "first_week 9 is after last_week 3"),
+])
+def test_notebook_params_rules_fail_at_load(notebook, values, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        nbparams.check_parameters(notebook, dict(values))
+    assert "got {" not in str(err.value)  # the rule's own words, not a dump of every value
+
+
+@pytest.mark.parametrize("cls", [pipeline.WeeklyParams, *nbparams.NOTEBOOK_PARAMS.values()], ids=lambda c: c.__name__)
+def test_season_and_week_are_one_type_everywhere(cls):
+    """Every class with a season or week refuses the same values the same way (params.Season / params.Week)."""
+    for field, bad in (("season", 1850), ("week", 23), ("week", True), ("last_week", 0), ("first_week", 10.5)):
+        if field in cls.model_fields:
+            with pytest.raises(ConfigError, match=field):
+                validate(cls, {**_required(cls), field: bad})
+
+
+def _required(cls):
+    return {"season": 2019, "week": 4, "bankroll": 100.0, "kelly_fraction": 0.1, "max_bet_fraction": 0.02,
+            "min_edge": 0.03, "min_confidence": 0.6, "max_week_fraction": 0.1,
+            "max_game_fraction": 0.05} if cls is pipeline.WeeklyParams else {}
+
+
+def _parameters_cell(notebook: str) -> dict:
+    nb = json.loads((config.PROJ_ROOT / "notebooks" / f"{notebook}.ipynb").read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    tree = ast.parse("".join(cell["source"]))
+    return {n.target.id: ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.AnnAssign)}
+
+
+@pytest.mark.parametrize("notebook", sorted(nbparams.NOTEBOOK_PARAMS))
+def test_notebook_parameter_cells_equal_their_class_defaults(notebook):
+    """One set of defaults: what the notebook's parameters cell says is what its class declares."""
+    assert _parameters_cell(notebook) == nbparams.default_params(notebook)
+
+
+def test_one_name_for_paper_trading():
+    names = {n for c in [pipeline.WeeklyParams, *nbparams.NOTEBOOK_PARAMS.values()] for n in c.model_fields}
+    assert "paper_trade" in nbparams.WeeklyNotebookParams.model_fields and "paper" not in names
+
+
+def test_notebook_setup_seeds_the_rng_creates_the_folder_and_shows_the_parameters(project_home, monkeypatch):
+    from nfl_bnn import reports
+
+    shown = []
+    monkeypatch.setattr(reports, "show_table", lambda df, caption="": shown.append((df, caption)))
+    params = nbparams.check_parameters("drift", {"season": 2019, "seed": 7})
+    rng, out = nbparams.setup(params, "drift")
+    assert rng.integers(0, 10**9) == np.random.default_rng(7).integers(0, 10**9)
+    assert out.is_dir() and out == project_home / "reports" / "drift" / "lab"
+    (table, caption), = shown
+    assert caption == "Parameters of this run" and table.loc[0, "season"] == 2019 and "output_dir" not in table

@@ -6,92 +6,21 @@ The fake predictor's per-draw P(over) is fixed per player, so every stake can be
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 import pytest
+from _fakes import LINES, P_OVER, SEASON, WEEK, FakeModel, line_rows, make_frames  # noqa: F401 (shared builders)
 
 from nfl_bnn import ledger, pipeline, proxy_lines
 from nfl_bnn.errors import BusyError, ConfigError, DatabaseError, DataError, NflBnnError
 
-SEASON, WEEK = 2024, 4
-
-
-def make_frames(season=SEASON, weeks_played=3, total_weeks=4):
-    """2 games a week (BAL@KC, MIA@BUF), 2 backs a team (18 and 9 carries), weeks 1-3 played."""
-    games, stats = [], []
-    for w in range(1, total_weeks + 1):
-        for i, (home, away) in enumerate((("KC", "BAL"), ("BUF", "MIA"))):
-            gid = f"{season}_{w:02d}_{away}_{home}"
-            played = w <= weeks_played
-            ko = datetime(season, 9, 8, 13 + i) + timedelta(days=7 * (w - 1))
-            games.append(dict(game_id=gid, season=season, week=w, season_type="REG", gameday=ko.date(), kickoff=ko,
-                              home_team=home, away_team=away, home_score=24 if played else None,
-                              away_score=20 if played else None, spread_line=3.0, total_line=45.0, source="test"))
-            if not played:
-                continue
-            for team, opp, is_home in ((home, away, True), (away, home, False)):
-                for j, (car, ypc) in enumerate(((18, 4.5), (9, 4.0))):
-                    stats.append(dict(season=season, week=w, season_type="REG", game_id=gid,
-                                      player_id=f"{team}-RB{j + 1}", player_name=f"{team} Back{j + 1}", position="RB",
-                                      team=team, opponent=opp, is_home=is_home, carries=car + w % 2,
-                                      rushing_yards=int((car + w % 2) * ypc) + w, rushing_tds=0, targets=2,
-                                      receptions=1, receiving_yards=8, source="test"))
-    return pd.DataFrame(games), pd.DataFrame(stats)
-
-
-def line_rows(specs):
-    rows = []
-    for pid, side, line, over, under, *book in specs:
-        rows.append(dict(season=SEASON, week=WEEK, player_id=pid, player_name=pid.replace("-RB", " Back"),
-                         team=pid.split("-")[0], market="player_rush_yds", side=side, book=(book or ["bk"])[0],
-                         line=line, over_odds=over, under_odds=under, fetched_at=datetime(2024, 10, 1, 9),
-                         source="test"))
-    return pd.DataFrame(rows)
-
-
-LINES = [
-    ("KC-RB1", "over", 80.5, -110, -110), ("KC-RB1", "under", 80.5, -110, -110),
-    ("BUF-RB1", "over", 70.5, -110, -110), ("BUF-RB1", "under", 70.5, -110, -110),
-    ("MIA-RB1", "over", 50.5, -110, -110), ("MIA-RB1", "under", 50.5, -110, -110),
-    ("BAL-RB1", "over", 60.5, -110, -110), ("BAL-RB1", "under", 60.5, -110, -110),
-]
-
-# per-draw P(over) for each player (10 draws); the line does not matter to the fake
-P_OVER = {
-    "KC-RB1": [0.60] * 8 + [0.50] * 2,  # over: mean 0.58, edge 0.08, 8/10 draws > 0.5238 -> conf 0.8
-    "BUF-RB1": [0.40] * 10,  # under: 0.6, edge 0.10, conf 1.0
-    "MIA-RB1": [0.52] * 10,  # over: edge 0.02 < 0.03 -> fails edge
-    "BAL-RB1": [0.56] * 6 + [0.50] * 4,  # over: 0.536, edge 0.036, conf 0.6 < 0.7 -> fails confidence
-}
-
-
-class FakeModel:
-    version = "fake-1"
-
-    def predict(self, X):
-        n = len(X)
-        return pd.DataFrame({"mean": np.full(n, 60.0), "median": 55.0, "sd": 30.0, "q05": 10.0, "q25": 35.0,
-                             "q75": 80.0, "q95": 120.0})
-
-    def prob_over(self, X, lines, per_draw=False):
-        d = np.array([P_OVER.get(pid, [0.5] * 10) for pid in X["player_id"]], dtype=float).T  # (S, n)
-        return d if per_draw else d.mean(axis=0)
-
 
 @pytest.fixture
-def wh(project_home):
-    from nfl_bnn import schema, warehouse
-
-    w = warehouse.connect()
-    schema.create_schema(w)
-    games, stats = make_frames()
-    w.upsert_df("mart.games", games)
-    w.upsert_df("mart.player_game_stats", stats)
-    w.upsert_df("best_prop_lines", line_rows(LINES))
-    yield w
-    w.close()
+def wh(week4_wh):
+    """The week-4 warehouse of tests/conftest.py (DuckDB, open)."""
+    return week4_wh
 
 
 def params(**kw):
@@ -161,16 +90,19 @@ def test_proxy_lines_are_labelled(wh, project_home):
     assert set(res.candidates.source) == {"proxy:season_median"}
 
 
-def test_crash_after_staging_or_in_ledger_keeps_previous_state(wh, project_home):
+def test_crash_after_staging_or_in_ledger_keeps_previous_state(wh, project_home, monkeypatch):
     pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel())
     out = project_home / "reports" / "weekly"
     before_files, before_ledger = _files(out), ledger.load_bets(wh, SEASON, WEEK)
 
-    def boom():
+    def boom(*a, **k):
+        assert any(f.name.endswith(".tmp") for f in out.iterdir()), "the crash must come after staging"
         raise KeyboardInterrupt("killed after staging")
 
-    with pytest.raises(KeyboardInterrupt):
-        pipeline.run_week(params(bankroll=5000.0), wh=wh, model=FakeModel(), _after_stage=boom)
+    with monkeypatch.context() as m:
+        m.setattr(ledger, "to_ledger_rows", boom)  # the first step after staging, before the ledger
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run_week(params(bankroll=5000.0), wh=wh, model=FakeModel())
     assert _files(out) == before_files  # no temp files left, nothing replaced
     pd.testing.assert_frame_equal(ledger.load_bets(wh, SEASON, WEEK), before_ledger)
 
@@ -242,20 +174,77 @@ def test_week_with_no_games(wh, project_home):
         pipeline.run_week(params(week=9), wh=wh, model=FakeModel())
 
 
-def test_line_for_unknown_player_is_refused(wh, project_home):
+def test_line_for_unknown_player_is_skipped_and_reported(wh, project_home):
+    # issue 12.3: an unmatched player's quote never blocks the other players' prices
     wh.upsert_df("best_prop_lines", line_rows([("ZZ-RB9", "over", 40.5, -110, -110)]))
-    with pytest.raises(DataError, match="not in the warehouse: ZZ Back9 \\(ZZ-RB9\\)"):
-        pipeline.run_week(params(), wh=wh, model=FakeModel())
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    assert set(res.bets["player_id"]) == {"KC-RB1", "BUF-RB1"}
+    assert "skipped 1 line(s) of 1 player(s) not in the warehouse (ZZ Back9)" in res.summary
 
 
-def test_bad_line_in_warehouse_is_refused_and_files_untouched(wh, project_home):
+def test_bad_quote_in_warehouse_is_skipped_not_bet_and_others_priced(wh, project_home):
+    # issue 12.2: a +100000 quote is never bet (it used to take the maximum stake); 12.3: the week goes on
+    wh.execute("UPDATE best_prop_lines SET over_odds = 100000 WHERE player_id = 'KC-RB1'")
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    assert set(res.bets["player_id"]) == {"BUF-RB1"}
+    assert "fail the quote check" in res.summary and "over_odds +100000 is outside the plausible range" in res.summary
+    wh.execute("UPDATE best_prop_lines SET line = 1e9, over_odds = -110 WHERE player_id = 'KC-RB1'")
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    assert set(res.bets["player_id"]) == {"BUF-RB1"} and "line 1e+09 is outside (0, 300]" in res.summary
+
+
+def test_whole_number_line_is_priced(wh, project_home):
     wh.execute("UPDATE best_prop_lines SET line = 80.0 WHERE player_id = 'KC-RB1'")
-    with pytest.raises(DataError, match="not a half-yard"):
-        pipeline.run_week(params(), wh=wh, model=FakeModel())
-    assert not (project_home / "reports" / "weekly" / "s2024_w4_bets.csv").exists()
-    wh.execute("UPDATE best_prop_lines SET line = 80.5, over_odds = 0 WHERE player_id = 'KC-RB1'")
-    with pytest.raises(DataError, match="American odds 0 are invalid"):
-        pipeline.run_week(params(), wh=wh, model=FakeModel())
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    assert 80.0 in set(res.bets.loc[res.bets.player_id == "KC-RB1", "line"])
+
+
+def test_one_sided_quote_without_a_market_is_skipped_with_a_reason(wh, project_home):
+    wh.execute("UPDATE best_prop_lines SET under_odds = NULL WHERE player_id = 'KC-RB1'")
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    assert set(res.bets["player_id"]) == {"BUF-RB1"}
+    assert "one-sided line(s) with no two-sided market at the same line" in res.summary
+
+
+def test_one_sided_quote_priced_with_another_books_market(wh, project_home):
+    base = dict(season=SEASON, week=WEEK, player_id="KC-RB1", player_name="KC Back1", team="KC",
+                market="player_rush_yds", line=80.5, fetched_at=datetime(2024, 10, 1, 9), source="test")
+    wh.upsert_df("prop_lines", pd.DataFrame([{**base, "book": "A", "over_odds": -105, "under_odds": None},
+                                             {**base, "book": "B", "over_odds": -120, "under_odds": 100}]))
+    res = pipeline.run_week(params(), wh=wh, model=FakeModel())
+    bet = res.bets.set_index("player_id").loc["KC-RB1"]
+    # bet at book A's price; the market probability is B's market without its margin, not A's missing pair
+    assert (bet["book"], bet["odds"]) == ("A", -105)
+    from nfl_bnn import betting
+    assert bet["market_prob"] == pytest.approx(betting.remove_margin(-120, 100, "power")[0])
+    assert "1 one-sided line(s) priced with another book's two-sided market" in res.summary
+
+
+def test_weekly_uses_only_quotes_fetched_before_as_of(wh, project_home):
+    def quote(line, when):
+        return dict(season=SEASON, week=WEEK, player_id="KC-RB1", player_name="KC Back1", team="KC", book="bk",
+                    market="player_rush_yds", line=line, over_odds=-110, under_odds=-110, fetched_at=when,
+                    source="test")
+    wh.upsert_df("prop_lines", pd.DataFrame([quote(80.5, datetime(2024, 10, 1, 9)),
+                                             quote(95.5, datetime(2024, 10, 3, 9))]))
+    early = pipeline.run_week(params(as_of="2024-10-02T00:00:00Z"), wh=wh, model=FakeModel())
+    assert list(early.bets["line"]) == [80.5]
+    assert "as of 2024-10-02 00:00 UTC" in early.summary
+    late = pipeline.run_week(params(as_of="2024-10-03T09:00:00"), wh=wh, model=FakeModel())
+    assert list(late.bets["line"]) == [95.5]
+    none = pipeline.run_week(params(as_of="2024-09-30T00:00:00Z"), wh=wh, model=FakeModel())
+    assert none.bets.empty
+    with pytest.raises(ConfigError, match="as_of.*not a time"):
+        params(as_of="last tuesday")
+
+
+def test_injury_reports_after_as_of_are_not_used():
+    inj = pd.DataFrame({"season": [2024, 2024, 2024], "week": [5, 5, 5], "team": ["KC"] * 3,
+                        "player_id": ["a", "b", "c"], "report_status": ["Out"] * 3,
+                        # US/Eastern wall clock: 12:00 EDT = 16:00 UTC
+                        "reported_at": pd.to_datetime(["2024-10-04 11:59", "2024-10-04 12:01", None])})
+    kept = pipeline.reports_as_of(inj, pd.Timestamp("2024-10-04 16:00"))
+    assert list(kept["player_id"]) == ["a", "c"]
 
 
 def test_older_api_returns_dict(wh, project_home):
@@ -431,7 +420,8 @@ def test_rerun_of_a_week_under_way_keeps_the_bets_of_games_that_kicked_off(wh, p
     assert set(first.bets.player_id) == {"KC-RB1", "BUF-RB1"} and len(placed) == 2
     # a rerun after kickoff of BAL@KC, with a bigger bankroll: BUF's bet is re-sized, KC's stays as placed
     second = pipeline.run_week(params(bankroll=2000.0), wh=wh, model=FakeModel(), now=between)
-    assert set(second.bets.player_id) == {"BUF-RB1"}
+    assert set(second.bets.loc[~second.bets.kept, "player_id"]) == {"BUF-RB1"}  # the only new bet
+    assert set(second.bets.loc[second.bets.kept, "player_id"]) == {"KC-RB1"}  # listed beside it, as placed
     dec = second.predictions.set_index("player_id")["decision"]
     assert dec["KC-RB1"] == "kicked_off" and dec["BAL-RB1"] == "kicked_off" and dec["BUF-RB1"] == "bet"
     after = ledger.load_bets(wh, SEASON, WEEK).set_index("player_id")
@@ -468,3 +458,202 @@ def test_line_for_a_back_who_changed_teams_is_not_priced(wh, project_home):
     res = pipeline.run_week(params(bankroll=1000.0), wh=wh, model=FakeModel())
     assert res.bets.empty and set(res.candidates.reason) == {"team_changed"}
     assert "NO BETS this week" in res.summary and "4 had a line for another team" in res.summary
+
+
+# --- issue 12: caps, bankroll and files of a rerun; spreadsheet-safe CSVs; postseason weeks ----------------------
+# These run on both backends (wh_url: DuckDB, then PostgreSQL).
+TUESDAY, BETWEEN, AFTER = datetime(2024, 9, 24, 9), datetime(2024, 9, 29, 13, 30), datetime(2024, 10, 1)
+OUT = ("reports", "weekly")
+
+
+@pytest.fixture
+def wh2(wh_url, project_home):
+    """The same small warehouse as ``wh``, on each backend."""
+    from nfl_bnn import schema, warehouse
+
+    w = warehouse.connect(wh_url)
+    schema.create_schema(w)
+    games, stats = make_frames()
+    w.upsert_df("mart.games", games)
+    w.upsert_df("mart.player_game_stats", stats)
+    w.upsert_df("best_prop_lines", line_rows(LINES))
+    yield w
+    w.close()
+
+
+def _week_ledger(wh):
+    return ledger.load_bets(wh, SEASON, WEEK).set_index("player_id")
+
+
+def test_rerun_of_a_week_under_way_counts_kept_bets_toward_the_caps_and_monitoring(wh2, project_home):
+    """12.1: a week staked at its cap, run again after one game kicked off: the kept bet uses the cap first,
+    so the week never holds more than the cap; summary, monitoring and ledger show the same total."""
+    kw = {"bankroll": 1000.0, "max_week_fraction": 0.03, "alerts": {"max_staked_share": 0.025}}
+    first = pipeline.run_week(params(**kw), wh=wh2, model=FakeModel(), now=TUESDAY)
+    # unconstrained 17.70 + 24.00 = 4.17% > 3%: both scaled by 0.03 / 0.0417
+    assert first.bets.bet_amount.sum() == pytest.approx(29.99, abs=0.02)
+    kc = _week_ledger(wh2).loc["KC-RB1", "stake"]
+    second = pipeline.run_week(params(**kw), wh=wh2, model=FakeModel(), now=BETWEEN)
+    led = _week_ledger(wh2)
+    assert led.loc["KC-RB1", "stake"] == kc  # kept as placed
+    assert 0 < led.loc["BUF-RB1", "stake"] <= round(30.0 - kc, 2)  # only the room the kept bet left
+    assert led.stake.sum() <= 30.0  # never more than the week's cap (before the fix: 12.73 + 24.00 = 36.73)
+    # the result, the bets file, the summary and monitoring hold the ledger's bets and total
+    assert sorted(second.bets.bet_amount) == sorted(led.stake)
+    csv = pd.read_csv(project_home.joinpath(*OUT, "s2024_w4_bets.csv")).set_index("player_id")
+    assert csv.bet_amount.to_dict() == led.stake.to_dict() and csv.loc["KC-RB1", "kept"]
+    share = led.stake.sum() / 1000.0
+    assert f"= {share:.1%} of bankroll 1,000.00 ({kc:,.2f} of it kept from earlier runs)" in second.summary
+    assert "high_exposure" in [a.code for a in second.alerts]  # 3.0% > 2.5%: the kept stake counts
+    assert "1 bet(s) of this week kept as placed" in second.summary
+
+
+def test_caps_already_used_by_kept_bets_leave_no_stake():
+    """12.1, the sizing rule: committed stakes fill a game's cap and the week's cap before new bets."""
+    from nfl_bnn import betting
+
+    cands = pd.DataFrame({"model_prob": [0.6, 0.6, 0.6], "decimal_odds": [2.0, 2.0, 2.0], "edge": [0.1] * 3,
+                          "confidence": [1.0] * 3, "game_id": ["g1", "g1", "g2"]})
+    kw = {"kelly_fraction": 0.5, "max_bet_fraction": 0.05, "min_edge": 0.0, "min_confidence": 0.0,
+          "max_week_fraction": 0.12, "max_game_fraction": 0.06}
+    free = betting.size_stakes(cands, 1000.0, **kw)
+    assert list(free.stake) == [30.0, 30.0, 50.0]  # game g1 at its 6% cap, week 11%
+    used = betting.size_stakes(cands, 1000.0, **kw, committed_week=0.08, committed_games={"g1": 0.06})
+    assert list(used.reason) == ["cap_used", "cap_used", "bet"] and list(used.stake) == [0.0, 0.0, 40.0]
+    full = betting.size_stakes(cands, 1000.0, **kw, committed_week=0.12)
+    assert set(full.reason) == {"cap_used"} and full.stake.sum() == 0.0
+    kept = pd.DataFrame({"game_id": ["g1", "g1", "g2"], "stake": [10.0, 20.0, 5.0]})
+    c = pipeline.Committed.of(kept)
+    assert c.shares(1000.0) == {"committed_week": 0.035, "committed_games": {"g1": 0.03, "g2": 0.005}}
+
+
+def _settle_week4(wh):
+    """Week 4 played: scores for both games, stats for the backs with a line."""
+    wh.execute("UPDATE mart.games SET home_score = 24, away_score = 20 WHERE season = 2024 AND week = 4")
+    _, stats = make_frames(weeks_played=4)
+    wh.upsert_df("mart.player_game_stats", stats[stats["week"] == 4])
+    return ledger.settle(wh, SEASON, WEEK)
+
+
+def test_rerun_of_a_settled_week_writes_the_ledgers_bets(wh2, project_home, monkeypatch, capsys):
+    """12.4: a settled week run again (another bankroll would size other stakes): the ledger keeps the
+    settled bets, and the bets file, latest_bets.csv, the summary and the CLI say exactly that."""
+    from nfl_bnn import cli
+
+    pipeline.run_week(params(bankroll=1000.0), wh=wh2, model=FakeModel(), now=TUESDAY)
+    counts = _settle_week4(wh2)
+    assert counts.still_open == 0
+    before = _week_ledger(wh2)
+    res = pipeline.run_week(params(bankroll=5000.0), wh=wh2, model=FakeModel(), now=AFTER)
+    after = _week_ledger(wh2)
+    pd.testing.assert_frame_equal(after, before)  # settled bets are never rewritten
+    out = project_home.joinpath(*OUT)
+    for name in ("s2024_w4_bets.csv", "latest_bets.csv"):
+        csv = pd.read_csv(out / name).set_index("player_id")
+        assert csv.bet_amount.to_dict() == after.stake.to_dict() == {"BUF-RB1": 24.0, "KC-RB1": 17.7}
+        assert csv.status.to_dict() == after.status.to_dict() and csv.kept.all()
+    assert res.ledger_counts.inserted == 0 and res.kept == 2 and res.bets.kept.all()
+    assert "2 bet(s) of this week kept as placed" in res.summary and "NO NEW BETS" in res.summary
+    assert "staked 41.70 = 0.8% of the bankroll" in res.summary
+    dec = res.predictions.set_index("player_id")["decision"]
+    assert dec["KC-RB1"] == dec["BUF-RB1"] == "kept"
+    monkeypatch.setattr(pipeline, "run_week", lambda p: _orig_run_week(p, wh=wh2, model=FakeModel(), now=AFTER))
+    cli.main(["weekly", "--season", "2024", "--week", "4", "--bankroll", "5000"])
+    assert "0 bets recorded, 0 open bets replaced, 2 kept as placed" in capsys.readouterr().out
+
+
+def test_bankroll_comes_from_the_ledger_unless_given(wh2, project_home):
+    """12.1: without --bankroll a week is sized from the ledger: first recorded bankroll + settled profit of
+    earlier weeks (same profile and paper flag); a bankroll the user gives is used as is."""
+    week3 = pd.DataFrame({"player_id": ["KC-RB1"], "player_name": ["KC Back1"], "game_id": ["2024_03_BAL_KC"],
+                          "side": ["over"], "line": [70.5], "odds": [-110], "model_prob": [0.6], "market_prob": [0.5],
+                          "edge": [0.1], "confidence": [0.9], "bet_fraction": [0.02], "stake": [20.0]})
+    rows = ledger.to_ledger_rows(week3, season=SEASON, week=3, market="player_rush_yds", profile="conservative",
+                                 model_version="older-model", paper=False, bankroll=1000.0, params={}, run_id="r0",
+                                 placed_at=datetime(2024, 9, 20))
+    ledger.record_week(wh2, rows, season=SEASON, week=3, market="player_rush_yds", profile="conservative",
+                       model_version="older-model", paper=False)
+    wh2.execute("UPDATE bets SET status = 'win', profit = 100.0 WHERE week = 3")
+    res = pipeline.run_week(params(), wh=wh2, model=FakeModel(), now=TUESDAY)
+    assert res.params.bankroll == 1100.0
+    assert "bankroll 1,100.00 (from the ledger: start 1,000.00 + settled profit 100.00 of 1 bets" in res.summary
+    led = _week_ledger(wh2)
+    assert set(led.bankroll) == {1100.0} and led.loc["BUF-RB1", "stake"] == 26.40  # 2.4% of 1100
+    given = pipeline.run_week(params(bankroll=1000.0), wh=wh2, model=FakeModel(), now=TUESDAY)
+    assert given.params.bankroll == 1000.0 and _week_ledger(wh2).loc["BUF-RB1", "stake"] == 24.0
+    # the paper bankroll is another pot: no paper bets yet, so the params' bankroll
+    assert pipeline.run_week(params(paper_trade=True), wh=wh2, model=FakeModel(), now=TUESDAY).params.bankroll == 1000.0
+    wh2.execute("UPDATE bets SET profit = -1000.0, status = 'loss' WHERE week = 3")
+    with pytest.raises(DataError, match="nothing left to stake; give --bankroll"):
+        pipeline.run_week(params(), wh=wh2, model=FakeModel(), now=TUESDAY)
+
+
+HOSTILE = {"KC-RB1": '=HYPERLINK("http://evil.example","click")', "BUF-RB1": "@SUM(1+1)"}
+
+
+def test_formula_like_names_are_neutralised_in_csv_outputs_but_raw_in_the_ledger(wh2, project_home):
+    """12.9: names from data that a spreadsheet would run as a formula get a leading apostrophe in the CSVs."""
+    for pid, name in HOSTILE.items():
+        wh2.execute("UPDATE best_prop_lines SET player_name = ?, book = ? WHERE player_id = ?", (name, "-1+bk", pid))
+        wh2.execute("UPDATE mart.player_game_stats SET player_name = ? WHERE player_id = ?", (name, pid))
+    res = pipeline.run_week(params(bankroll=1000.0), wh=wh2, model=FakeModel(), now=TUESDAY)
+    assert set(res.bets.player_name) == set(HOSTILE.values())
+    out = project_home.joinpath(*OUT)
+    bets = pd.read_csv(out / "s2024_w4_bets.csv").set_index("player_id")
+    preds = pd.read_csv(out / "s2024_w4_predictions.csv").set_index("player_id")
+    for pid, name in HOSTILE.items():
+        assert bets.loc[pid, "player_name"] == "'" + name and preds.loc[pid, "player_name"] == "'" + name
+        assert bets.loc[pid, "book"] == "'-1+bk"
+    assert list(bets.odds.unique()) == [-110]  # numbers stay numbers
+    led = _week_ledger(wh2)  # the warehouse and the ledger keep the raw value
+    assert led.loc["KC-RB1", "player_name"] == HOSTILE["KC-RB1"] and led.loc["BUF-RB1", "book"] == "-1+bk"
+
+
+def test_spreadsheet_safe_changes_only_formula_like_text(tmp_path):
+    from nfl_bnn import fileio, reports
+
+    df = pd.DataFrame({"name": ["=1+1", "+cmd", "-2+3", "@x", "\t=1", "ok", "-110", "+5", None, "a=b"],
+                       "n": [-1, 2, 3, 4, 5, 6, 7, 8, 9, 10]})
+    safe = fileio.spreadsheet_safe(df)
+    assert list(safe.name) == ["'=1+1", "'+cmd", "'-2+3", "'@x", "'\t=1", "ok", "-110", "+5", None, "a=b"]
+    assert list(safe.n) == list(df.n) and df.name[0] == "=1+1"  # the input is not changed
+    back = pd.read_csv(reports.save_csv(df, tmp_path, "x.csv"), keep_default_na=False)
+    assert back.name[0] == "'=1+1" and back.name[6] == "-110"
+
+
+def test_a_postseason_week_is_refused_regular_season_only(wh2, project_home, capsys, monkeypatch):
+    """12.14: a playoff week gave 0 predictions and a low-volume alert; now one clear line, nothing written."""
+    from nfl_bnn import cli
+
+    post = pd.DataFrame([{"game_id": "2024_19_BUF_KC", "season": 2024, "week": 19, "season_type": "POST",
+                          "gameday": datetime(2025, 1, 12).date(), "kickoff": datetime(2025, 1, 12, 16),
+                          "home_team": "KC", "away_team": "BUF", "home_score": None, "away_score": None,
+                          "spread_line": 3.0, "total_line": 45.0, "source": "test"}])
+    wh2.upsert_df("mart.games", post)
+    with pytest.raises(DataError, match="week 19 is a postseason week \\(POST games\\).*regular season only"):
+        pipeline.run_week(params(week=19), wh=wh2, model=FakeModel())
+    out = project_home.joinpath(*OUT)
+    assert not list(out.glob("s2024_w19_*"))
+    monkeypatch.setattr(pipeline, "run_week", lambda p: _orig_run_week(p, wh=wh2, model=FakeModel()))
+    assert cli.main(["weekly", "--season", "2024", "--week", "19"]) == 1
+    assert "regular season only" in capsys.readouterr().err
+
+
+def test_production_code_has_no_test_hooks():
+    """14.5 / 14.6: the run takes one value, not nine arguments; no test-only parameter or fallback remains."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import nfl_bnn
+
+    assert list(inspect.signature(pipeline._compute_and_write).parameters) == ["run"]
+    hooks = []
+    for mod in pkgutil.iter_modules(nfl_bnn.__path__):
+        m = importlib.import_module(f"nfl_bnn.{mod.name}")
+        for name, fn in inspect.getmembers(m, inspect.isfunction):
+            if fn.__module__ == m.__name__:
+                hooks += [f"{mod.name}.{name}({p})" for p in inspect.signature(fn).parameters if p.startswith("_")]
+    assert hooks == []
+    src = inspect.getsource(pipeline)
+    assert "getattr(model" not in src  # no duck-typed fallback for fake models

@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _fakes import fake_model
-from test_pipeline import LINES, SEASON, WEEK, FakeModel, line_rows, make_frames
+from _fakes import SEASON, WEEK, FakeModel, fake_model, load_week4
 
-from nfl_bnn import cli, pipeline, warehouse
+from nfl_bnn import cli, fileio, pipeline, warehouse
 from nfl_bnn.errors import ModelArtifactError, NflBnnError
 from nfl_bnn.model import MixtureExpertsBNN
 
@@ -31,7 +30,7 @@ TESTS = Path(__file__).resolve().parent
 CHILD = r'''
 import os, sys, time, pathlib
 sys.path.insert(0, os.environ["REL_TESTS"])
-from test_pipeline import FakeModel
+from _fakes import FakeModel
 import nfl_bnn.model
 nfl_bnn.model.MixtureExpertsBNN.load = classmethod(lambda cls, path: FakeModel())
 from nfl_bnn import cli, pipeline, warehouse
@@ -62,7 +61,8 @@ elif point == "write":  # half of the predictions file written to its temp file
                 block()
                 fh.write(text[len(text) // 2:])
         return w
-    pipeline._csv_writer = writer
+    from nfl_bnn import fileio
+    fileio.csv_writer = writer
 elif point == "ledger":  # inside the ledger transaction, after the first bet row is inserted
     real_execute = warehouse.Warehouse.execute
     def execute(self, sql, params=()):
@@ -100,16 +100,8 @@ def backend(request, project_home, monkeypatch):
 
 
 def _build_warehouse() -> None:
-    from nfl_bnn import schema
-
     with warehouse.connect() as wh:
-        schema.create_schema(wh)
-        for t in ("bets", "best_prop_lines", "prop_lines", "mart.player_game_stats", "mart.games"):
-            wh.execute(f"DELETE FROM {t}")
-        games, stats = make_frames()
-        wh.upsert_df("mart.games", games)
-        wh.upsert_df("mart.player_game_stats", stats)
-        wh.upsert_df("best_prop_lines", line_rows(LINES))
+        load_week4(wh)
 
 
 def params(**kw):
@@ -396,7 +388,7 @@ def test_disk_full_while_writing_outputs(backend, project_home, monkeypatch, cap
             raise OSError(errno.ENOSPC, "No space left on device")
         return w
 
-    monkeypatch.setattr(pipeline, "_csv_writer", full_disk)
+    monkeypatch.setattr(fileio, "csv_writer", full_disk)
     monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: FakeModel()))
     rc = cli.main(["weekly", "--season", "2024", "--week", "4", "--bankroll", "5000"])
     err = capsys.readouterr().err.strip().splitlines()

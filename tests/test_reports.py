@@ -77,13 +77,17 @@ def test_unknown_or_mistyped_parameter_fails_before_kernel(project_home, tmp_pat
 
 
 def test_check_parameters_rejects_injected_undeclared_name():
-    ns = {"season": 2019, "week": "10", "starting_bankroll": 1000, "output_dir": "", "seed": 1, "wek": 3,
+    ns = {"season": 2019, "week": 10, "starting_bankroll": 1000, "output_dir": "", "seed": 1, "wek": 3,
           "In": [], "pd": pytest}
     with pytest.raises(ConfigError, match=r"unknown parameter 'wek'.*did you mean 'week'"):
         check_parameters("review", ns)
     del ns["wek"]
     p = check_parameters("review", ns)
-    assert ns["week"] == 10 and p.week == 10  # coerced and written back
+    assert ns["starting_bankroll"] == 1000.0 and isinstance(ns["starting_bankroll"], float)  # coerced, written back
+    assert p.week == 10
+    # a week is the same type everywhere (params.Week): "10" is refused here as by the weekly run
+    with pytest.raises(ConfigError, match=r"week: .*must be a whole number, not str"):
+        check_parameters("review", dict(ns, week="10"))
 
 
 def test_parse_overrides_reads_yaml_scalars():

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pandas as pd
 import pytest
 
-from test_pipeline import FakeModel, line_rows, make_frames
+from _fakes import FakeModel, load_week4, make_frames
 
 from nfl_bnn import cli, ledger, warehouse
 from nfl_bnn.model import MixtureExpertsBNN
@@ -53,21 +53,12 @@ def test_password_of_a_failing_connection_appears_nowhere(project_home, monkeypa
 def test_password_never_in_outputs_ledger_or_logs_of_a_working_run(project_home, pg_server_url, monkeypatch,
                                                                      capsys):
     """Trust auth ignores the password, so a URL carrying one connects: a whole run must not echo it."""
-    from nfl_bnn import schema
-
     parts = urlsplit(pg_server_url)
     user = parts.username or "postgres"
     url = urlunsplit(parts._replace(netloc=f"{user}:{SECRET}@{parts.hostname}:{parts.port or 5432}"))
     monkeypatch.setenv("NFL_BNN_DATABASE_URL", url)
     with warehouse.connect() as wh:
-        schema.create_schema(wh)
-        for t in ("bets", "best_prop_lines", "mart.player_game_stats", "mart.games"):
-            wh.execute(f"DELETE FROM {t}")
-        games, stats = make_frames()
-        wh.upsert_df("mart.games", games)
-        wh.upsert_df("mart.player_game_stats", stats)
-        wh.upsert_df("best_prop_lines", line_rows([("KC-RB1", "over", 80.5, -110, -110),
-                                                   ("KC-RB1", "under", 80.5, -110, -110)]))
+        load_week4(wh, lines=[("KC-RB1", "over", 80.5, -110, -110), ("KC-RB1", "under", 80.5, -110, -110)])
         assert SECRET not in repr(wh) and SECRET not in wh.description
     monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: FakeModel()))
     assert cli.main(["-v", "weekly", "--season", "2024", "--week", "4"]) == 3
@@ -214,22 +205,16 @@ HOSTILE = ["O'Brien", "Robert'); DROP TABLE bets;--", 'x" OR "1"="1', "a%sb?c$1"
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def hostile_wh(request, project_home, monkeypatch):
-    from nfl_bnn import schema
-
     if request.param == "postgres":
         monkeypatch.setenv("NFL_BNN_DATABASE_URL", request.getfixturevalue("pg_server_url"))
-    games, stats = make_frames()
+    _, stats = make_frames()
     # the four starters get hostile names AND ids; books too
     rename = {f"{t}-RB1": (f"{t}-RB1{HOSTILE[i]}", f"{HOSTILE[i]} {t}") for i, t in enumerate(("KC", "BUF", "MIA", "BAL"))}
     for old, (pid, name) in rename.items():
         m = stats.player_id == old
         stats.loc[m, "player_id"], stats.loc[m, "player_name"] = pid, name
     with warehouse.connect() as wh:
-        schema.create_schema(wh)
-        for t in ("bets", "best_prop_lines", "prop_lines", "mart.player_game_stats", "mart.games"):
-            wh.execute(f"DELETE FROM {t}")
-        wh.upsert_df("mart.games", games)
-        wh.upsert_df("mart.player_game_stats", stats)
+        load_week4(wh, lines=None, stats=stats)
     return rename
 
 
@@ -300,6 +285,8 @@ SQL_WORDS = re.compile(r"\b(SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|CREATE|DRO
 ALLOWED_SQL_INTERPOLATIONS = {
     "ledger.py": {"where", "' AND '.join(where)", "wk_sql", "', '.join(INSERT_COLUMNS)", "placeholders"},
     "schema.py": {"schema"},
+    "tables.py": {"cols", "table", "where", "', '.join(order)",
+                  "<Add on 'WHERE'>"},  # + " AND ".join of fixed "season >= ?" clauses
     "warehouse.py": {"where", "table", "stage", "col_list", "on", "same", "c", "', '.join(key)", "action",
                      "name",
                      "<Add on 'DO UPDATE SET'>",  # + ", ".join(f"{c} = EXCLUDED.{c}") over checked column names

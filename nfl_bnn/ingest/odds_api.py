@@ -8,7 +8,9 @@ The key comes only from the ``ODDS_API_KEY`` environment variable and never appe
 errors (request errors are re-worded without the URL, which carries the key).
 
 Per book and player the main line is kept: the point quoted on both sides whose two prices are
-closest (books also list alternate lines). ``fetched_at`` is the market's ``last_update`` (UTC).
+closest (books also list alternate lines). ``fetched_at`` is the market's ``last_update`` (UTC), or for a
+historical snapshot (``{"timestamp": ..., "data": {event}}``, from ``/v4/historical/...``) the snapshot's
+``timestamp``: the time the price was seen, which is what the as-of rule compares.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import pandas as pd
 
 from nfl_bnn import config
 from nfl_bnn.errors import ConfigError, DataError, NflBnnError
-from nfl_bnn.ingest.lines import MARKET, validate_quotes
+from nfl_bnn.ingest.lines import MARKET, validate_quotes_split
 
 log = logging.getLogger("nfl_bnn.ingest.odds_api")
 
@@ -35,18 +37,30 @@ def _american_to_prob(price: float) -> float:
 
 
 def parse_event_odds(payload: Any, season: int, week: int, where: str = "The Odds API response") -> pd.DataFrame:
-    """Quotes (``prop_lines`` shape) from one event-odds object or a list of them."""
+    """Quotes (``prop_lines`` shape) from one event-odds object or a list of them (live or historical)."""
+    return parse_event_odds_split(payload, season, week, where)[0]
+
+
+def parse_event_odds_split(payload: Any, season: int, week: int, where: str = "The Odds API response"
+                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(quotes, refused rows with reasons) from one event-odds object or a list of them."""
     events = payload if isinstance(payload, list) else [payload]
     rows = []
     for ev in events:
+        snapshot = None
+        if isinstance(ev, dict) and "bookmakers" not in ev and isinstance(ev.get("data"), dict):
+            # a historical snapshot (GET /v4/historical/.../events/{id}/odds?date=...): the event is under
+            # "data" and "timestamp" is when the snapshot was taken, i.e. when the quote was seen
+            snapshot, ev = ev.get("timestamp"), ev["data"]
         if not isinstance(ev, dict) or "bookmakers" not in ev:
-            raise DataError(f"{where}: expected event objects with a 'bookmakers' list (The Odds API v4 event odds)")
+            raise DataError(f"{where}: expected event objects with a 'bookmakers' list (The Odds API v4 event odds, "
+                            "live or historical)")
         for bm in ev.get("bookmakers") or []:
             book = bm.get("title") or bm.get("key")
             for mk in bm.get("markets") or []:
                 if mk.get("key") != MARKET:
                     continue
-                fetched = mk.get("last_update") or bm.get("last_update")
+                fetched = snapshot or mk.get("last_update") or bm.get("last_update")
                 sides: dict[tuple[str, float], dict[str, Any]] = {}
                 for oc in mk.get("outcomes") or []:
                     side = str(oc.get("name", "")).lower()
@@ -70,11 +84,11 @@ def parse_event_odds(payload: Any, season: int, week: int, where: str = "The Odd
     raw = pd.DataFrame(rows).astype({"season": str, "week": str, "line": str})
     for c in ("over_odds", "under_odds"):
         raw[c] = raw[c].map(lambda v: None if v is None else str(v))
-    return validate_quotes(raw, where, source="odds-api")
+    return validate_quotes_split(raw, where, source="odds-api")
 
 
-def read_file(path: str | Path, season: int, week: int) -> pd.DataFrame:
-    """Quotes from a saved event-odds JSON response (one event or a list)."""
+def read_file_split(path: str | Path, season: int, week: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(quotes, refused rows) from a saved live or historical event-odds JSON response (or a list of them)."""
     p = Path(path)
     if not p.exists():
         raise DataError(f"odds file {p} does not exist; check the path")
@@ -82,7 +96,12 @@ def read_file(path: str | Path, season: int, week: int) -> pd.DataFrame:
         payload = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"odds file {p} is not readable JSON ({type(exc).__name__})") from None
-    return parse_event_odds(payload, season, week, where=str(p))
+    return parse_event_odds_split(payload, season, week, where=str(p))
+
+
+def read_file(path: str | Path, season: int, week: int) -> pd.DataFrame:
+    """Quotes from a saved event-odds JSON response (one event or a list)."""
+    return read_file_split(path, season, week)[0]
 
 
 def _get(session: Any, url: str, params: dict[str, str]) -> Any:
