@@ -39,7 +39,8 @@ def paired_difference(crps_a: np.ndarray, crps_b: np.ndarray) -> dict:
 
 def _run(args, overrides: dict) -> None:
     from bench.nflverse_frames import injuries_frame, load
-    from nfl_bnn import features as F, validate as V
+    from nfl_bnn import features as F
+    from nfl_bnn import validate as V
     from nfl_bnn.train import fit, load_train_params
 
     p = load_train_params(args.params, **overrides)

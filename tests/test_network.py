@@ -65,8 +65,8 @@ def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_
 @pytest.mark.parametrize("network", ["directional", "identified", "plain"])
 def test_hidden_units_see_only_their_features(rng, network):
     """hidden_features: the other rows of W_h are 0, and graph and NumPy pass still agree row by row."""
-    graph, graph_rows, rows, arrs = _graph_and_numpy(rng, "ordinal", network, "per_expert", True, H=2,
-                                                     hidden_features=[0, 2])
+    _graph, graph_rows, rows, arrs = _graph_and_numpy(rng, "ordinal", network, "per_expert", True, H=2,
+                                                      hidden_features=[0, 2])
     assert (arrs["W_h"][0, 1] == 0).all() and (arrs["W_h"][0, [0, 2]] != 0).all()
     np.testing.assert_allclose(rows[0], graph_rows, rtol=1e-7)
     if network == "directional":
@@ -160,3 +160,16 @@ def test_the_network_params_file_loads_as_the_default_plus_hidden_units():
     assert (net.hidden_units, net.network, net.hidden_output) == (2, "directional", "shared")
     diff = {k for k, v in net.model_dump().items() if lin.model_dump()[k] != v}
     assert diff == {"hidden_units", "network", "hidden_output"}
+
+
+def test_paired_crps_difference_and_its_standard_error():
+    """bench.network_compare's paired statistic: mean of b - a and sd/sqrt(n), by hand."""
+    from bench.network_compare import paired_difference
+
+    a, b = np.array([10.0, 20.0, 30.0, 40.0]), np.array([11.0, 19.0, 33.0, 40.0])
+    r = paired_difference(a, b)
+    d = np.array([1.0, -1.0, 3.0, 0.0])
+    assert r["diff"] == pytest.approx(0.75) and r["se"] == pytest.approx(d.std(ddof=1) / 2)
+    assert (r["n"], r["mean_a"], r["mean_b"]) == (4, 25.0, 25.75)
+    with pytest.raises(ValueError, match="equal-length"):
+        paired_difference(a, b[:3])
