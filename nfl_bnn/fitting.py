@@ -107,12 +107,18 @@ def sample(std: Standardised, tgt: Target, seasons: np.ndarray, p: TrainParams) 
     if unknown:
         raise DataError(f"train params: gate_features {unknown} are not among the features {p.features}")
     gate_idx = None if p.gate_features is None else [p.features.index(f) for f in p.gate_features]
+    unknown = [f for f in (p.hidden_features or []) if f not in p.features]
+    if unknown:
+        raise DataError(f"train params: hidden_features {unknown} are not among the features {p.features}")
+    hidden_idx = None if p.hidden_features is None else [p.features.index(f) for f in p.hidden_features]
     row_w = season_weights(seasons, p.season_decay)
     if row_w is not None and p.likelihood != "discrete":
         raise DataError("train params: season_decay < 1 needs likelihood: discrete (a weighted likelihood)")
     model = build_pymc_model(std.Xz, tgt.yz, K, H, p.priors.model_dump(), p.shared_slopes, likelihood=p.likelihood,
                              bin_halfwidth=0.5 / tgt.sd, scale_floor=tgt.floor, gate_features=gate_idx,
-                             row_weights=row_w, bin_edges=tgt.edges, gate=p.gate)
+                             row_weights=row_w, bin_edges=tgt.edges, gate=p.gate, network=p.network,
+                             hidden_output=p.hidden_output, gate_hidden=p.gate_hidden,
+                             hidden_features=hidden_idx)
     log.info("fitting %s: %d rows x %d features, K=%d, H=%d, %s", MODEL_VERSION, len(tgt.y), d, K, H, p.inference)
     t0 = time.time()
     idata, steps = _sample(model, p)

@@ -32,6 +32,8 @@ class Priors(StrictModel):
     gamma_sd: float = Field(0.3, gt=0)
     hidden_sd: float = Field(0.5, gt=0)
     v_sd: float = Field(0.3, gt=0)
+    bias_sd: float = Field(1.0, gt=0)  # hidden units' biases (network: identified, directional)
+    hidden_gain: float = Field(1.5, gt=0)  # network: directional: the length of every unit's input weights
     alpha_gap_shape: float = Field(4.0, ge=0, description="> 0: Gamma(shape, shape/0.8) gaps between the experts' "
                                    "intercepts, which removes the mode where two experts share one location; 0: none")
 
@@ -44,6 +46,15 @@ class TrainParams(StrictModel):
     n_experts: int = Field(3, ge=2, le=8)
     hidden_units: int = Field(0, ge=0, le=16, description="tanh units shared by the experts (0 = linear experts)")
     shared_slopes: bool = True
+    # the hidden layer (hidden_units > 0), see docs/network.md: plain = the first network (no biases, free
+    # per-expert output weights); identified = ordered biases, positive shrunk output weights (fewer symmetric
+    # modes); directional = ordered biases, unit-length input directions with a fixed gain, positive output
+    # weights (no scale ridge between input and output weights); hidden_output shared = one output weight
+    # vector for every expert; gate_hidden = the gate sees the hidden units (a gating network)
+    network: Literal["plain", "identified", "directional"] = "plain"
+    hidden_output: Literal["per_expert", "shared"] = "per_expert"
+    gate_hidden: bool = False
+    hidden_features: list[str] | None = None  # the hidden units' inputs (default: all features)
     draws: int = Field(300, ge=10)
     tune: int = Field(300, ge=10)
     chains: int = Field(4, ge=1, le=16, description="chains that still disagree are combined by stacking")
@@ -76,6 +87,19 @@ class TrainParams(StrictModel):
         "log", description="the space the Normal mixture lives in: yards, or log(yards + target_offset_yards) "
         "(right-skewed, floored near 0); the likelihood stays the exact probability of each whole yard either way")
     target_offset_yards: float = Field(25.0, gt=0)
+
+    @model_validator(mode="after")
+    def _network_options_fit_together(self) -> TrainParams:
+        if self.hidden_output == "shared" and self.network == "plain":
+            raise ValueError("hidden_output: shared needs network: identified or directional (the plain "
+                             "network has free per-expert output weights)")
+        if self.gate_hidden and self.hidden_units == 0:
+            raise ValueError("gate_hidden: true needs hidden_units > 0 (there are no hidden units to gate on)")
+        outside = [f for f in (self.hidden_features or []) if f not in self.features]
+        if outside:
+            raise ValueError(f"hidden_features {outside} are not in features; the hidden units can only read "
+                             "features the model is given")
+        return self
 
     @model_validator(mode="after")
     def _known_features(self) -> TrainParams:

@@ -14,9 +14,10 @@ from nfl_bnn.model import ARTIFACT_FORMAT, MixtureExpertsBNN, PARAM_SHAPES, _dim
 NAMES = ["a", "b", "c"]
 
 
-def make_model(rng, S=50, K=3, H=2, d=3):
+def make_model(rng, S=50, K=3, H=2, d=3, hidden_extras=False):
     params = {n: rng.normal(0, 0.3, size=(S,) + _dims(sh, d, K, H)).astype(np.float32)
-              for n, sh in PARAM_SHAPES.items()}
+              for n, sh in PARAM_SHAPES.items()  # hidden biases, gate's hidden weights: optional arrays
+              if hidden_extras or n not in ("b_h", "gate_Vh")}
     params["alpha"] = np.sort(params["alpha"], axis=1)
     meta = {"format": ARTIFACT_FORMAT, "model_version": "test", "feature_names": NAMES[:d], "n_experts": K,
             "hidden_units": H, "scaler": {"mean": [1.0] * d, "sd": [2.0] * d},

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from nfl_bnn.errors import ModelArtifactError
-from nfl_bnn.model.forward import GATES, PARAM_SHAPES, TRANSFORMS, _dims
+from nfl_bnn.model.forward import GATES, OPTIONAL_PARAMS, PARAM_SHAPES, TRANSFORMS, _dims
 
 MODEL_VERSION = "moe-normal-v1"
 ARTIFACT_FORMAT = "nfl_bnn.moe.npz/1"
@@ -119,6 +119,8 @@ def check_params(params: Mapping[str, np.ndarray], m: Mapping[str, Any]) -> None
     d, K, H = len(m["feature_names"]), int(m["n_experts"]), int(m["hidden_units"])
     S = None
     for name, shape in PARAM_SHAPES.items():
+        if name not in params and name in OPTIONAL_PARAMS:  # an older artifact: zeros, see forward.py
+            continue
         if name not in params:
             raise ModelArtifactError(f"model artifact lacks posterior draws of {name!r}: {FIX}")
         a = params[name]
@@ -134,6 +136,8 @@ def check_params(params: Mapping[str, np.ndarray], m: Mapping[str, Any]) -> None
             raise ModelArtifactError(f"model artifact array {name!r} holds NaN or infinite values: {FIX}")
     if m.get("gate") == "ordinal":  # one score, ordered cut-points: otherwise weights go negative
         gW, gb = params["gate_W"], params["gate_b"]
-        if not (np.allclose(gW, gW[:, :, :1], atol=1e-5) and (np.diff(gb, axis=1) <= 1e-6).all()):
+        gV = params.get("gate_Vh", np.zeros((gW.shape[0], 0, 1)))
+        if not (np.allclose(gW, gW[:, :, :1], atol=1e-5) and (np.diff(gb, axis=1) <= 1e-6).all()
+                and np.allclose(gV, gV[:, :, :1], atol=1e-5)):
             raise ModelArtifactError(f"model artifact has an ordinal gate whose columns differ or whose "
                                      f"cut-points are not ordered: {FIX}")

@@ -23,7 +23,13 @@ PARAM_SHAPES = {
     "gamma": ("d",),
     "W_h": ("d", "H"),
     "v": ("K", "H"),
+    "b_h": ("H",),
+    "gate_Vh": ("H", "K-1"),
 }
+#: Arrays added after the first artifacts: an artifact without them is read with zeros, which is exactly
+#: the model it was fitted as (hidden units without biases, a gate that does not see the hidden units).
+OPTIONAL_PARAMS = ("b_h", "gate_Vh")
+NETWORKS = ("plain", "identified", "directional")
 QUANTILES = {"q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0.75, "q95": 0.95}
 TRANSFORMS = ("identity", "log")
 GATES = ("softmax", "ordinal")
@@ -95,6 +101,11 @@ def mixture_params(params: Mapping[str, np.ndarray], Xz: np.ndarray, y_mean: flo
                    gate: str = "softmax") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each draw's mixture for each row: the forward pass of the network.
 
+    Hidden units ``h = tanh(x @ W_h + b_h)`` (H of them, shared by the experts) add ``h @ v_k`` to
+    expert k's location on top of its linear part (the skip connection, so H = 0 or v = 0 is the
+    linear model) and ``h @ gate_Vh`` to the gate's scores. ``b_h`` and ``gate_Vh`` may be absent (an
+    artifact from before they existed): that is the same as zeros.
+
     Parameters
     ----------
     params : mapping of str to numpy.ndarray
@@ -117,11 +128,18 @@ def mixture_params(params: Mapping[str, np.ndarray], Xz: np.ndarray, y_mean: flo
     """
     X = np.asarray(Xz, dtype=dtype)
     gW, gb = params["gate_W"].astype(dtype), params["gate_b"].astype(dtype)
-    w = gate_weights(np.einsum("nd,Sdk->Snk", X, gW) + gb[:, None, :], gate)
+    scores = np.einsum("nd,Sdk->Snk", X, gW) + gb[:, None, :]
     mu = params["alpha"].astype(dtype)[:, None, :] + np.einsum("nd,Skd->Snk", X, params["beta"].astype(dtype))
-    if params["W_h"].shape[-1] > 0:
-        h = np.tanh(np.einsum("nd,Sdh->Snh", X, params["W_h"].astype(dtype)))
+    H = params["W_h"].shape[-1]
+    if H > 0:
+        pre = np.einsum("nd,Sdh->Snh", X, params["W_h"].astype(dtype))
+        if "b_h" in params:
+            pre = pre + params["b_h"].astype(dtype)[:, None, :]
+        h = np.tanh(pre)
         mu = mu + np.einsum("Snh,Skh->Snk", h, params["v"].astype(dtype))
+        if "gate_Vh" in params:  # the gate also sees the hidden units
+            scores = scores + np.einsum("Snh,Shk->Snk", h, params["gate_Vh"].astype(dtype))
+    w = gate_weights(scores, gate)
     log_s = params["scale_c"].astype(dtype)[:, None, :] + np.einsum("nd,Sd->Sn", X, params["gamma"].astype(dtype))[:, :, None]
     sigma = (dtype(scale_floor) + np.exp(log_s)) * dtype(y_sd)
     mu = mu * dtype(y_sd) + dtype(y_mean)

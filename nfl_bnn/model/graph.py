@@ -5,7 +5,9 @@ The model, on standardised features ``x`` and a standardised target (yards, or `
 * gate: ``softmax`` (K-1 free logit vectors linear in the gate's features, expert 0 the reference) or
   ``ordinal`` (one linear gating score and K-1 ordered cut-points, a cumulative logit over the experts
   ordered by location; fewer symmetric modes, see docs/model-fitting.md);
-* expert k: location ``alpha_k + x @ beta_k (+ tanh(x @ W_h) @ v_k)``; with ``shared_slopes`` (the
+* expert k: location ``alpha_k + x @ beta_k (+ tanh(x @ W_h + b_h) @ v_k)``: a linear skip connection plus
+  H hidden units shared by the experts (``network: identified`` orders the biases ``b_h`` and shrinks
+  positive output weights ``v``; see docs/network.md), and the gate may see the hidden units too; with ``shared_slopes`` (the
   default) every expert has the same slopes ``beta_mu`` and experts differ in intercept and scale,
   otherwise ``beta_k = beta_mu + tau * beta_raw_k`` (non-centred shrinkage towards the shared slope);
   ``alpha`` is ordered (no label switching), optionally with Gamma gaps between the intercepts;
@@ -24,7 +26,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from nfl_bnn.model.forward import GATES, PARAM_SHAPES, _dims
+from nfl_bnn.model.forward import GATES, NETWORKS, OPTIONAL_PARAMS, PARAM_SHAPES, _dims
 
 
 def _log_bin_prob(mu, sigma, lo, hi):
@@ -51,11 +53,77 @@ def quiet_pytensor() -> None:
     logging.getLogger("pytensor.tensor.blas").setLevel(logging.ERROR)
 
 
-def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd: float):
-    """The gate's logits (n, K); registers ``gate_W`` (d, K-1) and ``gate_b`` (K-1) either way."""
+def _hidden_layer(X, d: int, H: int, p: Mapping[str, float], network: str, hidx: list[int] | None = None):
+    """The hidden units ``tanh(X @ W_h + b_h)`` (n, H); registers ``W_h`` and, if identified, ``b_h``.
+
+    ``plain`` (the first network option) has no biases, so every unit is odd in x and units can be
+    permuted freely. ``identified`` gives each unit a bias and orders the biases: the units are labelled
+    by where they bend, which removes the H! copies of every mode that NUTS would otherwise wander
+    between (the sign symmetry is removed by positive output weights, :func:`_output_weights`).
+    """
     import pymc as pm
     import pytensor.tensor as pt
     from pymc.distributions.transforms import ordered
+
+    di = d if hidx is None else len(hidx)  # the hidden units' inputs; the other rows of W_h are 0
+    if network == "directional":
+        # each unit looks along a unit-length direction with a fixed gain: the product ridge between
+        # the size of the input weights and of the output weight (v * w is all a nearly linear unit
+        # identifies) is gone, and a unit the data do not need wanders on a sphere, not down a funnel
+        # (the start must not be the origin, where the direction is undefined)
+        u = pm.Normal("W_dir", 0.0, 1.0, shape=(di, H), initval=np.eye(di, H) + 0.1)
+        W_in = float(p["hidden_gain"]) * u / pt.sqrt((u**2).sum(axis=0, keepdims=True))
+    else:
+        W_in = pm.Normal("W_h" if hidx is None else "W_hin", 0.0, p["hidden_sd"], shape=(di, H))
+    if hidx is None and network != "directional":
+        W_h = W_in
+    else:
+        W_h = pm.Deterministic("W_h", W_in if hidx is None else pt.set_subtensor(pt.zeros((d, H))[hidx], W_in))
+    pre = X @ W_h
+    if network in ("identified", "directional"):
+        kw = {"transform": ordered, "initval": np.linspace(-1.0, 1.0, H)} if H > 1 else {}
+        b_h = pm.Normal("b_h", 0.0, p["bias_sd"], shape=(H,), **kw)
+        pre = pre + b_h[None, :]
+    return pt.tanh(pre)
+
+
+def _output_weights(K: int, H: int, p: Mapping[str, float], network: str, hidden_output: str):
+    """The hidden-to-location weights ``v`` (K, H).
+
+    ``plain``: free Normal weights per expert. ``identified``: non-centred hierarchical shrinkage,
+    ``v = v_scale * v_raw`` with a half-normal global scale and half-normal raw weights, so the posterior
+    can sit at the linear model (v_scale near 0) unless the data ask for the bends; the weights are
+    positive, which removes tanh's sign symmetry (flipping a unit's input weights, bias and output
+    weight gives the same function). ``hidden_output`` ``shared`` uses one weight vector for every
+    expert (experts then still differ in intercept, scale and gate), ``per_expert`` one per expert.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if network == "plain":
+        return pm.Normal("v", 0.0, p["v_sd"], shape=(K, H))
+    if network == "directional":  # positive (sign symmetry), half-normal: mode at the linear model
+        raw = pm.HalfNormal("v_pos", p["v_sd"], shape=(H,) if hidden_output == "shared" else (K, H))
+        return pm.Deterministic("v", pt.tile(raw[None, :], (K, 1)) if hidden_output == "shared" else raw)
+    scale = pm.HalfNormal("v_scale", p["v_sd"])
+    if hidden_output == "shared":
+        raw = pm.HalfNormal("v_raw", 1.0, shape=(H,))
+        return pm.Deterministic("v", pt.tile((scale * raw)[None, :], (K, 1)))
+    raw = pm.HalfNormal("v_raw", 1.0, shape=(K, H))
+    return pm.Deterministic("v", scale * raw)
+
+
+def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd: float, h=None, H: int = 0):
+    """The gate's logits (n, K); registers ``gate_W`` (d, K-1) and ``gate_b`` (K-1) either way.
+
+    With hidden units ``h`` (n, H) the gate is a small network too: its scores gain ``h @ gate_Vh``
+    (``gate_Vh`` (H, K-1); for the ordinal gate one weight per unit, repeated in every column).
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+    from pymc.distributions.transforms import ordered
+
+    H = 0 if h is None else int(H)
 
     if gate == "ordinal":
         # one gating score and ordered cut-points: experts are ordered by location (alpha), and a
@@ -66,7 +134,12 @@ def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd:
         w_full = pt.set_subtensor(pt.zeros((d,))[gidx], w_g) if len(gidx) < d else w_g
         pm.Deterministic("gate_W", pt.tile(w_full[:, None], (1, K - 1)))
         pm.Deterministic("gate_b", -kappa)
-        cum = (X @ w_full)[:, None] - kappa[None, :]  # logit P(expert > j), decreasing in j
+        score = X @ w_full
+        if H:
+            u = pm.Normal("gate_u", 0.0, gate_sd, shape=(H,))
+            pm.Deterministic("gate_Vh", pt.tile(u[:, None], (1, K - 1)))
+            score = score + h @ u
+        cum = score[:, None] - kappa[None, :]  # logit P(expert > j), decreasing in j
         log_gt = -pt.softplus(-cum)  # log sigmoid(cum), finite however far out the score is
         log_up = pt.concatenate([pt.zeros((n, 1)), log_gt], axis=1)  # log P(expert > j - 1)
         log_dn = pt.concatenate([log_gt, pt.full((n, 1), -np.inf)], axis=1)  # log P(expert > j)
@@ -76,11 +149,16 @@ def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd:
     gate_W = pm.Deterministic("gate_W", pt.set_subtensor(pt.zeros((d, K - 1))[gidx], gate_Wg)
                               if len(gidx) < d else gate_Wg)
     gate_b = pm.Normal("gate_b", 0.0, 1.0, shape=(K - 1,))
-    return pt.concatenate([pt.zeros((n, 1)), X @ gate_W + gate_b], axis=1)
+    scores = X @ gate_W + gate_b
+    if H:
+        scores = scores + h @ pm.Normal("gate_Vh", 0.0, gate_sd, shape=(H, K - 1))
+    return pt.concatenate([pt.zeros((n, 1)), scores], axis=1)
 
 
-def _expert_locations(X, d: int, K: int, H: int, p: Mapping[str, float], shared_slopes: bool):
-    """Expert locations (n, K); registers ``alpha``, ``beta`` and, for H > 0, ``W_h`` and ``v``."""
+def _expert_locations(X, d: int, K: int, H: int, p: Mapping[str, float], shared_slopes: bool, h=None,
+                      network: str = "plain", hidden_output: str = "per_expert"):
+    """Expert locations (n, K); registers ``alpha``, ``beta`` and, for H > 0, ``v`` (the hidden units ``h``
+    come from :func:`_hidden_layer`)."""
     import pymc as pm
     import pytensor.tensor as pt
     from pymc.distributions.transforms import ordered
@@ -102,9 +180,7 @@ def _expert_locations(X, d: int, K: int, H: int, p: Mapping[str, float], shared_
         beta = pm.Deterministic("beta", beta_mu[None, :] + tau * beta_raw)
     mu = alpha[None, :] + X @ beta.T
     if H > 0:
-        W_h = pm.Normal("W_h", 0.0, p["hidden_sd"], shape=(d, H))
-        v = pm.Normal("v", 0.0, p["v_sd"], shape=(K, H))
-        mu = mu + pt.tanh(X @ W_h) @ v.T
+        mu = mu + h @ _output_weights(K, H, p, network, hidden_output).T
     return mu
 
 
@@ -113,7 +189,9 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
                      likelihood: str = "discrete", bin_halfwidth: float | None = None,
                      scale_floor: float = 0.0, gate_features: Sequence[int] | None = None,
                      row_weights: np.ndarray | None = None,
-                     bin_edges: tuple[np.ndarray, np.ndarray] | None = None, gate: str = "softmax"):
+                     bin_edges: tuple[np.ndarray, np.ndarray] | None = None, gate: str = "softmax",
+                     network: str = "plain", hidden_output: str = "per_expert", gate_hidden: bool = False,
+                     hidden_features: Sequence[int] | None = None):
     """Build the PyMC model on standardised inputs.
 
     Whole yards get the exact probability of their bin rather than a density: a probability is
@@ -151,6 +229,18 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         See :func:`nfl_bnn.model.forward.gate_weights`. Both store ``gate_W`` (d, K-1) and
         ``gate_b`` (K-1); the ordinal gate repeats its score's weights in every column with
         ``gate_b = -kappa``.
+    network : {"plain", "identified"}
+        For H > 0: ``plain`` is the first network (no hidden biases, free per-expert output weights);
+        ``identified`` adds ordered hidden biases and positive, hierarchically shrunk output weights;
+        ``directional`` has ordered biases, unit-length input directions with a fixed gain and
+        positive half-normal output weights (see :func:`_hidden_layer`, :func:`_output_weights` and
+        docs/network.md).
+    hidden_output : {"per_expert", "shared"}
+        ``identified``/``directional`` only: one output weight vector per expert, or one for all.
+    gate_hidden : bool
+        The gate also sees the hidden units (a gating network); needs H > 0.
+    hidden_features : sequence of int, optional
+        Column indices the hidden units see (default: all); the other rows of ``W_h`` are 0.
 
     Returns
     -------
@@ -166,7 +256,8 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
     import pymc as pm
     import pytensor.tensor as pt
 
-    p = {"gate_sd": 0.5, "beta_sd": 0.5, "tau_sd": 0.2, "gamma_sd": 0.3, "hidden_sd": 0.5, "v_sd": 0.3}
+    p = {"gate_sd": 0.5, "beta_sd": 0.5, "tau_sd": 0.2, "gamma_sd": 0.3, "hidden_sd": 0.5, "v_sd": 0.3,
+         "bias_sd": 1.0, "hidden_gain": 1.5}
     p.update(priors or {})
     n, d = Xz.shape
     K, H = int(n_experts), int(hidden_units)
@@ -179,11 +270,20 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
             raise ValueError("row_weights need likelihood='discrete' (a weighted Potential)")
     if gate not in GATES:
         raise ValueError(f"gate must be one of {GATES}, not {gate!r}")
+    if network not in NETWORKS or hidden_output not in ("per_expert", "shared"):
+        raise ValueError(f"network must be one of {NETWORKS} (not {network!r}) and hidden_output "
+                         f"per_expert or shared (not {hidden_output!r})")
+    if hidden_output == "shared" and network == "plain":
+        raise ValueError("hidden_output: shared needs network: identified or directional")
+    if gate_hidden and H == 0:
+        raise ValueError("gate_hidden needs hidden_units > 0 (the gate would see no hidden units)")
     with pm.Model() as m:
         X = pt.as_tensor_variable(np.asarray(Xz, dtype=np.float64))
-        logits = _gate_logits(X, n, d, K, gidx, gate, p["gate_sd"])
+        hidx = None if hidden_features is None else [int(i) for i in hidden_features]
+        h = _hidden_layer(X, d, H, p, network, hidx) if H > 0 else None
+        logits = _gate_logits(X, n, d, K, gidx, gate, p["gate_sd"], h if gate_hidden else None, H)
         log_w = logits - pt.logsumexp(logits, axis=1, keepdims=True)
-        mu = _expert_locations(X, d, K, H, p, shared_slopes)
+        mu = _expert_locations(X, d, K, H, p, shared_slopes, h, network, hidden_output)
         scale_c = pm.Normal("scale_c", np.log(0.8), 0.5, shape=(K,))
         gamma = pm.Normal("gamma", 0.0, p["gamma_sd"], shape=(d,))
         sigma = float(scale_floor) + pt.exp(scale_c[None, :] + (X @ gamma)[:, None])
@@ -225,6 +325,8 @@ def posterior_arrays(idata, d: int, K: int, H: int) -> dict[str, np.ndarray]:
         dims = _dims(shape, d, K, H)
         if name in post:
             out[name] = np.asarray(post[name].values, dtype=np.float64).reshape((C, D) + dims)
+        elif name in OPTIONAL_PARAMS:  # not in this graph: left out, the forward pass reads it as zeros
+            continue
         else:
             out[name] = np.zeros((C, D) + dims)
     return out

@@ -1,0 +1,175 @@
+"""The hidden layer (docs/network.md): graph equals the NumPy forward pass, identifying constraints,
+older artifacts still load, and a network fit runs end to end."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nfl_bnn.errors import ModelArtifactError
+from nfl_bnn.model import PARAM_SHAPES, MixtureExpertsBNN, mixture_params
+from tests.test_model import NAMES, make_model
+
+
+def _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden, H=3, n=9, d=3, K=3, hidden_features=None):
+    from nfl_bnn.model import build_pymc_model, mixture_logpmf, posterior_arrays
+
+    Xz, yz = rng.normal(size=(n, d)), rng.integers(-2, 3, size=n).astype(float)
+    m = build_pymc_model(Xz, yz, K, H, likelihood="discrete", bin_halfwidth=0.5, scale_floor=0.1,
+                         gate_features=[0, 2], gate=gate, priors={"alpha_gap_shape": 4.0},
+                         network=network, hidden_output=hidden_output, gate_hidden=gate_hidden,
+                         hidden_features=hidden_features)
+    point = m.initial_point()
+    point = {k: v + rng.normal(0, 0.3, size=np.shape(v)) for k, v in point.items()}
+    graph = float(m.compile_logp(vars=m.potentials, jacobian=False)(point))
+    pot = m.potentials[0]  # y_loglik = ll.sum(): its input is the per-row log-likelihood
+    ll_rows = m.compile_fn(m.replace_rvs_by_values([pot.owner.inputs[0]]), inputs=m.value_vars,
+                           on_unused_input="ignore")(point)[0]
+    names = [name for name in PARAM_SHAPES if name in m.named_vars]
+    outs = m.replace_rvs_by_values([m[name] for name in names])
+    det = m.compile_fn(outs, inputs=m.value_vars, on_unused_input="ignore")(point)
+    import arviz as az
+
+    idata = az.from_dict(posterior={k: np.asarray(v)[None, None] for k, v in zip(names, det)})
+    arrs = {k: v[0] for k, v in posterior_arrays(idata, d, K, H).items()}
+    w, mu, sigma = mixture_params(arrs, Xz, 0.0, 1.0, dtype=np.float64, scale_floor=0.1, gate=gate)
+    return graph, np.asarray(ll_rows), mixture_logpmf(yz, w, mu, sigma), arrs
+
+
+@pytest.mark.parametrize("gate,network,hidden_output,gate_hidden", [
+    ("ordinal", "identified", "shared", True), ("ordinal", "identified", "per_expert", False),
+    ("softmax", "identified", "per_expert", True), ("ordinal", "plain", "per_expert", False),
+    ("ordinal", "directional", "shared", True), ("softmax", "directional", "per_expert", False)])
+def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_output, gate_hidden):
+    """Row by row: the sampled graph's log-likelihood is the NumPy pass's, for every network option."""
+    graph, graph_rows, rows, arrs = _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden)
+    assert rows.shape == (1, 9) and float(rows.sum()) == pytest.approx(graph, rel=1e-8)
+    assert graph_rows.shape == (9,) and float(graph_rows.sum()) == pytest.approx(graph, rel=1e-12)
+    np.testing.assert_allclose(rows[0], graph_rows, rtol=1e-7)
+    # the hidden units matter (not zero weights), so the test would see a forward pass that drops them
+    assert np.abs(arrs["v"]).min() > 0 and ("b_h" in arrs) == (network != "plain")
+    if gate_hidden:
+        assert np.abs(arrs["gate_Vh"]).min() > 0
+        flat = {k: v for k, v in arrs.items() if k != "gate_Vh"}
+        w0 = mixture_params(flat, rng.normal(size=(9, 3)), 0.0, 1.0, dtype=np.float64, gate=gate)[0]
+        w1 = mixture_params(arrs, rng.normal(size=(9, 3)), 0.0, 1.0, dtype=np.float64, gate=gate)[0]
+        assert not np.allclose(w0, w1)
+    if network != "plain":  # identifying constraints: ordered biases, positive output weights
+        assert np.all(np.diff(arrs["b_h"][0]) > 0) and np.all(arrs["v"] > 0)
+    if network == "directional":  # every unit's input weights have the fixed gain as their length
+        np.testing.assert_allclose(np.linalg.norm(arrs["W_h"][0], axis=0), 1.5)
+    if hidden_output == "shared":
+        assert np.allclose(arrs["v"][0], arrs["v"][0, :1])
+
+
+@pytest.mark.parametrize("network", ["directional", "identified", "plain"])
+def test_hidden_units_see_only_their_features(rng, network):
+    """hidden_features: the other rows of W_h are 0, and graph and NumPy pass still agree row by row."""
+    _graph, graph_rows, rows, arrs = _graph_and_numpy(rng, "ordinal", network, "per_expert", True, H=2,
+                                                      hidden_features=[0, 2])
+    assert (arrs["W_h"][0, 1] == 0).all() and (arrs["W_h"][0, [0, 2]] != 0).all()
+    np.testing.assert_allclose(rows[0], graph_rows, rtol=1e-7)
+    if network == "directional":
+        np.testing.assert_allclose(np.linalg.norm(arrs["W_h"][0], axis=0), 1.5)
+
+
+def test_unknown_hidden_features_are_refused_by_name(rng):
+    from nfl_bnn.errors import ConfigError, DataError
+    from nfl_bnn.features import FEATURES
+    from nfl_bnn.train import fit, load_train_params
+
+    with pytest.raises((ConfigError, ValueError), match="hidden_features.*no_such_feature"):
+        load_train_params(hidden_units=2, hidden_features=["proj_carries", "no_such_feature"])
+    # and where the check at load is bypassed (a params object built without validation), fit refuses too
+    df = pd.DataFrame(rng.normal(size=(20, len(FEATURES))), columns=FEATURES)
+    df["season"], df["rushing_yards"] = 2021, 30.0
+    p = load_train_params(hidden_units=2).model_copy(update={"hidden_features": ["no_such_feature"]})
+    with pytest.raises(DataError, match="hidden_features.*no_such_feature"):
+        fit(df, p, 2021, 2021)
+
+
+def test_network_options_are_validated_where_they_enter():
+    from nfl_bnn.errors import ConfigError
+    from nfl_bnn.model import build_pymc_model
+    from nfl_bnn.train import load_train_params
+
+    with pytest.raises((ConfigError, ValueError), match="needs network: identified or directional"):
+        load_train_params(hidden_units=2, hidden_output="shared")
+    with pytest.raises((ConfigError, ValueError), match="gate_hidden"):
+        load_train_params(hidden_units=0, gate_hidden=True)
+    with pytest.raises(ValueError, match="network must be"):
+        build_pymc_model(np.zeros((3, 2)), np.zeros(3), 2, 2, network="deep")
+
+
+def test_older_artifacts_without_the_new_arrays_still_load_and_predict_alike(rng, tmp_path):
+    """An artifact saved before b_h and gate_Vh existed loads, and predicts as zeros in their place."""
+    m = make_model(rng, H=2, hidden_extras=True)
+    X = pd.DataFrame(rng.normal(1, 2, size=(20, 3)), columns=NAMES)
+    zero = dict(m.params, b_h=np.zeros_like(m.params["b_h"]), gate_Vh=np.zeros_like(m.params["gate_Vh"]))
+    old = {k: v for k, v in m.params.items() if k not in ("b_h", "gate_Vh")}
+    path = MixtureExpertsBNN(old, m.meta).save(tmp_path / "old.npz")
+    with np.load(path) as z:
+        assert "b_h" not in z.files
+    loaded = MixtureExpertsBNN.load(path)
+    pd.testing.assert_frame_equal(loaded.predict(X), MixtureExpertsBNN(zero, m.meta).predict(X))
+    # the new arrays round-trip and change the prediction
+    new = MixtureExpertsBNN.load(m.save(tmp_path / "new.npz"))
+    np.testing.assert_array_equal(new.params["b_h"], m.params["b_h"])
+    assert not np.allclose(new.predict(X)["mean"], loaded.predict(X)["mean"])
+    with pytest.raises(ModelArtifactError, match="b_h"):
+        MixtureExpertsBNN(dict(m.params, b_h=m.params["b_h"][:, :1]), m.meta)
+
+
+def test_ordinal_gate_with_unequal_hidden_gate_columns_is_refused(rng):
+    m = make_model(rng, K=3, H=2, hidden_extras=True)
+    gW = np.repeat(m.params["gate_W"][:, :, :1], 2, axis=2)
+    gb = np.sort(m.params["gate_b"], axis=1)[:, ::-1].copy()
+    gV = np.repeat(m.params["gate_Vh"][:, :, :1], 2, axis=2)
+    ok = dict(m.params, gate_W=gW, gate_b=gb, gate_Vh=gV)
+    assert MixtureExpertsBNN(ok, dict(m.meta, gate="ordinal")).gate == "ordinal"
+    with pytest.raises(ModelArtifactError, match="columns differ"):
+        MixtureExpertsBNN(dict(ok, gate_Vh=m.params["gate_Vh"]), dict(m.meta, gate="ordinal"))
+
+
+def test_identified_network_fits_end_to_end(rng, tmp_path):
+    """nutpie on the directional network with a gating network, from MAP starts: runs, diagnoses, saves,
+    reloads, predicts."""
+    from nfl_bnn.features import FEATURES
+    from nfl_bnn.train import fit, load_train_params
+
+    n = 240
+    df = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
+    df["season"] = np.repeat([2020, 2021], n // 2)
+    df["rushing_yards"] = np.round(np.exp(3.8 + 0.4 * np.tanh(df["proj_carries"]) + rng.normal(0, 0.4, n)) - 20)
+    p = load_train_params(draws=40, tune=60, chains=2, keep_draws=60, hidden_units=2, network="directional",
+                          hidden_output="shared", gate_hidden=True)
+    model, diag = fit(df, p, 2020, 2021)
+    assert diag["steps_per_draw"] > 0 and np.isfinite(diag["rhat_pred_max"])
+    assert (model.params["v"] > 0).all() and (np.diff(model.params["b_h"], axis=1) > 0).all()
+    np.testing.assert_allclose(np.linalg.norm(model.params["W_h"], axis=1), 1.5, rtol=1e-5)
+    pred = MixtureExpertsBNN.load(model.save(tmp_path / "net.npz")).predict(df.iloc[:30])
+    assert np.corrcoef(pred["median"], df["proj_carries"].iloc[:30])[0, 1] > 0.5
+
+
+def test_the_network_params_file_loads_as_the_default_plus_hidden_units():
+    """params/train_network.yaml is params/train.yaml with the directional network switched on."""
+    from nfl_bnn.config import params_dir
+    from nfl_bnn.train import load_train_params
+
+    net, lin = load_train_params(params_dir() / "train_network.yaml"), load_train_params()
+    assert (net.hidden_units, net.network, net.hidden_output) == (2, "directional", "shared")
+    diff = {k for k, v in net.model_dump().items() if lin.model_dump()[k] != v}
+    assert diff == {"hidden_units", "network", "hidden_output"}
+
+
+def test_paired_crps_difference_and_its_standard_error():
+    """bench.network_compare's paired statistic: mean of b - a and sd/sqrt(n), by hand."""
+    from bench.network_compare import paired_difference
+
+    a, b = np.array([10.0, 20.0, 30.0, 40.0]), np.array([11.0, 19.0, 33.0, 40.0])
+    r = paired_difference(a, b)
+    d = np.array([1.0, -1.0, 3.0, 0.0])
+    assert r["diff"] == pytest.approx(0.75) and r["se"] == pytest.approx(d.std(ddof=1) / 2)
+    assert (r["n"], r["mean_a"], r["mean_b"]) == (4, 25.0, 25.75)
+    with pytest.raises(ValueError, match="equal-length"):
+        paired_difference(a, b[:3])
