@@ -32,6 +32,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import parse_sets  # noqa: E402
 from bench.nflverse_frames import SHARED  # noqa: E402
 from nfl_bnn import features as F, nflcom, validate as V  # noqa: E402
 from nfl_bnn.model import MixtureExpertsBNN  # noqa: E402
@@ -112,14 +113,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     stats, games, injuries, real = _frames()
     seasons = args.seasons or ([2023, 2024] if real else [2019])
-    import yaml
-
-    overrides = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            ap.error(f"--set {item!r}: use KEY=VALUE")
-        overrides[key.strip()] = yaml.safe_load(value)
+    overrides = dict(parse_sets(args.set))
     p = load_train_params(args.params, **overrides)
     print(f"params: {args.params or 'params/train.yaml'} {overrides or ''}: inference={p.inference} K={p.n_experts} "
           f"chains={p.chains} tune={p.tune} draws={p.draws} likelihood={p.likelihood}")

@@ -25,6 +25,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import parse_sets  # noqa: E402
 
 
 def paired_difference(crps_a: np.ndarray, crps_b: np.ndarray) -> dict:
@@ -80,8 +81,6 @@ def _compare(args) -> None:
 
 
 def main() -> None:
-    import yaml
-
     ap = argparse.ArgumentParser(prog="python -m bench.network_compare")
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run")
@@ -100,13 +99,7 @@ def main() -> None:
         return _compare(args)
     if args.season >= 2023:
         ap.error("2023 and 2024 are held out for the final score; pick a rolling-origin season <= 2022")
-    overrides = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            ap.error(f"--set {item!r}: use KEY=VALUE")
-        overrides[key.strip()] = yaml.safe_load(value)
-    _run(args, overrides)
+    _run(args, dict(parse_sets(args.set)))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import parse_sets  # noqa: E402
 from nfl_bnn import fair_baselines as FB, features as F, validate as V  # noqa: E402
 
 log = logging.getLogger("bench.select")
@@ -354,22 +355,10 @@ def report(out: Path, reference: str, header: str = "") -> str:
     return text
 
 
-def _parse_kv(items: list[str], flag: str) -> list[tuple[str, object]]:
-    import yaml
-
-    outl = []
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise SystemExit(f"{flag} {item!r}: use KEY=VALUE")
-        outl.append((key.strip(), yaml.safe_load(value)))
-    return outl
-
-
 def build_choices(sets: list[str], feature_sets: list[str], bet_time: bool | list[str]) -> list[Choice]:
     """The default plus one choice per ``--set``, per ``--features NAME=f1,f2`` and per bet-time variant."""
     choices = [Choice(DEFAULT)]
-    for key, value in _parse_kv(sets, "--set"):
+    for key, value in parse_sets(sets, "--set"):
         choices.append(Choice(f"{key}={json.dumps(value)}", {key: value}))
     for item in feature_sets:
         name, sep, cols = item.partition("=")
@@ -447,7 +436,7 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
                  f"score them with --final")
     from nfl_bnn.train import fit, load_train_params
 
-    base_over = dict(_parse_kv(args.base_set, "--base-set"))
+    base_over = dict(parse_sets(args.base_set, "--base-set"))
     base = load_train_params(args.params, **base_over)
     choices = [Choice(DEFAULT)] if args.final else build_choices(args.set, args.features, args.bet_time)
     frame, nolines, games = frames if frames is not None else _frames(args.cache, args.first_season, max(origins + FINAL_ORIGINS))
