@@ -44,6 +44,7 @@ from nfl_bnn.market_math import (  # noqa: F401  (the small maths stay reachable
     log_loss,
     logit,
     outcome_probs,
+    row_log_loss,
     side_prob_at_line,
     sigmoid,
 )
@@ -244,12 +245,6 @@ def fit_walk_forward(history: pd.DataFrame, season: int, week: int, prior: Blend
                    skill=prequential_skill(h, prior))
 
 
-def _row_log_loss(p, won) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=float), EPS, 1 - EPS)
-    y = np.asarray(won, dtype=float)
-    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
-
-
 def prequential_skill(history: pd.DataFrame, prior: BlendPrior = DEFAULT_PRIOR) -> Skill:
     """:class:`Skill` of the blend on ``history`` (rows with a result, all from earlier weeks): every week
     scored by a blend fitted on the weeks before it only (the first week by the prior itself)."""
@@ -262,7 +257,7 @@ def prequential_skill(history: pd.DataFrame, prior: BlendPrior = DEFAULT_PRIOR) 
         before, now = h[key < k], h[key == k]
         blend = fit_blend(before["p_model"], before["p_market"], before["won"], prior)
         p_bet = apply_blend(blend, now["p_model"].to_numpy(float), now["p_market"].to_numpy(float))
-        d = _row_log_loss(p_bet, now["won"]) - _row_log_loss(now["p_market"], now["won"])
+        d = row_log_loss(p_bet, now["won"]) - row_log_loss(now["p_market"], now["won"])
         d = d[np.isfinite(d)]
         if len(d):
             sums.append(float(d.sum()))

@@ -23,11 +23,16 @@ def sigmoid(x) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
 
 
-def log_loss(p, won) -> float:
-    """Mean negative log-likelihood of binary outcomes ``won`` under probabilities ``p`` (clipped)."""
+def row_log_loss(p, won) -> np.ndarray:
+    """Negative log-likelihood of each binary outcome ``won`` under its probability ``p`` (clipped)."""
     p = np.clip(np.asarray(p, dtype=float), EPS, 1.0 - EPS)
     y = np.asarray(won, dtype=float)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+    return -(y * np.log(p) + (1 - y) * np.log1p(-p))
+
+
+def log_loss(p, won) -> float:
+    """Mean of :func:`row_log_loss`."""
+    return float(np.mean(row_log_loss(p, won)))
 
 
 def brier(p, won) -> float:

@@ -415,8 +415,8 @@ def test_prequential_skill_scores_each_week_with_earlier_weeks_only():
     p = market.apply_blend(k, hist.loc[last, "p_model"].to_numpy(), hist.loc[last, "p_market"].to_numpy())
     y0, y1 = hist.loc[last, "won"].to_numpy(), flipped.loc[last, "won"].to_numpy()
     pk_last = hist.loc[last, "p_market"].to_numpy()
-    expected_shift = ((market._row_log_loss(p, y1) - market._row_log_loss(pk_last, y1)).sum()
-                      - (market._row_log_loss(p, y0) - market._row_log_loss(pk_last, y0)).sum()) / base.n
+    expected_shift = ((market.row_log_loss(p, y1) - market.row_log_loss(pk_last, y1)).sum()
+                      - (market.row_log_loss(p, y0) - market.row_log_loss(pk_last, y0)).sum()) / base.n
     assert market.prequential_skill(flipped).diff - base.diff == pytest.approx(expected_shift, rel=1e-9)
 
 
