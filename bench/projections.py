@@ -42,17 +42,6 @@ def bettingpros(test: pd.DataFrame, season: int) -> pd.DataFrame:
     return key.merge(bp, on=["game_id", "name_key"], how="left").set_index(test.index)
 
 
-def point_forecast(name: str, test: pd.DataFrame, point: np.ndarray, fallback: np.ndarray) -> V.Forecast:
-    """``point`` plus the residuals of its own earlier weeks this season (fallback before 50 exist)."""
-    y = test[F.TARGET].to_numpy(float)
-    weeks = test["week"].to_numpy()
-    res = []
-    for wk in weeks:
-        r = (y - point)[(weeks < wk) & np.isfinite(point)]
-        res.append(r if len(r) >= 50 else fallback)
-    return V.residual_forecast(name, point, res)
-
-
 def compare(model: MixtureExpertsBNN, test: pd.DataFrame, points: dict[str, np.ndarray],
             fallback: np.ndarray) -> pd.DataFrame:
     """One row per published forecast ("it"): its rows, both CRPS and MAE, and the paired model-minus-it figures."""
@@ -62,7 +51,7 @@ def compare(model: MixtureExpertsBNN, test: pd.DataFrame, points: dict[str, np.n
         t = test[ok].reset_index(drop=True)
         y, wk = t[F.TARGET].to_numpy(float), t["week"].to_numpy()
         moe = V.moe_forecast(model, t)
-        other = point_forecast(name, t, point[ok], fallback)
+        other = V.nflcom_forecast(t, point[ok], fallback)  # its earlier weeks' residuals, whoever published it
         c_m, c_o = V.crps_rows(moe, y), V.crps_rows(other, y)
         a_m, a_o = np.abs(y - moe.median), np.abs(y - point[ok])
         dc, sc = (V.paired_difference(c_m, c_o, wk)[k] for k in ("diff", "se"))
