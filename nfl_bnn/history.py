@@ -30,6 +30,11 @@ class History:
     targets (:func:`nfl_bnn.roles.played_yards`): a back with a snap and no stats row ran for 0 yards
     (graded, as books grade him); without snap counts (None, or no rows for that game) no stats row
     = did not play = void, the old rule. Snaps are known only after the game: they never enter a feature.
+
+    ``roles``: the role tables (:data:`nfl_bnn.roles.TABLES`: depth charts, weekly rosters, snap counts,
+    play-by-play usage and run defence, NGS) of ``first_season - 1``..``last_season``, or None when the
+    warehouse has none of them. Every row is used only when it was published before the bet time
+    (:mod:`nfl_bnn.roles`); the features' as-of joins do that per week.
     """
 
     stats: pd.DataFrame
@@ -38,6 +43,15 @@ class History:
     first_season: int
     last_season: int
     snaps: pd.DataFrame | None = None
+    roles: dict[str, pd.DataFrame] | None = None
+
+    def with_role_features(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with every role feature (:func:`nfl_bnn.role_features.add_role_features`) from this
+        history's role tables; without role tables (None) every source counts as missing (the
+        missing-indicators are 0 and the features hold their neutral constants)."""
+        from nfl_bnn import role_features
+
+        return role_features.add_role_features(frame, self.roles or {}, self.games)
 
     def for_week(self, season: int, week: int) -> pd.DataFrame:
         """:func:`nfl_bnn.features.for_week` of one week of this history."""
@@ -111,4 +125,15 @@ def load_history(wh: Warehouse, first_season: int, last_season: int) -> History:
                    games=warehouse.load_games(wh, last_season=last),
                    injuries=warehouse.load_injuries(wh, first_season=first, last_season=last),
                    first_season=first, last_season=last,
-                   snaps=roles.load_snaps(wh, first, last))
+                   snaps=roles.load_snaps(wh, first, last),
+                   roles=_role_tables(wh, first, last))
+
+
+def _role_tables(wh: Warehouse, first: int, last: int) -> dict[str, pd.DataFrame] | None:
+    """The role tables of ``first - 1``..``last`` (a feature of week 1 reads last season's depth chart
+    and snaps), or None when the warehouse has none of them."""
+    from nfl_bnn import roles
+
+    if not any(wh.table_exists(f"mart.{name}") for name in roles.TABLES):
+        return None
+    return roles.load_roles(wh, first_season=first - 1, last_season=last)
