@@ -7,6 +7,11 @@ and depth charts known at the bet time (``nfl_bnn.eligibility``; bet time = kick
 ``--hours-before`` to see what a market bet time days earlier gets: last week's roster).
 
     .venv/bin/python -m bench.eligibility --warehouse /tmp/elig/full.duckdb --seasons 2022 2023 2024
+
+With ``--models OLD NEW`` instead: OLD (trained with today's rule) scored on today's candidates and NEW
+(trained with the rosters) on the roster candidates of ``--season`` (played rows, targets graded with
+snap counts as in training), each on its own rows and both on their common rows (paired, SE clustered
+by week), and how many NFL.com-projected rows each covers.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from nfl_bnn import features as F  # noqa: E402
+from nfl_bnn import features as F, nflcom, validate as V  # noqa: E402
 from nfl_bnn.warehouse import connect  # noqa: E402
 
 
@@ -52,16 +57,57 @@ def coverage(frame: pd.DataFrame, stats: pd.DataFrame, seasons: list[int]) -> pd
     return pd.DataFrame(out)
 
 
+def score(model_path: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Per-row CRPS and absolute error of the median of the model at ``model_path`` on ``frame``."""
+    from nfl_bnn.model import MixtureExpertsBNN
+
+    model = MixtureExpertsBNN.load(model_path)
+    fc = V.moe_forecast(model, frame)
+    y = frame[F.TARGET].to_numpy(float)
+    return frame[["season", "week", "game_id", "player_id", "team", "player_name", F.TARGET]].assign(
+        crps=V.crps_rows(fc, y), ae=abs(y - fc.median))
+
+
+def compare_models(h, old_path: str, new_path: str, season: int) -> None:
+    """Both models on their own rows and on their common rows (paired: NEW minus OLD)."""
+    from bench.nflverse_frames import SHARED
+
+    old_f = F.training_frame(h.stats, h.games, season, season, h.injuries, snaps=h.snaps)
+    new_f = h.training_frame(season, season)
+    proj = nflcom.read_projections(SHARED / "nflcom" / f"rb_projections_{season}.csv")
+    a, b = score(old_path, old_f), score(new_path, new_f)
+    for label, f, sc in (("OLD, today's rule", old_f, a), ("NEW, rosters", new_f, b)):
+        covered = int(nflcom.join_projections(f, proj).notna().sum())
+        print(f"{label}: {len(f)} played rows, CRPS {sc.crps.mean():.3f}, MAE {sc.ae.mean():.3f}, "
+              f"NFL.com-projected rows covered {covered}")
+    key = ["season", "week", "game_id", "player_id", "team"]
+    m = a.merge(b, on=key, suffixes=("_old", "_new"))
+    m = m[m[F.TARGET + "_old"] == m[F.TARGET + "_new"]]
+    for col in ("crps", "ae"):
+        d = V.paired_difference(m[col + "_new"].to_numpy(), m[col + "_old"].to_numpy(), m["week"].to_numpy())
+        print(f"common rows {len(m)}: {col} OLD {m[col + '_old'].mean():.3f} NEW {m[col + '_new'].mean():.3f} "
+              f"NEW-OLD {d['diff']:+.3f} (SE {d['se']:.3f})")
+    only = b.merge(a[key], on=key, how="left", indicator=True)
+    only = only[only["_merge"] == "left_only"]
+    print(f"rows only NEW prices: {len(only)}, NEW's CRPS there {only.crps.mean():.3f}, MAE {only.ae.mean():.3f}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--warehouse", required=True)
     ap.add_argument("--seasons", nargs="+", type=int, default=[2022, 2023, 2024])
     ap.add_argument("--hours-before", type=float, default=0.0,
                     help="bet time this many hours before each week's first kickoff (0: each team's kickoff)")
+    ap.add_argument("--models", nargs=2, metavar=("OLD", "NEW"), help="compare two models on --season instead")
+    ap.add_argument("--season", type=int, default=2024)
     args = ap.parse_args(argv)
+    first = args.season if args.models else min(args.seasons)
     with connect(args.warehouse, read_only=True) as wh:
-        h = F.load_history(wh, min(args.seasons), max(args.seasons))
+        h = F.load_history(wh, first, args.season if args.models else max(args.seasons))
     pd.set_option("display.width", 160)
+    if args.models:
+        compare_models(h, *args.models, args.season)
+        return 0
     for label, roles in (("today's rule (no rosters)", None), ("rosters + depth charts", h.roles)):
         fr = frame_at(h, args.seasons, roles, args.hours_before)
         cov = coverage(fr, h.stats, args.seasons)

@@ -233,3 +233,53 @@ def test_real_backs_who_changed_teams_are_priced_for_the_new_team_in_week_1(shar
         assert team(new, name) == [now], name
         assert now not in team(old, name), name
     assert np.isfinite(new[F.FEATURES].to_numpy(dtype=float)).all()
+
+
+# --- through History and the weekly run, on both backends ---------------------------------------------------
+@pytest.fixture
+def roster_wh(wh_url, project_home):
+    from _fakes import small_warehouse_frames
+
+    from nfl_bnn import schema, warehouse
+
+    games, stats, lines = small_warehouse_frames((2018, 2019), weeks=12)
+    s = stats[stats.season == 2019]
+    ros = pd.DataFrame(dict(season=s.season, week=s.week, player_id=s.player_id, team=s.team, player_name=s.player_name,
+                            position="RB", status="ACT", source="test"))
+    with warehouse.connect(wh_url) as w:
+        schema.create_schema(w)
+        w.upsert_df("mart.games", games)
+        w.upsert_df("mart.player_game_stats", stats)
+        w.upsert_df("best_prop_lines", lines)
+        w.upsert_df("mart.rosters", ros)
+        yield w, games
+
+
+def test_history_training_and_the_weekly_run_use_the_roster_known_at_their_bet_time(roster_wh):
+    from _fakes import fake_model
+    from test_history import Recorder
+
+    from nfl_bnn import features, pipeline
+
+    wh, games = roster_wh
+    h = features.load_history(wh, 2019, 2019)
+    pid = h.for_week(2019, 10).sort_values("proj_carries").player_id.iloc[-1]
+    wh.execute("UPDATE mart.rosters SET status = 'INA' WHERE player_id = ? AND season = 2019 AND week = 10", [pid])
+    h = features.load_history(wh, 2019, 2019)
+    assert pid not in set(h.for_week(2019, 10).player_id)
+    assert pid not in set(h.training_frame(2019, 2019).query("week == 10").player_id)
+    assert pid not in set(h.with_targets(2019, 2019).query("week == 10").player_id)
+    ko = pd.to_datetime(games[(games.season == 2019) & (games.week == 10)].kickoff).min()
+    assert pid in set(h.for_week(2019, 10, as_of=ko - pd.Timedelta(days=1)).player_id)  # week 9's roster
+    # the weekly run: --as-of (UTC) a day before kickoff reads week 9's roster, a run after kickoff week 10's
+    seen = {}
+    for label, as_of in (("early", (ko - pd.Timedelta(days=1)).tz_localize("America/New_York").tz_convert("UTC")),
+                         ("late", None)):
+        p = pipeline.load_weekly_params(2019, 10, bankroll=1000.0)
+        p = p.model_copy(update={"as_of": None if as_of is None else as_of.tz_localize(None).isoformat()})
+        rec = Recorder(fake_model(features.FEATURES))
+        pipeline.run_week(p, wh=wh, model=rec, record=False)
+        seen[label] = set(rec.seen[0].player_id)
+    assert pid in seen["early"] and pid not in seen["late"]
+    wh.execute("DROP TABLE mart.rosters")
+    assert pid in set(features.load_history(wh, 2019, 2019).for_week(2019, 10).player_id)
