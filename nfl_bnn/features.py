@@ -16,6 +16,9 @@ the carries of teammates listed out are shared among the rest in proportion to t
 with no stats row in the game did not play: his target is missing (a void bet) and
 :func:`training_frame` drops him, unless snap counts show an offensive snap: then he ran for 0 yards
 (graded; without snap counts the old rule stays; :func:`nfl_bnn.roles.played_yards`, docs/roles.md).
+Where the weekly roster known at the bet time exists (2021+, ``roles``), it decides instead of the box
+scores who is on which team, who is active and who is a back this season, and a back ranked 1-2 on the
+known depth chart counts without recent games (:mod:`nfl_bnn.eligibility`); elsewhere this rule holds.
 
 Role changes are what box-score averages see last, so two features carry them: ``last_share`` (the
 back's share of his team's non-QB carries in his latest game) and ``mate_out_share`` (the summed carry
@@ -34,9 +37,9 @@ narrowed over the years (without it the 90% interval over-covers recent seasons 
 early ones; docs/features.md has the figures), so the scale, not only the location, gets a trend.
 It is a calendar feature, like ``week``: its "drift" is expected and :mod:`nfl_bnn.drift` leaves it out.
 
-A target is attached only where the back played for the team he was predicted for: a back who
-changed teams before his new team's first game with him is still listed with his old team (no
-roster table yet), and his yards for the new team describe another game.
+A target is attached only where the back played for the team he was predicted for: without a known
+roster a back who changed teams before his new team's first game with him is still listed with his
+old team, and his yards for the new team describe another game (with one, he is listed with the new team).
 """
 from __future__ import annotations
 
