@@ -9,8 +9,12 @@ team, and a back who changed teams is voided for his old one. Where the weekly r
   team from week 1; his player features still come from his own history);
 * he is a candidate only if that row's status is ``ACT`` and its position is a back's
   (:data:`ROSTER_BACKS`: position by season, from the roster of the week);
-* and he played in one of the team's last games (today's recency rule) or ranks at most
-  :data:`DEPTH_MAX` at RB in his team's latest depth chart of the season known at the bet time.
+* and he played this season or last (:data:`ROSTER_SEASONS`: a starter back from a reserve list, or
+  one who missed the end of last season, counts without recent games; the top-2 cut by his projected
+  carries decides) or ranks at most :data:`DEPTH_MAX` at RB in his team's latest depth chart of the
+  season known at the bet time (a back back from a longer absence). Measured on 2022-2024
+  (docs/roles.md): requiring a recent game or a depth rank instead left 25 more backs with 10+ carries
+  unpriced, most of them week-1 starters who had missed the end of last season.
 
 The top-2 cut by projected carries and the injury report then apply as before. Which rows are known
 follows :mod:`nfl_bnn.roles`: a roster row of week ``w`` counts from ``ROSTER_LEAD`` before its team's
@@ -30,7 +34,8 @@ from nfl_bnn.roles import depth_available_at
 
 ACTIVE = "ACT"
 ROSTER_BACKS = ("RB", "HB", "FB")
-DEPTH_MAX = 2  # a back ranked 1 or 2 at RB counts without recent games (back from a reserve list, signed)
+DEPTH_MAX = 2  # a back ranked 1 or 2 at RB counts without a game this season or last
+ROSTER_SEASONS = 1  # an active back who played this season or the last ROSTER_SEASONS counts without recent games
 
 
 def bet_times(tg: pd.DataFrame, games: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -112,7 +117,7 @@ def keep(cand: pd.DataFrame, old_rule: pd.Series, rows: pd.DataFrame, team_weeks
     week; otherwise the roster rule of this module's docstring.
 
     ``cand``: candidate rows after the as-of join of player states (season, week, team, player_id,
-    bet, proj_carries, last_played_t, recent_from_t).
+    bet, proj_carries, state_season).
     """
     team = cand[["season", "week", "team"]].merge(team_weeks, how="left", on=["season", "week", "team"])["t_prev"]
     known = team.notna().to_numpy()
@@ -123,11 +128,11 @@ def keep(cand: pd.DataFrame, old_rule: pd.Series, rows: pd.DataFrame, team_weeks
     off = (team.to_numpy() == 0) & (row["r_prev"].to_numpy() == 1)
     active = ((row["r_team"].to_numpy() == cand["team"].to_numpy()) & (row["r_status"] == ACTIVE).to_numpy()
               & row["r_position"].isin(ROSTER_BACKS).to_numpy() & ~off)
-    recent = (cand["last_played_t"] >= cand["recent_from_t"]).to_numpy()
+    played = (cand["state_season"] >= cand["season"] - ROSTER_SEASONS).to_numpy()  # includes a recent game
     rank = depth_ranks(cand, depth, games) if depth is not None else pd.Series(np.nan, index=cand.index)
     listed = (rank <= DEPTH_MAX).to_numpy()
     has_state = cand["proj_carries"].notna().to_numpy()
-    by_roster = active & has_state & (recent | listed)
+    by_roster = active & has_state & (played | listed)
     return pd.Series(np.where(known, by_roster, old_rule.to_numpy()), index=cand.index)
 
 

@@ -104,11 +104,13 @@ def test_a_back_who_changed_teams_is_priced_for_his_new_team_from_week_1(world):
     assert _row(F.training_frame(stats, games, 2021, 2021)[lambda d: d.season == 2021], MOVER, 1).empty
 
 
-def test_a_starter_back_from_reserve_listed_first_is_a_candidate_and_a_deep_one_is_not(world, monkeypatch):
+def test_a_starter_back_from_reserve_is_a_candidate_and_the_depth_rank_counts_after_a_long_absence(world, monkeypatch):
     stats, games, tables = world
     assert _row(F.for_week(stats, games, 2021, 5), RETURNER, 5).empty  # today: no recent game
-    assert len(_row(F.for_week(stats, games, 2021, 5, roles=tables), RETURNER, 5)) == 1
-    monkeypatch.setattr(E, "DEPTH_MAX", 0)  # rank 1 no longer enough: only recent backs
+    assert len(_row(F.for_week(stats, games, 2021, 5, roles=tables), RETURNER, 5)) == 1  # played this season
+    monkeypatch.setattr(E, "ROSTER_SEASONS", -1)  # as if his last game were long ago: the depth chart decides
+    assert len(_row(F.for_week(stats, games, 2021, 5, roles=tables), RETURNER, 5)) == 1  # listed first
+    monkeypatch.setattr(E, "DEPTH_MAX", 0)  # rank 1 no longer enough
     assert _row(F.for_week(stats, games, 2021, 5, roles=tables), RETURNER, 5).empty
 
 
