@@ -185,7 +185,9 @@ def test_the_leak_test_catches_planted_roster_and_depth_leaks(world, monkeypatch
     assert R.leak_diff(_build(2021, 5), tables, games, 2021, 5, stats) != []
     monkeypatch.setattr(E, "roster_known", honest)
     # 3. a legacy depth-chart edition used during its own week (it counts only after the week): the
-    # returner listed 3rd in week 4's edition and 1st in week 5's is not a candidate in week 5
+    # returner listed 3rd in week 4's edition and 1st in week 5's is not a candidate in week 5 (where
+    # the depth chart decides: as if he had not played this season or last)
+    monkeypatch.setattr(E, "ROSTER_SEASONS", -1)
     d = tables["depth_charts"]
     first = (d.player_id == RETURNER) & (d.week == 4)
     tables["depth_charts"] = pd.concat([d.assign(depth_rank=d.depth_rank.mask(first, 3)),
