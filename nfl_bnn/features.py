@@ -16,6 +16,9 @@ the carries of teammates listed out are shared among the rest in proportion to t
 with no stats row in the game did not play: his target is missing (a void bet) and
 :func:`training_frame` drops him, unless snap counts show an offensive snap: then he ran for 0 yards
 (graded; without snap counts the old rule stays; :func:`nfl_bnn.roles.played_yards`, docs/roles.md).
+Where the weekly roster known at the bet time exists (2021+, ``roles``), it decides instead of the box
+scores who is on which team, who is active and who is a back this season, and a back ranked 1-2 on the
+known depth chart counts without recent games (:mod:`nfl_bnn.eligibility`); elsewhere this rule holds.
 
 Role changes are what box-score averages see last, so two features carry them: ``last_share`` (the
 back's share of his team's non-QB carries in his latest game) and ``mate_out_share`` (the summed carry
@@ -34,9 +37,9 @@ narrowed over the years (without it the 90% interval over-covers recent seasons 
 early ones; docs/features.md has the figures), so the scale, not only the location, gets a trend.
 It is a calendar feature, like ``week``: its "drift" is expected and :mod:`nfl_bnn.drift` leaves it out.
 
-A target is attached only where the back played for the team he was predicted for: a back who
-changed teams before his new team's first game with him is still listed with his old team (no
-roster table yet), and his yards for the new team describe another game.
+A target is attached only where the back played for the team he was predicted for: without a known
+roster a back who changed teams before his new team's first game with him is still listed with his
+old team, and his yards for the new team describe another game (with one, he is listed with the new team).
 """
 from __future__ import annotations
 
@@ -105,12 +108,14 @@ COLUMNS = ID_COLUMNS + [f for f in FEATURES if f not in ID_COLUMNS]
 
 
 def _frame(stats: pd.DataFrame, games: pd.DataFrame, weeks: pd.DataFrame,
-           injuries: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Eligible candidates with features for each (season, week) in ``weeks``."""
+           injuries: pd.DataFrame | None = None, roles: dict[str, pd.DataFrame] | None = None,
+           as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Eligible candidates with features for each (season, week) in ``weeks``; where ``roles`` hold
+    weekly rosters, they decide team and eligibility as known at the bet time (:mod:`nfl_bnn.eligibility`)."""
     _check(stats, STATS_COLUMNS, "stats")
     _check(games, GAMES_COLUMNS, "games")
-    states = _player_states(stats)
-    states = states[states["is_back"]].drop(columns="is_back")
+    all_states = _player_states(stats)
+    states = all_states[all_states["is_back"]].drop(columns="is_back")
     tg = _team_game_states(stats, games)
     tg = tg.merge(weeks[["season", "week"]].drop_duplicates(), on=["season", "week"])
     if tg.empty:
@@ -120,12 +125,17 @@ def _frame(stats: pd.DataFrame, games: pd.DataFrame, weeks: pd.DataFrame,
     cand = tg.merge(pairs, left_on="team", right_on="state_team")
     cand = cand[(cand["state_season"] >= cand["season"] - 1) & (cand["state_season"] <= cand["season"])]
     cand = cand.drop(columns=["state_team", "state_season"]).drop_duplicates(["game_id", "player_id"])
-    cand = _asof(cand, states, by="player_id")
-    # the player's latest team (before kickoff) must be this team, with a game this or last season
-    cand = cand[(cand["state_team"] == cand["team"]) & (cand["state_season"] >= cand["season"] - 1)]
-    # recent participation: played in one of the team's last RECENT_TEAM_GAMES games (injured, released
-    # or benched backs drop out until they play again)
-    cand = cand[cand["last_played_t"] >= cand["recent_from_t"]]
+    if roles is not None and roles.get("rosters") is not None and len(roles["rosters"]):
+        from nfl_bnn.eligibility import candidates  # the roster known at the bet time decides (2021+)
+
+        cand = candidates(cand, all_states, tg, games, roles, as_of)
+    else:
+        cand = _asof(cand, states, by="player_id")
+        # the player's latest team (before kickoff) must be this team, with a game this or last season
+        cand = cand[(cand["state_team"] == cand["team"]) & (cand["state_season"] >= cand["season"] - 1)]
+        # recent participation: played in one of the team's last RECENT_TEAM_GAMES games (injured,
+        # released or benched backs drop out until they play again)
+        cand = cand[cand["last_played_t"] >= cand["recent_from_t"]]
     # this week's injury report: Out/Doubtful backs leave the candidates, their share goes to teammates
     cand = cand.merge(_report_status(injuries, games), on=["season", "week", "player_id"], how="left")
     out_now = cand["report_status"].isin(OUT_STATUSES).to_numpy()
@@ -166,7 +176,8 @@ def feature_matrix(frame: pd.DataFrame, feature_names: list[str] | None = None) 
 
 
 def for_week(stats: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
-             injuries: pd.DataFrame | None = None) -> pd.DataFrame:
+             injuries: pd.DataFrame | None = None, roles: dict[str, pd.DataFrame] | None = None,
+             as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """Eligible backs of one week with their features, from games before that week only.
 
     What the weekly run prices and the betting backtest replays; both get their frames from
@@ -181,6 +192,12 @@ def for_week(stats: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
     injuries : DataFrame, optional
         Weekly injury reports (``warehouse.load_injuries``); only this week's, published before
         kickoff, are used. None: nobody is listed out.
+    roles : dict of DataFrame, optional
+        Role tables (``History.roles``); their weekly rosters and depth charts decide team and
+        eligibility, each row only once known at the bet time (:mod:`nfl_bnn.eligibility`).
+    as_of : Timestamp, optional
+        The bet time (US/Eastern wall clock, as ``mart.games.kickoff``); a team's bet time is its
+        kickoff when earlier. None: kickoff.
 
     Returns
     -------
@@ -193,11 +210,12 @@ def for_week(stats: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
     if injuries is not None:
         _check(injuries, INJURY_COLUMNS, "injuries")
         injuries = injuries[_t(injuries["season"], injuries["week"]) == t]
-    return _frame(st, games, pd.DataFrame({"season": [int(season)], "week": [int(week)]}), injuries)
+    return _frame(st, games, pd.DataFrame({"season": [int(season)], "week": [int(week)]}), injuries, roles, as_of)
 
 
 def candidate_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, last_season: int,
-                    injuries: pd.DataFrame | None = None) -> pd.DataFrame:
+                    injuries: pd.DataFrame | None = None, roles: dict[str, pd.DataFrame] | None = None
+                    ) -> pd.DataFrame:
     """Eligible backs of every regular-season week in the window (played or not), with features.
 
     Each week's rows equal :func:`for_week` of that week (the as-of joins exclude the week itself),
@@ -211,6 +229,8 @@ def candidate_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int,
         The seasons whose weeks are built (inclusive).
     injuries : DataFrame, optional
         Weekly injury reports; None: nobody is listed out.
+    roles : dict of DataFrame, optional
+        Role tables: weekly rosters and depth charts known at kickoff decide eligibility (as :func:`for_week`).
 
     Returns
     -------
@@ -219,11 +239,12 @@ def candidate_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int,
     """
     _check(games, GAMES_COLUMNS, "games")
     g = games[(games["season_type"] == "REG") & games["season"].between(first_season, last_season)]
-    return _frame(stats, games, g[["season", "week"]].drop_duplicates(), injuries)
+    return _frame(stats, games, g[["season", "week"]].drop_duplicates(), injuries, roles)
 
 
 def training_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, last_season: int,
-                   injuries: pd.DataFrame | None = None, snaps: pd.DataFrame | None = None) -> pd.DataFrame:
+                   injuries: pd.DataFrame | None = None, snaps: pd.DataFrame | None = None,
+                   roles: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Eligible player-games of every regular-season week in the window, with target ``rushing_yards``.
 
     Eligible candidates without a stats row did not play (a void bet); they are dropped and counted,
@@ -239,6 +260,8 @@ def training_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, 
         Weekly injury reports; None: nobody is listed out.
     snaps : DataFrame, optional
         ``mart.snap_counts``: a back with offensive snaps and no stats row ran for 0 yards.
+    roles : dict of DataFrame, optional
+        Role tables: weekly rosters and depth charts decide eligibility (as :func:`candidate_frame`).
 
     Returns
     -------
@@ -246,7 +269,8 @@ def training_frame(stats: pd.DataFrame, games: pd.DataFrame, first_season: int, 
         :data:`COLUMNS` plus :data:`TARGET`, only the backs who played for the team they were
         predicted for (see :func:`attach_target`).
     """
-    return attach_target(candidate_frame(stats, games, first_season, last_season, injuries), stats, snaps=snaps)
+    return attach_target(candidate_frame(stats, games, first_season, last_season, injuries, roles), stats,
+                         snaps=snaps)
 
 
 def attach_target(frame: pd.DataFrame, stats: pd.DataFrame, drop_missing: bool = True,

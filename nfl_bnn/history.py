@@ -34,7 +34,9 @@ class History:
     ``roles``: the role tables (:data:`nfl_bnn.roles.TABLES`: depth charts, weekly rosters, snap counts,
     play-by-play usage and run defence, NGS) of ``first_season - 1``..``last_season``, or None when the
     warehouse has none of them. Every row is used only when it was published before the bet time
-    (:mod:`nfl_bnn.roles`); the features' as-of joins do that per week.
+    (:mod:`nfl_bnn.roles`); the features' as-of joins do that per week. Their weekly rosters and depth
+    charts decide who is a candidate and for which team (:mod:`nfl_bnn.eligibility`) in every frame
+    built here, so training, backtests and the weekly run price the same backs.
     """
 
     stats: pd.DataFrame
@@ -53,17 +55,19 @@ class History:
 
         return role_features.add_role_features(frame, self.roles or {}, self.games)
 
-    def for_week(self, season: int, week: int) -> pd.DataFrame:
-        """:func:`nfl_bnn.features.for_week` of one week of this history."""
+    def for_week(self, season: int, week: int, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+        """:func:`nfl_bnn.features.for_week` of one week of this history; its weekly rosters and depth
+        charts decide eligibility as known at ``as_of`` (US/Eastern wall clock; None: kickoff)."""
         from nfl_bnn import features
 
-        return features.for_week(self.stats, self.games, season, week, self.injuries)
+        return features.for_week(self.stats, self.games, season, week, self.injuries, self.roles, as_of)
 
     def candidate_frame(self, first_season: int, last_season: int) -> pd.DataFrame:
         """:func:`nfl_bnn.features.candidate_frame` of seasons ``first_season``..``last_season``."""
         from nfl_bnn import features
 
-        return features.candidate_frame(self.stats, self.games, first_season, last_season, self.injuries)
+        return features.candidate_frame(self.stats, self.games, first_season, last_season, self.injuries,
+                                        self.roles)
 
     def training_frame(self, first_season: int, last_season: int) -> pd.DataFrame:
         """:func:`nfl_bnn.features.training_frame` of seasons ``first_season``..``last_season``, targets
@@ -71,7 +75,7 @@ class History:
         from nfl_bnn import features
 
         return features.training_frame(self.stats, self.games, first_season, last_season, self.injuries,
-                                       snaps=self.snaps)
+                                       snaps=self.snaps, roles=self.roles)
 
     def with_targets(self, first_season: int, last_season: int) -> pd.DataFrame:
         """Candidates of the seasons with their target, NaN kept where the back did not play (void):

@@ -265,7 +265,8 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
         log.warning("no injury report for season %d week %d in the warehouse: the model's injury feature reads "
                     "'nobody out', so backups of an injured starter are under-projected; import the report "
                     "first (`nfl-bnn import-nflverse --injuries injuries_%d.parquet`)", p.season, p.week, p.season)
-    feats = history.for_week(p.season, p.week).reset_index(drop=True)
+    eastern = as_of.tz_localize("UTC").tz_convert("America/New_York").tz_localize(None)  # as mart.games.kickoff
+    feats = history.for_week(p.season, p.week, as_of=eastern).reset_index(drop=True)  # rosters known by then
     from nfl_bnn.role_features import for_week_if_used  # role sources (issue 13): warns when one is missing
 
     feats = for_week_if_used(wh, feats, games, p.season, p.week, model.feature_names)

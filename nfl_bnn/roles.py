@@ -154,16 +154,16 @@ def censor_games(games: pd.DataFrame, season: int, week: int) -> pd.DataFrame:
 
 
 def leak_diff(build, tables: dict[str, pd.DataFrame], games: pd.DataFrame, season: int, week: int,
-              stats: pd.DataFrame | None = None) -> list[str]:
+              stats: pd.DataFrame | None = None, bet_time: pd.Series | None = None) -> list[str]:
     """Columns where ``build(tables, games, stats)`` differs from the same build on censored inputs.
 
-    The censored inputs hold only what was known at kickoff of (season, week): :func:`censor` for the
-    role tables, :func:`censor_games` for games, and stats of earlier weeks. An empty list: no leak
-    seen in that week.
+    The censored inputs hold only what was known at the bet time of (season, week) (``bet_time``: per
+    team, as :func:`censor`; default kickoff): :func:`censor` for the role tables, :func:`censor_games`
+    for games, and stats of earlier weeks. An empty list: no leak seen in that week.
     """
     full = build(tables, games, stats)
     st = None if stats is None else stats[_t(stats["season"], stats["week"]) < int(season) * 100 + int(week)]
-    cut = build(censor(tables, games, season, week), censor_games(games, season, week), st)
+    cut = build(censor(tables, games, season, week, bet_time), censor_games(games, season, week), st)
     if list(full.columns) != list(cut.columns) or len(full) != len(cut):
         return ["<shape>"]
     diff = []
