@@ -32,6 +32,20 @@ SOURCES = {
     "has_pbp": "rush_usage", "opp_run_epa": "run_defense",
     "ryoe_per_att": "ngs_rushing", "stacked_box": "ngs_rushing", "has_ngs": "ngs_rushing",
 }
+#: The groups screened together (docs/roles.md): each is added to the default features as one choice.
+GROUPS = {
+    "depth": ["depth_rank", "depth_rank_change", "has_depth"],
+    "roster": ["from_reserve", "has_roster"],
+    "snaps": ["snap_share_l3", "snap_trend", "has_snaps"],
+    "red_zone": ["rz_share", "gl_share", "has_pbp"],
+    "efficiency": ["epa_per_carry", "success_rate", "has_pbp"],
+    "opp_run_def": ["opp_run_epa", "has_pbp"],
+    "ngs": ["ryoe_per_att", "stacked_box", "has_ngs"],
+}
+#: First season each group's source exists in the warehouse (snap counts 2016, play-by-play 2019, depth
+#: charts, weekly rosters and NGS 2021): an origin means something only when the training seasons have it.
+FIRST_SEASON = {"depth": 2021, "roster": 2021, "snaps": 2016, "red_zone": 2019, "efficiency": 2019,
+                "opp_run_def": 2019, "ngs": 2021}
 NOT_LISTED_RANK = 4.0  # a back absent from his team's depth chart counts as 4th
 WINDOW = 8  # games in the rolling windows of usage and efficiency
 EPA_PRIOR_CARRIES = 80.0  # shrinkage of EPA and success per carry towards the league constants
