@@ -129,8 +129,11 @@ def apply_variant(frame: pd.DataFrame, variant: str | None, games: pd.DataFrame 
 
 def choice_params(base, choice: Choice):
     """The TrainParams of a choice: the base with its overrides; without implied_total when asked."""
-    p = base.model_copy(update={}) if not choice.overrides else type(base).model_validate(
-        {**base.model_dump(), **choice.overrides})
+    over = dict(choice.overrides)
+    if "features" in over and "gate_features" not in over and base.gate_features is not None:
+        # a feature set keeps the gate features that are in it (the gate reads only given features)
+        over["gate_features"] = [f for f in base.gate_features if f in over["features"]] or None
+    p = base.model_copy(update={}) if not over else type(base).model_validate({**base.model_dump(), **over})
     if choice.extra_features:
         p = type(base).model_validate({**p.model_dump(),
                                        "features": p.features + [f for f in choice.extra_features

@@ -221,13 +221,46 @@ def add_role_features(frame: pd.DataFrame, tables: dict[str, pd.DataFrame], game
     return out
 
 
+def used_sources(feature_names) -> set[str]:
+    """The role tables ``feature_names`` read (empty for a model of the default features)."""
+    return {SOURCES[f] for f in (feature_names or []) if f in SOURCES}
+
+
+def for_training_if_used(history, frame: pd.DataFrame, feature_names) -> pd.DataFrame:
+    """Training's hook (``nfl-bnn train``, the train notebook): ``frame`` with every role feature from
+    ``history.roles`` when ``feature_names`` use any; ``frame`` unchanged otherwise.
+
+    The same builder (:func:`add_role_features`) on the same tables (every season up to the last one,
+    see :func:`nfl_bnn.history.load_history`) as the weekly run's :func:`for_week_if_used`, so a back's
+    role features in training are the numbers a bet on him is priced on. A used source with no rows at
+    all is an error: the model would learn nothing from a constant and the run would not say why.
+    """
+    used = used_sources(feature_names)
+    if not used:
+        return frame
+    have = {name for name, t in (history.roles or {}).items() if len(t)}
+    if used - have:
+        from nfl_bnn.errors import DataError
+
+        names = sorted(used - have)
+        raise DataError(f"the train params use role features read from {', '.join('mart.' + n for n in names)}, "
+                        "which the warehouse does not hold: import them (`nfl-bnn import-nflverse --depth-charts "
+                        "... --rosters ... --snap-counts ... --pbp ... --ngs ...`, docs/roles.md) or drop "
+                        f"{sorted(f for f in feature_names if SOURCES.get(f) in names)} from the features")
+    return history.with_role_features(frame)
+
+
 def for_week_if_used(wh, frame: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
                      feature_names) -> pd.DataFrame:
     """The weekly run's hook: when the model uses role features, add them and warn for every source it
-    uses that has nothing for the week; a model without role features gets ``frame`` unchanged."""
-    used = {SOURCES[f] for f in (feature_names or []) if f in SOURCES}
+    uses that has nothing for the week; a model without role features gets ``frame`` unchanged.
+
+    Every season up to ``season`` is read, as training reads them (:func:`for_training_if_used`): the
+    as-of joins and rolling windows reach as far back as a back's last rows, so a shorter load would give
+    a back who missed a season other numbers than training gave him."""
+    used = used_sources(feature_names)
     if not used:
         return frame
-    tables = R.load_roles(wh, first_season=int(season) - 1, last_season=int(season))
+    tables = R.load_roles(wh, last_season=int(season))
     R.warn_missing(tables, season, week, used)
     return add_role_features(frame, R.censor(tables, games, season, week), games)
