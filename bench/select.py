@@ -203,6 +203,29 @@ def variant_table(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(recs)
 
 
+def role_table(rows: pd.DataFrame, reference: str = f"model:{DEFAULT}") -> pd.DataFrame:
+    """Issue 13's screen: each role group's gain over the default (reference CRPS - group CRPS, positive =
+    the group helps), pooled over its origins with the (origin, week)-clustered SE and per origin, and
+    whether it earns its place (gain > 1.645 SE, one-sided 5%)."""
+    key = ["origin", "game_id", "player_id"]
+    ref = rows[rows["method"] == reference][key + ["crps"]].rename(columns={"crps": "crps_ref"})
+    recs = []
+    for method, part in rows[rows["method"].str.startswith("model:roles:")].groupby("method", sort=False):
+        both = part.merge(ref, on=key)
+        if not len(both):
+            continue
+        d = V.paired_difference(both["crps_ref"].to_numpy(), both["crps"].to_numpy(),
+                                both["origin"].astype(str) + "-" + both["week"].astype(str))
+        rec = {"group": method.removeprefix("model:roles:"), "n": d["n"], "default_CRPS": both["crps_ref"].mean(),
+               "group_CRPS": both["crps"].mean(), "gain": d["diff"], "se": d["se"], "gain/se": d["t"],
+               "earns_its_place": bool(d["diff"] > 1.645 * d["se"])}
+        for o, b in both.groupby("origin"):
+            e = V.paired_difference(b["crps_ref"].to_numpy(), b["crps"].to_numpy(), b["week"].to_numpy())
+            rec[str(o)] = f"{e['diff']:+.3f} ± {e['se']:.3f}"
+        recs.append(rec)
+    return pd.DataFrame(recs)
+
+
 def per_origin(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean CRPS by method (rows) and origin (columns)."""
     return rows.pivot_table(index="method", columns="origin", values="crps", aggfunc="mean", sort=False)
@@ -357,6 +380,10 @@ def report(out: Path, reference: str, header: str = "") -> str:
         cols = [c for c in ["method", "origins", "n", "CRPS", "cov90", "diff_vs_ref", "se"] if c in g]
         parts += [f"### Baseline hyperparameter screen (diff to the best tuned baseline `{ref_b}`)", "",
                   fmt(g[cols].sort_values("CRPS")), ""]
+    rt = role_table(rows, reference)
+    if len(rt):
+        parts += ["### Role groups: default + group vs default (gain > 0 = the group helps; earns its place "
+                  "when gain > 1.645 SE)", "", fmt(rt.fillna("")), ""]
     vt = variant_table(rows)
     if len(vt) and tuned_names:  # only the tuned setting of each baseline (earlier screens leave others)
         vt = vt[vt["method"].isin(tuned_names) | vt["method"].str.startswith("model:")]

@@ -151,6 +151,11 @@ def test_select_adds_role_features_once_and_pairs_each_group_with_the_default(tm
     rows = S.load_rows(out)
     t = S.paired_table(rows, "model:default").set_index("method")
     assert t.loc["model:roles:snaps", "n_paired"] == (frame.season == 2022).sum()
+    rt = S.role_table(rows).set_index("group")
+    assert rt.loc["snaps", "gain"] == pytest.approx(t.loc["model:roles:snaps", "ref_CRPS_paired"]
+                                                    - t.loc["model:roles:snaps", "CRPS_paired"])
+    assert rt.loc["snaps", "earns_its_place"] == (rt.loc["snaps", "gain"] > 1.645 * rt.loc["snaps", "se"])
+    assert "2022" in rt and "### Role groups" in (out / "report.md").read_text()
     # built once: a second screen reads the cache without the warehouse
     assert S.main(argv[:2] + ["--out", str(tmp_path / "again")] + argv[2:], fitter=fitter,
                   frames=(frame, frame, games)) == 0
