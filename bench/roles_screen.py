@@ -28,15 +28,7 @@ sys.path.insert(0, str(ROOT))
 from nfl_bnn import features as F, role_features as RF, roles as R, validate as V  # noqa: E402
 from nfl_bnn.warehouse import connect, load_games, load_injuries, load_stats  # noqa: E402
 
-GROUPS = {
-    "depth": ["depth_rank", "depth_rank_change", "has_depth"],
-    "roster": ["from_reserve", "has_roster"],
-    "snaps": ["snap_share_l3", "snap_trend", "has_snaps"],
-    "red_zone": ["rz_share", "gl_share", "has_pbp"],
-    "efficiency": ["epa_per_carry", "success_rate", "has_pbp"],
-    "opp_run_def": ["opp_run_epa", "has_pbp"],
-    "ngs": ["ryoe_per_att", "stacked_box", "has_ngs"],
-}
+GROUPS = RF.GROUPS
 SHIFT = 25.0
 
 

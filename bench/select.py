@@ -12,7 +12,14 @@ What it can screen:
 * ``--set KEY=VALUE``: one override of the train params each, compared one at a time with the
   default (``--set n_experts=2 --set hidden_units=2`` = two choices, not one);
 * ``--features NAME=f1,f2,...``: a candidate feature set (the gate keeps the gate features that are
-  in it);
+  in it); ``NAME=+f1,f2`` adds the features to the default's. Role features
+  (:mod:`nfl_bnn.role_features`) may be named too;
+* ``--role-groups G ...``: issue 13's model-based screen, the default features plus each role group
+  (:data:`nfl_bnn.role_features.GROUPS`: depth, roster, snaps, red_zone, efficiency, opp_run_def, ngs).
+  The role features are added to the frame from the role tables of ``--roles-warehouse`` (a DuckDB
+  copy of the full warehouse; the frame itself is still built from ../shared), once, and cached.
+  Choose origins where the group's source exists in training and test seasons
+  (:data:`nfl_bnn.role_features.FIRST_SEASON`; docs/roles.md);
 * ``--bet-time``: issue 15 item 6, the ``implied_total`` feature as a Tuesday bet would know it
   (it is computed from closing spread and total, which a Tuesday bet cannot see). Variants: without
   the feature, the team's implied total of its previous game (a closing line of a game already played),
@@ -49,7 +56,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench import parse_sets  # noqa: E402
-from nfl_bnn import fair_baselines as FB, features as F, validate as V  # noqa: E402
+from nfl_bnn import fair_baselines as FB, features as F, role_features as RF, validate as V  # noqa: E402
 
 log = logging.getLogger("bench.select")
 SCREEN_ORIGINS = list(range(2017, 2023))
@@ -65,6 +72,7 @@ class Choice:
     name: str
     overrides: dict = field(default_factory=dict)
     variant: str | None = None  # one of BET_TIME_VARIANTS, or None
+    extra_features: list[str] = field(default_factory=list)  # added to the base's features
 
 
 # ------------------------------------------------------------------------------------------ frames
@@ -121,8 +129,15 @@ def apply_variant(frame: pd.DataFrame, variant: str | None, games: pd.DataFrame 
 
 def choice_params(base, choice: Choice):
     """The TrainParams of a choice: the base with its overrides; without implied_total when asked."""
-    p = base.model_copy(update={}) if not choice.overrides else type(base).model_validate(
-        {**base.model_dump(), **choice.overrides})
+    over = dict(choice.overrides)
+    if "features" in over and "gate_features" not in over and base.gate_features is not None:
+        # a feature set keeps the gate features that are in it (the gate reads only given features)
+        over["gate_features"] = [f for f in base.gate_features if f in over["features"]] or None
+    p = base.model_copy(update={}) if not over else type(base).model_validate({**base.model_dump(), **over})
+    if choice.extra_features:
+        p = type(base).model_validate({**p.model_dump(),
+                                       "features": p.features + [f for f in choice.extra_features
+                                                                 if f not in p.features]})
     if choice.variant == "no_implied_total":
         feats_ = [f for f in p.features if f != "implied_total"]
         gate = None if p.gate_features is None else [f for f in p.gate_features if f != "implied_total"]
@@ -185,6 +200,29 @@ def variant_table(rows: pd.DataFrame) -> pd.DataFrame:
                          "origins": ",".join(str(o) for o in sorted(both["origin"].unique())), "n": d["n"],
                          "CRPS_closing": both["crps_closing"].mean(), "CRPS_variant": both["crps"].mean(),
                          "diff_vs_closing": d["diff"], "se": d["se"], "t": d["t"]})
+    return pd.DataFrame(recs)
+
+
+def role_table(rows: pd.DataFrame, reference: str = f"model:{DEFAULT}") -> pd.DataFrame:
+    """Issue 13's screen: each role group's gain over the default (reference CRPS - group CRPS, positive =
+    the group helps), pooled over its origins with the (origin, week)-clustered SE and per origin, and
+    whether it earns its place (gain > 1.645 SE, one-sided 5%)."""
+    key = ["origin", "game_id", "player_id"]
+    ref = rows[rows["method"] == reference][key + ["crps"]].rename(columns={"crps": "crps_ref"})
+    recs = []
+    for method, part in rows[rows["method"].str.startswith("model:roles:")].groupby("method", sort=False):
+        both = part.merge(ref, on=key)
+        if not len(both):
+            continue
+        d = V.paired_difference(both["crps_ref"].to_numpy(), both["crps"].to_numpy(),
+                                both["origin"].astype(str) + "-" + both["week"].astype(str))
+        rec = {"group": method.removeprefix("model:roles:"), "n": d["n"], "default_CRPS": both["crps_ref"].mean(),
+               "group_CRPS": both["crps"].mean(), "gain": d["diff"], "se": d["se"], "gain/se": d["t"],
+               "earns_its_place": bool(d["diff"] > 1.645 * d["se"])}
+        for o, b in both.groupby("origin"):
+            e = V.paired_difference(b["crps_ref"].to_numpy(), b["crps"].to_numpy(), b["week"].to_numpy())
+            rec[str(o)] = f"{e['diff']:+.3f} ± {e['se']:.3f}"
+        recs.append(rec)
     return pd.DataFrame(recs)
 
 
@@ -342,6 +380,10 @@ def report(out: Path, reference: str, header: str = "") -> str:
         cols = [c for c in ["method", "origins", "n", "CRPS", "cov90", "diff_vs_ref", "se"] if c in g]
         parts += [f"### Baseline hyperparameter screen (diff to the best tuned baseline `{ref_b}`)", "",
                   fmt(g[cols].sort_values("CRPS")), ""]
+    rt = role_table(rows, reference)
+    if len(rt):
+        parts += ["### Role groups: default + group vs default (gain > 0 = the group helps; earns its place "
+                  "when gain > 1.645 SE)", "", fmt(rt.fillna("")), ""]
     vt = variant_table(rows)
     if len(vt) and tuned_names:  # only the tuned setting of each baseline (earlier screens leave others)
         vt = vt[vt["method"].isin(tuned_names) | vt["method"].str.startswith("model:")]
@@ -355,8 +397,10 @@ def report(out: Path, reference: str, header: str = "") -> str:
     return text
 
 
-def build_choices(sets: list[str], feature_sets: list[str], bet_time: bool | list[str]) -> list[Choice]:
-    """The default plus one choice per ``--set``, per ``--features NAME=f1,f2`` and per bet-time variant."""
+def build_choices(sets: list[str], feature_sets: list[str], bet_time: bool | list[str],
+                  role_groups: list[str] = ()) -> list[Choice]:
+    """The default plus one choice per ``--set``, per ``--features NAME=f1,f2`` (``NAME=+f1,f2``: added
+    to the default's), per role group and per bet-time variant."""
     choices = [Choice(DEFAULT)]
     for key, value in parse_sets(sets, "--set"):
         choices.append(Choice(f"{key}={json.dumps(value)}", {key: value}))
@@ -364,11 +408,18 @@ def build_choices(sets: list[str], feature_sets: list[str], bet_time: bool | lis
         name, sep, cols = item.partition("=")
         if not sep or not cols:
             raise SystemExit(f"--features {item!r}: use NAME=feature1,feature2,...")
-        fl = [c.strip() for c in cols.split(",") if c.strip()]
-        unknown = [c for c in fl if c not in F.FEATURES]
+        plus = cols.startswith("+")
+        fl = [c.strip() for c in cols.lstrip("+").split(",") if c.strip()]
+        unknown = [c for c in fl if c not in F.FEATURES and c not in RF.ROLE_FEATURES]
         if unknown:
-            raise SystemExit(f"--features {name}: unknown features {unknown}; known: {F.FEATURES}")
-        choices.append(Choice(f"features:{name}", {"features": fl}))
+            raise SystemExit(f"--features {name}: unknown features {unknown}; known: {F.FEATURES} and the "
+                             f"role features {RF.ROLE_FEATURES}")
+        choices.append(Choice(f"features:{name}", extra_features=fl) if plus
+                       else Choice(f"features:{name}", {"features": fl}))
+    for g in role_groups:
+        if g not in RF.GROUPS:
+            raise SystemExit(f"--role-groups {g!r}: unknown group; known: {', '.join(RF.GROUPS)}")
+        choices.append(Choice(f"roles:{g}", extra_features=list(RF.GROUPS[g])))
     if bet_time is not None and bet_time is not False:
         named = BET_TIME_VARIANTS if bet_time is True or not bet_time else bet_time
         choices += [Choice(v, variant=v) for v in named]
@@ -396,12 +447,47 @@ def _frames(cache: Path, first_season: int, last_season: int):
     return frame, nolines, games
 
 
+def uses_roles(choices: list[Choice]) -> bool:
+    """Whether any choice reads a role feature (then the frame needs the role columns)."""
+    named = [f for c in choices for f in c.extra_features + list(c.overrides.get("features", []))]
+    return any(f in RF.ROLE_FEATURES for f in named)
+
+
+def with_roles(frame: pd.DataFrame, games: pd.DataFrame, cache: Path, warehouse: str | None,
+               tag: str) -> pd.DataFrame:
+    """``frame`` with every role feature (:func:`nfl_bnn.role_features.add_role_features`), the role
+    tables read once from ``warehouse`` (read-only) and the result cached as ``cache/frame_roles_TAG``.
+    The same rows and order as ``frame``: only columns are added, so the default's rows pair as before."""
+    path = cache / f"frame_roles_{tag}.parquet"
+    if path.is_file():
+        cached = pd.read_parquet(path)
+        if len(cached) == len(frame) and (cached[["game_id", "player_id"]].to_numpy()
+                                          == frame[["game_id", "player_id"]].to_numpy()).all():
+            return cached
+    if not warehouse:
+        raise SystemExit("role features need the role tables: give --roles-warehouse PATH (a copy of a "
+                         "warehouse with depth charts, rosters, snaps, play-by-play and NGS imported)")
+    from nfl_bnn import roles as R
+    from nfl_bnn.warehouse import connect
+
+    with connect(warehouse, read_only=True) as wh:
+        tables = R.load_roles(wh)
+    out = RF.add_role_features(frame, tables, games)
+    cache.mkdir(parents=True, exist_ok=True)
+    out.to_parquet(path)
+    return out
+
+
 def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.select", description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, required=True, help="folder for per-row scores, fits.jsonl, report.md")
     ap.add_argument("--params", default=None, help="TrainParams YAML of the default (params/train.yaml)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a choice to screen")
     ap.add_argument("--features", action="append", default=[], metavar="NAME=f1,f2", help="a candidate feature set")
+    ap.add_argument("--role-groups", nargs="+", default=[], choices=list(RF.GROUPS), metavar="GROUP",
+                    help=f"screen default features + each role group ({', '.join(RF.GROUPS)})")
+    ap.add_argument("--roles-warehouse", default=None,
+                    help="DuckDB path/URL with the role tables (read-only), for role features")
     ap.add_argument("--bet-time", nargs="*", choices=BET_TIME_VARIANTS, default=None,
                     help="screen the bet-time variants of implied_total (all when none is named)")
     ap.add_argument("--base-set", action="append", default=[], metavar="KEY=VALUE",
@@ -422,7 +508,7 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
         print(report(out, ref))
         return 0
     if args.final:
-        if args.set or args.features or args.bet_time is not None or args.origins:
+        if args.set or args.features or args.role_groups or args.bet_time is not None or args.origins:
             ap.error("--final scores the frozen default and tuned baselines on 2023-2024 only: "
                      "screen choices (--set/--features/--bet-time/--origins) without --final")
         if args.tuned is None or not args.tuned.is_file():
@@ -438,8 +524,12 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
 
     base_over = dict(parse_sets(args.base_set, "--base-set"))
     base = load_train_params(args.params, **base_over)
-    choices = [Choice(DEFAULT)] if args.final else build_choices(args.set, args.features, args.bet_time)
-    frame, nolines, games = frames if frames is not None else _frames(args.cache, args.first_season, max(origins + FINAL_ORIGINS))
+    choices = [Choice(DEFAULT)] if args.final else build_choices(args.set, args.features, args.bet_time,
+                                                                args.role_groups)
+    last = max(origins + FINAL_ORIGINS)
+    frame, nolines, games = frames if frames is not None else _frames(args.cache, args.first_season, last)
+    if uses_roles(choices) and not set(RF.ROLE_FEATURES) <= set(frame.columns):
+        frame = with_roles(frame, games, args.cache, args.roles_warehouse, f"{args.first_season}_{last}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "run.json").write_text(json.dumps({"argv": argv if argv is not None else sys.argv[1:],
                                               "origins": origins, "base_set": base_over,

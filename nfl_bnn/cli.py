@@ -62,7 +62,7 @@ def _load_frames(first: int, last: int):
 
 
 def _cmd_train(args) -> int:
-    from nfl_bnn import train
+    from nfl_bnn import role_features, train
 
     params = train.load_train_params(args.params)
     check = args.validate_season if args.validate_season is not None else args.last_season + 1
@@ -72,10 +72,10 @@ def _cmd_train(args) -> int:
         raise ConfigError(f"--validate-season {check} must come after --last-season {args.last_season} "
                           "(walk-forward: the model never sees the season it is checked on)")
     history, _ = _load_history(args.first_season, check)  # targets graded with snap counts (docs/roles.md)
-    frame = history.training_frame(args.first_season, args.last_season)
+    frame, valid = (role_features.for_training_if_used(history, history.training_frame(a, b), params.features)
+                    for a, b in ((args.first_season, args.last_season), (check, check)))  # role features if used
     model, diag = train.fit(frame, params, args.first_season, args.last_season)
-    holdout = train.check_season(model, frame, history.training_frame(check, check),
-                                 check, required=args.validate_season is not None)
+    holdout = train.check_season(model, frame, valid, check, required=args.validate_season is not None)
     train.save_if_fit(model, diag, holdout, args.out)
     print(f"trained on {len(frame)} player-games {args.first_season}-{args.last_season} in {diag['wall_s']} s; "
           f"checked on {holdout.rows} player-games of {holdout.season}"

@@ -32,7 +32,8 @@ class History:
     = did not play = void, the old rule. Snaps are known only after the game: they never enter a feature.
 
     ``roles``: the role tables (:data:`nfl_bnn.roles.TABLES`: depth charts, weekly rosters, snap counts,
-    play-by-play usage and run defence, NGS) of ``first_season - 1``..``last_season``, or None when the
+    play-by-play usage and run defence, NGS) of every season up to ``last_season`` (like ``stats``: the
+    role features' as-of joins and rolling windows reach back to a back's last rows), or None when the
     warehouse has none of them. Every row is used only when it was published before the bet time
     (:mod:`nfl_bnn.roles`); the features' as-of joins do that per week. Their weekly rosters and depth
     charts decide who is a candidate and for which team (:mod:`nfl_bnn.eligibility`) in every frame
@@ -134,10 +135,13 @@ def load_history(wh: Warehouse, first_season: int, last_season: int) -> History:
 
 
 def _role_tables(wh: Warehouse, first: int, last: int) -> dict[str, pd.DataFrame] | None:
-    """The role tables of ``first - 1``..``last`` (a feature of week 1 reads last season's depth chart
-    and snaps), or None when the warehouse has none of them."""
+    """The role tables of every season up to ``last`` (a feature of week 1 reads last season's depth
+    chart; a back back from a lost season reads his snaps of two seasons ago), or None when the
+    warehouse has none of them. Every entry point (training, the weekly run's
+    :func:`nfl_bnn.role_features.for_week_if_used`) reads the same seasons, so the same numbers;
+    ``first`` is not a bound."""
     from nfl_bnn import roles
 
     if not any(wh.table_exists(f"mart.{name}") for name in roles.TABLES):
         return None
-    return roles.load_roles(wh, first_season=first - 1, last_season=last)
+    return roles.load_roles(wh, last_season=last)

@@ -32,6 +32,20 @@ SOURCES = {
     "has_pbp": "rush_usage", "opp_run_epa": "run_defense",
     "ryoe_per_att": "ngs_rushing", "stacked_box": "ngs_rushing", "has_ngs": "ngs_rushing",
 }
+#: The groups screened together (docs/roles.md): each is added to the default features as one choice.
+GROUPS = {
+    "depth": ["depth_rank", "depth_rank_change", "has_depth"],
+    "roster": ["from_reserve", "has_roster"],
+    "snaps": ["snap_share_l3", "snap_trend", "has_snaps"],
+    "red_zone": ["rz_share", "gl_share", "has_pbp"],
+    "efficiency": ["epa_per_carry", "success_rate", "has_pbp"],
+    "opp_run_def": ["opp_run_epa", "has_pbp"],
+    "ngs": ["ryoe_per_att", "stacked_box", "has_ngs"],
+}
+#: First season each group's source exists in the warehouse (snap counts 2016, play-by-play 2019, depth
+#: charts, weekly rosters and NGS 2021): an origin means something only when the training seasons have it.
+FIRST_SEASON = {"depth": 2021, "roster": 2021, "snaps": 2016, "red_zone": 2019, "efficiency": 2019,
+                "opp_run_def": 2019, "ngs": 2021}
 NOT_LISTED_RANK = 4.0  # a back absent from his team's depth chart counts as 4th
 WINDOW = 8  # games in the rolling windows of usage and efficiency
 EPA_PRIOR_CARRIES = 80.0  # shrinkage of EPA and success per carry towards the league constants
@@ -207,13 +221,46 @@ def add_role_features(frame: pd.DataFrame, tables: dict[str, pd.DataFrame], game
     return out
 
 
+def used_sources(feature_names) -> set[str]:
+    """The role tables ``feature_names`` read (empty for a model of the default features)."""
+    return {SOURCES[f] for f in (feature_names or []) if f in SOURCES}
+
+
+def for_training_if_used(history, frame: pd.DataFrame, feature_names) -> pd.DataFrame:
+    """Training's hook (``nfl-bnn train``, the train notebook): ``frame`` with every role feature from
+    ``history.roles`` when ``feature_names`` use any; ``frame`` unchanged otherwise.
+
+    The same builder (:func:`add_role_features`) on the same tables (every season up to the last one,
+    see :func:`nfl_bnn.history.load_history`) as the weekly run's :func:`for_week_if_used`, so a back's
+    role features in training are the numbers a bet on him is priced on. A used source with no rows at
+    all is an error: the model would learn nothing from a constant and the run would not say why.
+    """
+    used = used_sources(feature_names)
+    if not used:
+        return frame
+    have = {name for name, t in (history.roles or {}).items() if len(t)}
+    if used - have:
+        from nfl_bnn.errors import DataError
+
+        names = sorted(used - have)
+        raise DataError(f"the train params use role features read from {', '.join('mart.' + n for n in names)}, "
+                        "which the warehouse does not hold: import them (`nfl-bnn import-nflverse --depth-charts "
+                        "... --rosters ... --snap-counts ... --pbp ... --ngs ...`, docs/roles.md) or drop "
+                        f"{sorted(f for f in feature_names if SOURCES.get(f) in names)} from the features")
+    return history.with_role_features(frame)
+
+
 def for_week_if_used(wh, frame: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
                      feature_names) -> pd.DataFrame:
     """The weekly run's hook: when the model uses role features, add them and warn for every source it
-    uses that has nothing for the week; a model without role features gets ``frame`` unchanged."""
-    used = {SOURCES[f] for f in (feature_names or []) if f in SOURCES}
+    uses that has nothing for the week; a model without role features gets ``frame`` unchanged.
+
+    Every season up to ``season`` is read, as training reads them (:func:`for_training_if_used`): the
+    as-of joins and rolling windows reach as far back as a back's last rows, so a shorter load would give
+    a back who missed a season other numbers than training gave him."""
+    used = used_sources(feature_names)
     if not used:
         return frame
-    tables = R.load_roles(wh, first_season=int(season) - 1, last_season=int(season))
+    tables = R.load_roles(wh, last_season=int(season))
     R.warn_missing(tables, season, week, used)
     return add_role_features(frame, R.censor(tables, games, season, week), games)

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from nfl_bnn import features as feats
+from nfl_bnn import features as feats, role_features as role_feats
 from nfl_bnn.fitcheck import (FitLimits, Holdout, check_fit, check_season,  # noqa: F401 (train's API)
                               holdout_from_predictions, save_if_fit)
 from nfl_bnn.params import StrictModel, load_params
@@ -112,10 +112,11 @@ class TrainParams(StrictModel):
             twice = sorted({f for f in chosen if chosen.count(f) > 1})
             if twice:
                 raise ValueError(f"{name} lists {twice} more than once")
-        unknown = [f for f in self.features if f not in feats.FEATURES]
+        unknown = [f for f in self.features if f not in feats.FEATURES and f not in role_feats.ROLE_FEATURES]
         if unknown:
-            raise ValueError(f"features {unknown} are not built by nfl_bnn.features; choose from "
-                             f"{', '.join(feats.FEATURES)}")
+            raise ValueError(f"features {unknown} are built neither by nfl_bnn.features nor by "
+                             f"nfl_bnn.role_features; choose from {', '.join(feats.FEATURES)} or the role "
+                             f"features {', '.join(role_feats.ROLE_FEATURES)} (docs/roles.md)")
         outside = [f for f in (self.gate_features or []) if f not in self.features]
         if outside:
             raise ValueError(f"gate_features {outside} are not in features; the gate can only read features "

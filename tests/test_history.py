@@ -140,13 +140,14 @@ def test_a_back_with_snaps_and_no_stats_row_is_a_zero_yard_target_through_histor
         schema.create_schema(wh)
 
 
-def test_history_loads_the_role_tables_from_the_season_before_and_none_when_there_are_none(wh):
-    """A week-1 feature reads last season's depth chart and snaps, so the role tables start a season early."""
+def test_history_loads_the_role_tables_of_every_season_and_none_when_there_are_none(wh):
+    """A week-1 feature reads last season's depth chart and snaps, a back back from a lost season his snaps of
+    two seasons ago: the role tables hold every season up to the last, as the weekly run reads them."""
     stats = warehouse.load_stats(wh)
     wh.upsert_df("mart.snap_counts", _snap_rows(stats[stats.season >= 2017]))
     h = features.load_history(wh, 2019, 2019)
     assert h.roles is not None and set(h.roles) == set(roles.TABLES)
-    assert sorted(h.roles["snap_counts"].season.unique()) == [2018, 2019]
+    assert sorted(h.roles["snap_counts"].season.unique()) == [2017, 2018, 2019]
     framed = h.with_role_features(h.candidate_frame(2019, 2019))
     assert framed["has_snaps"].eq(1.0).any() and "depth_rank" in framed
     dropped = [n for n in roles.TABLES if wh.table_exists(f"mart.{n}")]

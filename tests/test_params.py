@@ -66,7 +66,7 @@ def test_train_params_defaults_are_params_train_yaml():
 @pytest.mark.parametrize("overrides, message", [
     ({"gate_features": ["carry_share", "rush_l3"], "features": ["carry_share", "proj_carries"]},
      r"gate_features \['rush_l3'\] are not in features"),
-    ({"features": ["carry_share", "carries_l3"]}, r"features \['carries_l3'\] are not built by nfl_bnn.features"),
+    ({"features": ["carry_share", "carries_l3"]}, r"features \['carries_l3'\] are built neither by nfl_bnn.features nor by nfl_bnn.role_features"),
     ({"features": ["carry_share", "carry_share"], "gate_features": None}, r"features lists \['carry_share'\] more than once"),
     ({"gate_features": []}, "gate_features is empty"),
 ])
