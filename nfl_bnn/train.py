@@ -32,8 +32,8 @@ class Priors(StrictModel):
     gamma_sd: float = Field(0.3, gt=0)
     hidden_sd: float = Field(0.5, gt=0)
     v_sd: float = Field(0.3, gt=0)
-    bias_sd: float = Field(1.0, gt=0)  # hidden units' biases (network: identified, directional)
-    hidden_gain: float = Field(1.5, gt=0)  # network: directional: the length of every unit's input weights
+    bias_sd: float = Field(1.0, gt=0)  # hidden biases (identified, directional); additive_learned: centres' sd
+    hidden_gain: float = Field(1.5, gt=0)  # directional: the length of every unit's input weights; additive: gain
     alpha_gap_shape: float = Field(4.0, ge=0, description="> 0: Gamma(shape, shape/0.8) gaps between the experts' "
                                    "intercepts, which removes the mode where two experts share one location; 0: none")
 
@@ -44,14 +44,17 @@ class TrainParams(StrictModel):
 
     inference: Literal["nutpie", "pymc", "advi"] = "nutpie"
     n_experts: int = Field(3, ge=2, le=8)
-    hidden_units: int = Field(0, ge=0, le=16, description="tanh units shared by the experts (0 = linear experts)")
+    hidden_units: int = Field(0, ge=0, le=64, description="tanh units shared by the experts (0 = linear experts; "
+                              "at most 16 but for the additive networks, m units per hidden feature)")
     shared_slopes: bool = True
     # the hidden layer (hidden_units > 0), see docs/network.md: plain = the first network (no biases, free
     # per-expert output weights); identified = ordered biases, positive shrunk output weights (fewer symmetric
     # modes); directional = ordered biases, unit-length input directions with a fixed gain, positive output
     # weights (no scale ridge between input and output weights); hidden_output shared = one output weight
-    # vector for every expert; gate_hidden = the gate sees the hidden units (a gating network)
-    network: Literal["plain", "identified", "directional"] = "plain"
+    # vector for every expert; gate_hidden = the gate sees the hidden units (a gating network); additive = each
+    # unit reads one feature, tanh(gain * (x_f - c)), centres at the feature's training quantiles (a neural
+    # additive model, linear in its output weights; additive_learned: ordered learned centres)
+    network: Literal["plain", "identified", "directional", "additive", "additive_learned"] = "plain"
     hidden_output: Literal["per_expert", "shared"] = "per_expert"
     gate_hidden: bool = False
     hidden_features: list[str] | None = None  # the hidden units' inputs (default: all features)
@@ -91,8 +94,16 @@ class TrainParams(StrictModel):
     @model_validator(mode="after")
     def _network_options_fit_together(self) -> TrainParams:
         if self.hidden_output == "shared" and self.network == "plain":
-            raise ValueError("hidden_output: shared needs network: identified or directional (the plain "
-                             "network has free per-expert output weights)")
+            raise ValueError("hidden_output: shared needs network: identified, directional or additive (the "
+                             "plain network has free per-expert output weights)")
+        n_in = len(self.hidden_features or self.features)
+        if self.network.startswith("additive") and self.hidden_units % n_in:
+            raise ValueError(f"network: {self.network} needs hidden_units ({self.hidden_units}) to be a multiple "
+                             f"of the {n_in} hidden features (m units per feature): set hidden_units to "
+                             f"m x {n_in}, or choose hidden_features")
+        if not self.network.startswith("additive") and self.hidden_units > 16:
+            raise ValueError(f"hidden_units {self.hidden_units} > 16 is for the additive networks only "
+                             f"(network: {self.network} has that many dense tanh units)")
         if self.gate_hidden and self.hidden_units == 0:
             raise ValueError("gate_hidden: true needs hidden_units > 0 (there are no hidden units to gate on)")
         outside = [f for f in (self.hidden_features or []) if f not in self.features]

@@ -33,13 +33,15 @@ def _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden, H=3, n=9, d
     idata = az.from_dict(posterior={k: np.asarray(v)[None, None] for k, v in zip(names, det)})
     arrs = {k: v[0] for k, v in posterior_arrays(idata, d, K, H).items()}
     w, mu, sigma = mixture_params(arrs, Xz, 0.0, 1.0, dtype=np.float64, scale_floor=0.1, gate=gate)
-    return graph, np.asarray(ll_rows), mixture_logpmf(yz, w, mu, sigma), arrs
+    return graph, np.asarray(ll_rows), mixture_logpmf(yz, w, mu, sigma), dict(arrs, Xz=Xz)
 
 
 @pytest.mark.parametrize("gate,network,hidden_output,gate_hidden", [
     ("ordinal", "identified", "shared", True), ("ordinal", "identified", "per_expert", False),
     ("softmax", "identified", "per_expert", True), ("ordinal", "plain", "per_expert", False),
-    ("ordinal", "directional", "shared", True), ("softmax", "directional", "per_expert", False)])
+    ("ordinal", "directional", "shared", True), ("softmax", "directional", "per_expert", False),
+    ("ordinal", "additive", "shared", True), ("softmax", "additive", "per_expert", False),
+    ("ordinal", "additive_learned", "per_expert", True)])
 def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_output, gate_hidden):
     """Row by row: the sampled graph's log-likelihood is the NumPy pass's, for every network option."""
     graph, graph_rows, rows, arrs = _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden)
@@ -54,8 +56,11 @@ def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_
         w0 = mixture_params(flat, rng.normal(size=(9, 3)), 0.0, 1.0, dtype=np.float64, gate=gate)[0]
         w1 = mixture_params(arrs, rng.normal(size=(9, 3)), 0.0, 1.0, dtype=np.float64, gate=gate)[0]
         assert not np.allclose(w0, w1)
-    if network != "plain":  # identifying constraints: ordered biases, positive output weights
+    if network in ("identified", "directional"):  # identifying constraints: ordered biases, positive weights
         assert np.all(np.diff(arrs["b_h"][0]) > 0) and np.all(arrs["v"] > 0)
+    if network.startswith("additive"):  # one input per unit, with the fixed gain, and weights of both signs
+        assert ((arrs["W_h"][0] != 0).sum(axis=0) == 1).all() and np.allclose(arrs["W_h"][0].sum(axis=0), 1.5)
+        assert (arrs["v"] < 0).any() and (arrs["v"] > 0).any()
     if network == "directional":  # every unit's input weights have the fixed gain as their length
         np.testing.assert_allclose(np.linalg.norm(arrs["W_h"][0], axis=0), 1.5)
     if hidden_output == "shared":
@@ -93,12 +98,50 @@ def test_network_options_are_validated_where_they_enter():
     from nfl_bnn.model import build_pymc_model
     from nfl_bnn.train import load_train_params
 
-    with pytest.raises((ConfigError, ValueError), match="needs network: identified or directional"):
+    with pytest.raises((ConfigError, ValueError), match="needs network: identified, directional or additive"):
         load_train_params(hidden_units=2, hidden_output="shared")
     with pytest.raises((ConfigError, ValueError), match="gate_hidden"):
         load_train_params(hidden_units=0, gate_hidden=True)
     with pytest.raises(ValueError, match="network must be"):
         build_pymc_model(np.zeros((3, 2)), np.zeros(3), 2, 2, network="deep")
+    # an additive layer gives every hidden feature the same number of units
+    with pytest.raises((ConfigError, ValueError), match="multiple of the 3 hidden features"):
+        load_train_params(hidden_units=4, network="additive", hidden_features=["proj_carries", "carry_share",
+                                                                               "implied_total"])
+    assert load_train_params(hidden_units=28, network="additive").hidden_units == 28
+    with pytest.raises((ConfigError, ValueError), match="> 16 is for the additive"):
+        load_train_params(hidden_units=28, network="directional")
+    with pytest.raises(ValueError, match="multiple of the number of hidden features"):
+        build_pymc_model(np.zeros((3, 2)), np.zeros(3), 2, 3, network="additive")
+
+
+@pytest.mark.parametrize("network", ["additive", "additive_learned"])
+def test_additive_units_bend_at_their_features_quantiles(rng, network):
+    """Two units per hidden feature: each reads one feature, bends at (learned: starts at) its terciles,
+    in order, and graph and NumPy pass agree row by row."""
+    from nfl_bnn.model.network import additive_centres
+
+    _g, graph_rows, rows, arrs = _graph_and_numpy(rng, "ordinal", network, "per_expert", False, H=4,
+                                                  hidden_features=[0, 2])
+    np.testing.assert_allclose(rows[0], graph_rows, rtol=1e-7)
+    W, c = arrs["W_h"][0], -arrs["b_h"][0] / 1.5
+    assert (W[1] == 0).all() and (W[0, :2] == 1.5).all() and (W[2, 2:] == 1.5).all() and (W[0, 2:] == 0).all()
+    assert c[0] < c[1] and c[2] < c[3]
+    if network == "additive":  # fixed at the training rows' terciles
+        np.testing.assert_allclose(c[2:], np.quantile(arrs["Xz"][:, 2], [1 / 3, 2 / 3]))
+        np.testing.assert_allclose(c, additive_centres(arrs["Xz"], [0, 2], 2).ravel())
+
+
+def test_additive_centres_are_strictly_increasing_for_tied_and_constant_features():
+    from nfl_bnn.model.network import additive_centres, additive_weights
+
+    Xz = np.column_stack([np.r_[np.zeros(90), np.ones(5), 2 * np.ones(5)], np.zeros(100), np.arange(100.0)])
+    c = additive_centres(Xz, [0, 1, 2], 3)
+    assert (np.diff(c, axis=1) > 0).all()
+    np.testing.assert_allclose(c[0], [0.5, 1.0, 1.5])  # the distinct values' quartiles, not 0, 0, 0
+    np.testing.assert_allclose(c[2], np.quantile(np.arange(100.0), [0.25, 0.5, 0.75]))
+    W = additive_weights(3, [0, 2], 2, 1.5)
+    assert W.shape == (3, 4) and W.sum() == 6.0 and (W[1] == 0).all() and (W[2, 2:] == 1.5).all()
 
 
 def test_older_artifacts_without_the_new_arrays_still_load_and_predict_alike(rng, tmp_path):
@@ -149,6 +192,28 @@ def test_identified_network_fits_end_to_end(rng, tmp_path):
     np.testing.assert_allclose(np.linalg.norm(model.params["W_h"], axis=1), 1.5, rtol=1e-5)
     pred = MixtureExpertsBNN.load(model.save(tmp_path / "net.npz")).predict(df.iloc[:30])
     assert np.corrcoef(pred["median"], df["proj_carries"].iloc[:30])[0, 1] > 0.5
+
+
+def test_additive_network_fits_end_to_end_and_its_basis_round_trips(rng, tmp_path):
+    """nutpie on the additive network (fixed quantile centres, shared output weights): runs, saves, reloads,
+    and the artifact's units are the fixed one-feature basis, so the NumPy pass predicts the bend."""
+    from nfl_bnn.features import FEATURES
+    from nfl_bnn.train import fit, load_train_params
+
+    n = 240
+    df = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
+    df["season"] = np.repeat([2020, 2021], n // 2)
+    df["rushing_yards"] = np.round(np.exp(3.8 + 0.5 * np.tanh(2 * df["proj_carries"]) + rng.normal(0, 0.3, n)) - 20)
+    p = load_train_params(draws=40, tune=60, chains=2, keep_draws=60, hidden_units=6, network="additive",
+                          hidden_output="shared", hidden_features=["proj_carries", "carry_share", "rush_l3"])
+    model, diag = fit(df, p, 2020, 2021)
+    assert diag["steps_per_draw"] > 0 and np.isfinite(diag["rhat_pred_max"])
+    W = model.params["W_h"]
+    assert W.shape == (60, len(FEATURES), 6) and np.ptp(W, axis=0).max() == 0 and np.ptp(model.params["b_h"], axis=0).max() == 0
+    assert (W[0, FEATURES.index("proj_carries"), :2] == 1.5).all() and (W[0].sum(axis=0) == 1.5).all()
+    loaded = MixtureExpertsBNN.load(model.save(tmp_path / "add.npz"))
+    pd.testing.assert_frame_equal(loaded.predict(df.iloc[:30]), model.predict(df.iloc[:30]))
+    assert np.corrcoef(loaded.predict(df.iloc[:30])["median"], df["proj_carries"].iloc[:30])[0, 1] > 0.5
 
 
 def test_the_network_params_file_loads_as_the_default_plus_hidden_units():

@@ -29,7 +29,7 @@ PARAM_SHAPES = {
 #: Arrays added after the first artifacts: an artifact without them is read with zeros, which is exactly
 #: the model it was fitted as (hidden units without biases, a gate that does not see the hidden units).
 OPTIONAL_PARAMS = ("b_h", "gate_Vh")
-NETWORKS = ("plain", "identified", "directional")
+NETWORKS = ("plain", "identified", "directional", "additive", "additive_learned")
 QUANTILES = {"q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0.75, "q95": 0.95}
 TRANSFORMS = ("identity", "log")
 GATES = ("softmax", "ordinal")

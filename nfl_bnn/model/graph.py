@@ -27,6 +27,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from nfl_bnn.model.forward import GATES, NETWORKS, OPTIONAL_PARAMS, PARAM_SHAPES, _dims
+from nfl_bnn.model.network import ADDITIVE, units_per_feature
+from nfl_bnn.model.network import hidden_layer as _hidden_layer
+from nfl_bnn.model.network import output_weights as _output_weights
 
 
 def _log_bin_prob(mu, sigma, lo, hi):
@@ -51,66 +54,6 @@ def quiet_pytensor() -> None:
 
     warnings.filterwarnings("ignore", message=".*could not link to a BLAS installation.*")
     logging.getLogger("pytensor.tensor.blas").setLevel(logging.ERROR)
-
-
-def _hidden_layer(X, d: int, H: int, p: Mapping[str, float], network: str, hidx: list[int] | None = None):
-    """The hidden units ``tanh(X @ W_h + b_h)`` (n, H); registers ``W_h`` and, if identified, ``b_h``.
-
-    ``plain`` (the first network option) has no biases, so every unit is odd in x and units can be
-    permuted freely. ``identified`` gives each unit a bias and orders the biases: the units are labelled
-    by where they bend, which removes the H! copies of every mode that NUTS would otherwise wander
-    between (the sign symmetry is removed by positive output weights, :func:`_output_weights`).
-    """
-    import pymc as pm
-    import pytensor.tensor as pt
-    from pymc.distributions.transforms import ordered
-
-    di = d if hidx is None else len(hidx)  # the hidden units' inputs; the other rows of W_h are 0
-    if network == "directional":
-        # each unit looks along a unit-length direction with a fixed gain: the product ridge between
-        # the size of the input weights and of the output weight (v * w is all a nearly linear unit
-        # identifies) is gone, and a unit the data do not need wanders on a sphere, not down a funnel
-        # (the start must not be the origin, where the direction is undefined)
-        u = pm.Normal("W_dir", 0.0, 1.0, shape=(di, H), initval=np.eye(di, H) + 0.1)
-        W_in = float(p["hidden_gain"]) * u / pt.sqrt((u**2).sum(axis=0, keepdims=True))
-    else:
-        W_in = pm.Normal("W_h" if hidx is None else "W_hin", 0.0, p["hidden_sd"], shape=(di, H))
-    if hidx is None and network != "directional":
-        W_h = W_in
-    else:
-        W_h = pm.Deterministic("W_h", W_in if hidx is None else pt.set_subtensor(pt.zeros((d, H))[hidx], W_in))
-    pre = X @ W_h
-    if network in ("identified", "directional"):
-        kw = {"transform": ordered, "initval": np.linspace(-1.0, 1.0, H)} if H > 1 else {}
-        b_h = pm.Normal("b_h", 0.0, p["bias_sd"], shape=(H,), **kw)
-        pre = pre + b_h[None, :]
-    return pt.tanh(pre)
-
-
-def _output_weights(K: int, H: int, p: Mapping[str, float], network: str, hidden_output: str):
-    """The hidden-to-location weights ``v`` (K, H).
-
-    ``plain``: free Normal weights per expert. ``identified``: non-centred hierarchical shrinkage,
-    ``v = v_scale * v_raw`` with a half-normal global scale and half-normal raw weights, so the posterior
-    can sit at the linear model (v_scale near 0) unless the data ask for the bends; the weights are
-    positive, which removes tanh's sign symmetry (flipping a unit's input weights, bias and output
-    weight gives the same function). ``hidden_output`` ``shared`` uses one weight vector for every
-    expert (experts then still differ in intercept, scale and gate), ``per_expert`` one per expert.
-    """
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    if network == "plain":
-        return pm.Normal("v", 0.0, p["v_sd"], shape=(K, H))
-    if network == "directional":  # positive (sign symmetry), half-normal: mode at the linear model
-        raw = pm.HalfNormal("v_pos", p["v_sd"], shape=(H,) if hidden_output == "shared" else (K, H))
-        return pm.Deterministic("v", pt.tile(raw[None, :], (K, 1)) if hidden_output == "shared" else raw)
-    scale = pm.HalfNormal("v_scale", p["v_sd"])
-    if hidden_output == "shared":
-        raw = pm.HalfNormal("v_raw", 1.0, shape=(H,))
-        return pm.Deterministic("v", pt.tile((scale * raw)[None, :], (K, 1)))
-    raw = pm.HalfNormal("v_raw", 1.0, shape=(K, H))
-    return pm.Deterministic("v", scale * raw)
 
 
 def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd: float, h=None, H: int = 0):
@@ -229,14 +172,16 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         See :func:`nfl_bnn.model.forward.gate_weights`. Both store ``gate_W`` (d, K-1) and
         ``gate_b`` (K-1); the ordinal gate repeats its score's weights in every column with
         ``gate_b = -kappa``.
-    network : {"plain", "identified"}
+    network : {"plain", "identified", "directional", "additive", "additive_learned"}
         For H > 0: ``plain`` is the first network (no hidden biases, free per-expert output weights);
         ``identified`` adds ordered hidden biases and positive, hierarchically shrunk output weights;
         ``directional`` has ordered biases, unit-length input directions with a fixed gain and
-        positive half-normal output weights (see :func:`_hidden_layer`, :func:`_output_weights` and
-        docs/network.md).
+        positive half-normal output weights; ``additive`` gives each unit one feature with a fixed
+        gain and a centre at a training quantile (``additive_learned``: ordered learned centres),
+        H a multiple of the hidden features, with shrunk Normal output weights (see
+        :mod:`nfl_bnn.model.network` and docs/network.md).
     hidden_output : {"per_expert", "shared"}
-        ``identified``/``directional`` only: one output weight vector per expert, or one for all.
+        Not ``plain``: one output weight vector per expert, or one for all.
     gate_hidden : bool
         The gate also sees the hidden units (a gating network); needs H > 0.
     hidden_features : sequence of int, optional
@@ -274,13 +219,15 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         raise ValueError(f"network must be one of {NETWORKS} (not {network!r}) and hidden_output "
                          f"per_expert or shared (not {hidden_output!r})")
     if hidden_output == "shared" and network == "plain":
-        raise ValueError("hidden_output: shared needs network: identified or directional")
+        raise ValueError("hidden_output: shared needs network: identified, directional or additive")
+    if H > 0 and network in ADDITIVE:
+        units_per_feature(H, d if hidden_features is None else len(hidden_features))
     if gate_hidden and H == 0:
         raise ValueError("gate_hidden needs hidden_units > 0 (the gate would see no hidden units)")
     with pm.Model() as m:
         X = pt.as_tensor_variable(np.asarray(Xz, dtype=np.float64))
         hidx = None if hidden_features is None else [int(i) for i in hidden_features]
-        h = _hidden_layer(X, d, H, p, network, hidx) if H > 0 else None
+        h = _hidden_layer(X, d, H, p, network, hidx, Xz=Xz) if H > 0 else None
         logits = _gate_logits(X, n, d, K, gidx, gate, p["gate_sd"], h if gate_hidden else None, H)
         log_w = logits - pt.logsumexp(logits, axis=1, keepdims=True)
         mu = _expert_locations(X, d, K, H, p, shared_slopes, h, network, hidden_output)

@@ -1,0 +1,145 @@
+"""The hidden layer of the mixture of experts (docs/network.md): hidden units and output weights.
+
+Every network option ends in the same two arrays the NumPy forward pass reads, ``W_h`` (d, H) and
+``b_h`` (H,), with units ``tanh(x @ W_h + b_h)``, so :func:`nfl_bnn.model.forward.mixture_params`
+predicts every option alike and an artifact needs no new arrays.
+
+The additive options (``additive``, ``additive_learned``) give each unit ONE standardised feature,
+``tanh(gain * (x_f - c))``: ``W_h`` holds the gain in that feature's row and zeros elsewhere, and
+``b_h = -gain * c``. With the centres fixed at quantiles of the training rows (``additive``) the
+units are a fixed basis and the experts' locations are linear in the output weights: a neural
+additive model whose posterior (given the gate) is close to Gaussian, with none of the sign,
+permutation or scale symmetries of a dense tanh layer.
+
+PyMC and PyTensor are imported inside the graph functions, like :mod:`nfl_bnn.model.graph`.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+ADDITIVE = ("additive", "additive_learned")
+
+
+def additive_centres(Xz: np.ndarray, hidx: Sequence[int], per_feature: int) -> np.ndarray:
+    """Each hidden feature's unit centres at its training quantiles (k + 1) / (m + 1): (n_f, m).
+
+    Quantiles put the bends where the rows are. Where they tie (a feature with few distinct values,
+    e.g. mostly 0), the quantiles of the distinct values are used instead, and centres that still tie
+    (a constant feature) are pulled apart by 0.01, so every feature's centres increase strictly (an
+    ordered prior needs that, and equal centres would only repeat one unit).
+    """
+    m = int(per_feature)
+    probs = (np.arange(m) + 1.0) / (m + 1.0)
+    out = np.empty((len(hidx), m))
+    for i, f in enumerate(hidx):
+        x = np.asarray(Xz[:, f], dtype=np.float64)
+        c = np.quantile(x, probs)
+        if m > 1 and np.any(np.diff(c) <= 1e-6):
+            c = np.quantile(np.unique(x), probs)
+        if m > 1 and np.any(np.diff(c) <= 1e-6):
+            c = c + 0.01 * (np.arange(m) - (m - 1) / 2.0)
+        out[i] = c
+    return out
+
+
+def additive_weights(d: int, hidx: Sequence[int], per_feature: int, gain: float) -> np.ndarray:
+    """The fixed input weights of an additive layer: unit f*m + k reads feature ``hidx[f]`` with ``gain``."""
+    W = np.zeros((d, len(hidx) * int(per_feature)))
+    for i, f in enumerate(hidx):
+        W[f, i * per_feature:(i + 1) * per_feature] = float(gain)
+    return W
+
+
+def units_per_feature(H: int, n_inputs: int) -> int:
+    """m units per hidden feature for an additive layer of H units; refuses an H that does not divide."""
+    if n_inputs < 1 or H % n_inputs:
+        raise ValueError(f"network: additive needs hidden_units ({H}) to be a multiple of the number of "
+                         f"hidden features ({n_inputs}): each feature gets the same number of units; set "
+                         f"hidden_units to m x {n_inputs} or choose hidden_features")
+    return H // n_inputs
+
+
+def _additive_layer(X, Xz: np.ndarray, d: int, H: int, p: Mapping[str, float], network: str, hidx: list[int]):
+    """``tanh(gain * (x_f - c))`` per unit; registers ``W_h``, ``b_h`` (and ``c_h`` if learned)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+    from pymc.distributions.transforms import ordered
+
+    m, gain = units_per_feature(H, len(hidx)), float(p["hidden_gain"])
+    q = additive_centres(Xz, hidx, m)
+    W_h = pm.Deterministic("W_h", pt.as_tensor_variable(additive_weights(d, hidx, m, gain)))
+    if network == "additive":
+        b_h = pm.Deterministic("b_h", pt.as_tensor_variable(-gain * q.ravel()))
+    else:  # learned centres, ordered within each feature (no permutation of a feature's units), centred
+        # at the quantiles: a unit the data do not need keeps its prior, a proper Normal, not a funnel
+        kw = {"transform": ordered} if m > 1 else {}
+        c = pm.Normal("c_h", q, p["bias_sd"], shape=q.shape, initval=q, **kw)
+        b_h = pm.Deterministic("b_h", -gain * c.reshape((H,)))
+    return pt.tanh(X @ W_h + b_h[None, :])
+
+
+def hidden_layer(X, d: int, H: int, p: Mapping[str, float], network: str, hidx: list[int] | None = None,
+                 Xz: np.ndarray | None = None):
+    """The hidden units ``tanh(X @ W_h + b_h)`` (n, H); registers ``W_h`` and, except ``plain``, ``b_h``.
+
+    ``plain`` (the first network option) has no biases, so every unit is odd in x and units can be
+    permuted freely. ``identified`` gives each unit a bias and orders the biases: the units are labelled
+    by where they bend, which removes the H! copies of every mode that NUTS would otherwise wander
+    between (the sign symmetry is removed by positive output weights, :func:`output_weights`).
+    ``additive``/``additive_learned``: one feature per unit (module docstring); they need ``Xz``.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+    from pymc.distributions.transforms import ordered
+
+    if network in ADDITIVE:
+        return _additive_layer(X, Xz, d, H, p, network, list(range(d)) if hidx is None else hidx)
+    di = d if hidx is None else len(hidx)  # the hidden units' inputs; the other rows of W_h are 0
+    if network == "directional":
+        # each unit looks along a unit-length direction with a fixed gain: the product ridge between
+        # the size of the input weights and of the output weight (v * w is all a nearly linear unit
+        # identifies) is gone, and a unit the data do not need wanders on a sphere, not down a funnel
+        # (the start must not be the origin, where the direction is undefined)
+        u = pm.Normal("W_dir", 0.0, 1.0, shape=(di, H), initval=np.eye(di, H) + 0.1)
+        W_in = float(p["hidden_gain"]) * u / pt.sqrt((u**2).sum(axis=0, keepdims=True))
+    else:
+        W_in = pm.Normal("W_h" if hidx is None else "W_hin", 0.0, p["hidden_sd"], shape=(di, H))
+    if hidx is None and network != "directional":
+        W_h = W_in
+    else:
+        W_h = pm.Deterministic("W_h", W_in if hidx is None else pt.set_subtensor(pt.zeros((d, H))[hidx], W_in))
+    pre = X @ W_h
+    if network in ("identified", "directional"):
+        kw = {"transform": ordered, "initval": np.linspace(-1.0, 1.0, H)} if H > 1 else {}
+        b_h = pm.Normal("b_h", 0.0, p["bias_sd"], shape=(H,), **kw)
+        pre = pre + b_h[None, :]
+    return pt.tanh(pre)
+
+
+def output_weights(K: int, H: int, p: Mapping[str, float], network: str, hidden_output: str):
+    """The hidden-to-location weights ``v`` (K, H).
+
+    ``plain``: free Normal weights per expert. ``identified``: non-centred hierarchical shrinkage,
+    ``v = v_scale * v_raw`` with a half-normal global scale and half-normal raw weights, so the posterior
+    can sit at the linear model (v_scale near 0) unless the data ask for the bends; the weights are
+    positive, which removes tanh's sign symmetry (flipping a unit's input weights, bias and output
+    weight gives the same function). ``additive``: the same non-centred shrinkage with Normal raw
+    weights (an additive unit has no sign symmetry: its input weight is fixed and positive).
+    ``hidden_output`` ``shared`` uses one weight vector for every expert (experts then still differ in
+    intercept, scale and gate), ``per_expert`` one per expert.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if network == "plain":
+        return pm.Normal("v", 0.0, p["v_sd"], shape=(K, H))
+    shape = (H,) if hidden_output == "shared" else (K, H)
+    if network == "directional":  # positive (sign symmetry), half-normal: mode at the linear model
+        raw = pm.HalfNormal("v_pos", p["v_sd"], shape=shape)
+        return pm.Deterministic("v", pt.tile(raw[None, :], (K, 1)) if hidden_output == "shared" else raw)
+    scale = pm.HalfNormal("v_scale", p["v_sd"])
+    raw = (pm.Normal("v_raw", 0.0, 1.0, shape=shape) if network in ADDITIVE
+           else pm.HalfNormal("v_raw", 1.0, shape=shape))
+    return pm.Deterministic("v", pt.tile((scale * raw)[None, :], (K, 1)) if hidden_output == "shared" else scale * raw)
