@@ -153,6 +153,18 @@ def read_json(path: str | Path) -> Any:
         raise DataError(f"odds file {p} is not readable JSON ({type(exc).__name__})") from None
 
 
+def _utc(value: Any) -> pd.Timestamp:
+    """One time as naive UTC (zone-less = UTC), NaT when unreadable. Parsed one by one: pandas parses a
+    column that mixes zoned and zone-less times with the first row's offset for all of them."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return pd.NaT
+    if ts is pd.NaT:
+        return pd.NaT
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
 def _refuse(df: pd.DataFrame, bad: pd.Series, where: str, what: str) -> None:
     if bad.any():
         r = df[bad].iloc[0]
@@ -171,10 +183,10 @@ def finish(df: pd.DataFrame, games: pd.DataFrame, where: str, source: str,
     for c in ("game_id", "book"):
         out[c] = out[c].where(out[c].notna(), "").astype(str).str.strip()
         _refuse(df.assign(game_id=out["game_id"]), out[c] == "", where, f"empty {c}")
-    ts = pd.to_datetime(df["fetched_at"], errors="coerce", utc=True, format="ISO8601")
+    ts = pd.Series([_utc(v) for v in df["fetched_at"]], index=df.index, dtype="datetime64[ns]")
     _refuse(df.assign(game_id=out["game_id"]), ts.isna(), where,
             "unreadable fetched_at (use ISO 8601, e.g. 2024-09-03T14:00:00Z)")
-    out["fetched_at"] = ts.dt.tz_localize(None).astype("datetime64[ns]")
+    out["fetched_at"] = ts
     now = now if now is not None else pd.Timestamp.now(tz="UTC").tz_localize(None)
     _refuse(out, out["fetched_at"] > now + pd.Timedelta(hours=1), where, "fetched_at in the future (check its zone)")
     for c in VALUES:
