@@ -130,11 +130,16 @@ def match_games(events: pd.DataFrame, games: pd.DataFrame, where: str) -> tuple[
     return m[events.columns.drop(["home", "away", "commence_time"]).tolist() + ["game_id"]], n_skip
 
 
-def read_csv(path: str | Path) -> pd.DataFrame:
-    """The rows of a game-lines CSV (text, validated by :func:`finish`)."""
+def _existing(path: str | Path, what: str) -> Path:
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"game-lines file {p} does not exist; check the path")
+        raise DataError(f"{what} {p} {'is a folder, not a file' if p.is_dir() else 'does not exist'}; check the path")
+    return p
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """The rows of a game-lines CSV (text, validated by :func:`finish`)."""
+    p = _existing(path, "game-lines file")
     try:
         raw = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, PermissionError) as exc:
@@ -144,9 +149,7 @@ def read_csv(path: str | Path) -> pd.DataFrame:
 
 
 def read_json(path: str | Path) -> Any:
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"odds file {p} does not exist; check the path")
+    p = _existing(path, "odds file")
     try:
         return json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
