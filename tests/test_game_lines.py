@@ -15,7 +15,7 @@ from nfl_bnn import features, game_lines, pipeline
 from nfl_bnn.cli import main
 from nfl_bnn.errors import DataError
 from nfl_bnn.ingest.game_lines import import_game_lines
-from nfl_bnn.teams import from_full_name
+from nfl_bnn.teams import CURRENT, FULL_NAMES, from_full_name
 from nfl_bnn.warehouse import connect, load_game_lines, load_game_lines_as_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -115,6 +115,7 @@ def test_wrong_files_are_one_clear_error(wh, tmp_path):
     with pytest.raises(DataError, match="unknown NFL team 'Alabama Crimson Tide'"):
         from_full_name("Alabama Crimson Tide", "f.json (home_team)")
     assert from_full_name("St. Louis Rams", "f") == "LA" and from_full_name("Washington Commanders", "f") == "WAS"
+    assert set(FULL_NAMES.values()) == CURRENT  # every franchise has its full name
     with pytest.raises(DataError, match="does not exist"):
         import_game_lines(wh, [tmp_path / "none.json"], "odds-api")
 

@@ -115,10 +115,10 @@ def match_games(events: pd.DataFrame, games: pd.DataFrame, where: str) -> tuple[
 
     ko = kickoffs_utc(games)
     sched = games[["game_id", "home_team", "away_team"]].assign(kickoff_utc=ko.to_numpy())
-    commence = pd.to_datetime(events["commence_time"], errors="coerce", utc=True, format="ISO8601")
+    commence = pd.Series([_utc(v) for v in events["commence_time"]], index=events.index, dtype="datetime64[ns]")
     if commence.isna().any():
         raise DataError(f"{where}: unreadable commence_time {events.loc[commence.isna(), 'commence_time'].iloc[0]!r}")
-    ev = events.assign(_t=commence.dt.tz_localize(None), _row=range(len(events)))
+    ev = events.assign(_t=commence, _row=range(len(events)))
     m = ev.merge(sched, left_on=["home", "away"], right_on=["home_team", "away_team"])
     m = m[(m["kickoff_utc"] - m["_t"]).abs() <= MATCH_WINDOW]
     m = m.sort_values("_row").drop_duplicates("_row")
