@@ -189,10 +189,12 @@ def test_weekly_run_uses_the_line_known_at_as_of(week4_wh, project_home, identit
                                 wh=week4_wh, model=RecordingModel())
         return RecordingModel.seen.set_index("player_id")["implied_total"], res.summary
 
-    with caplog.at_level("WARNING", logger="nfl_bnn.game_lines"):
+    with caplog.at_level("INFO", logger="nfl_bnn.game_lines"):
         closing, summary = implied("2024-09-25T00:00:00Z")  # no game lines imported: the schedule's
     assert closing["KC-RB1"] == 24.0 and closing["MIA-RB1"] == 21.0
-    assert "closing lines from the schedule" in summary and "closing lines from the schedule" in caplog.text
+    assert "closing lines from the schedule" in summary
+    assert [r.levelname for r in caplog.records if r.name == "nfl_bnn.game_lines"] == ["INFO"]  # the default
+    caplog.clear()
     import_game_lines(week4_wh, [LIVE, HISTORICAL], "odds-api")
     tuesday, summary = implied("2024-09-25T00:00:00Z")
     assert tuesday["KC-RB1"] == 47 / 2 + 3 / 2 and tuesday["BAL-RB1"] == 47 / 2 - 3 / 2
@@ -203,6 +205,11 @@ def test_weekly_run_uses_the_line_known_at_as_of(week4_wh, project_home, identit
     before_any, summary = implied("2024-09-20T00:00:00Z")
     pd.testing.assert_series_equal(before_any, closing)
     assert "closing lines from the schedule" in summary
+    caplog.clear()
+    with caplog.at_level("INFO", logger="nfl_bnn.game_lines"):
+        implied("2024-09-20T00:00:00Z")  # lines exist, none fetched by then: a warning this time
+    warned = [r.getMessage() for r in caplog.records if r.name == "nfl_bnn.game_lines" and r.levelname == "WARNING"]
+    assert len(warned) == 1 and "no line of season 2024 week 4 fetched by the as-of time" in warned[0]
 
 
 def test_cli_import_game_lines(project_home, capsys, tmp_path):
