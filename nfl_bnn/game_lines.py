@@ -114,8 +114,9 @@ def week_games_as_of(wh: Any, games: pd.DataFrame, season: int, week: int, as_of
     """:func:`bet_time_games` with the lines of ``mart.game_lines`` known at ``as_of``; logs which were used.
 
     Closing lines are a warning where the warehouse holds game lines but none of this week known at
-    ``as_of`` (an import missed); without any game lines it is the documented default, logged at INFO
-    (and written into the summary either way), so a warehouse that never imports them is not nagged.
+    ``as_of`` (an import missed); without any game lines it is the documented default, logged at DEBUG
+    (and written into the summary either way), so a warehouse that never imports them is not nagged and
+    a failed run's stderr stays its one error line.
     """
     from nfl_bnn.tables import load_game_lines_as_of
 
@@ -124,7 +125,7 @@ def week_games_as_of(wh: Any, games: pd.DataFrame, season: int, week: int, as_of
         log.info("%s", note)
         return g, note
     missed = wh.table_exists("mart.game_lines") and wh.count("mart.game_lines") > 0
-    log.log(logging.WARNING if missed else logging.INFO, "%s; %s", note,
+    log.log(logging.WARNING if missed else logging.DEBUG, "%s; %s", note,
             f"mart.game_lines has no line of season {season} week {week} fetched by the as-of time: import the "
             "week's (`nfl-bnn import-game-lines`)" if missed else "to use lines as known at the bet time, import "
             "them with their time (`nfl-bnn import-game-lines`, docs/lines.md)")

@@ -189,11 +189,11 @@ def test_weekly_run_uses_the_line_known_at_as_of(week4_wh, project_home, identit
                                 wh=week4_wh, model=RecordingModel())
         return RecordingModel.seen.set_index("player_id")["implied_total"], res.summary
 
-    with caplog.at_level("INFO", logger="nfl_bnn.game_lines"):
+    with caplog.at_level("DEBUG", logger="nfl_bnn.game_lines"):
         closing, summary = implied("2024-09-25T00:00:00Z")  # no game lines imported: the schedule's
     assert closing["KC-RB1"] == 24.0 and closing["MIA-RB1"] == 21.0
     assert "closing lines from the schedule" in summary
-    assert [r.levelname for r in caplog.records if r.name == "nfl_bnn.game_lines"] == ["INFO"]  # the default
+    assert [r.levelname for r in caplog.records if r.name == "nfl_bnn.game_lines"] == ["DEBUG"]  # the default
     caplog.clear()
     import_game_lines(week4_wh, [LIVE, HISTORICAL], "odds-api")
     tuesday, summary = implied("2024-09-25T00:00:00Z")
