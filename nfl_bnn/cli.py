@@ -185,7 +185,8 @@ ARG_TYPES = {
     **{(c, d): _path for c, d in (("train", "out"), ("train", "params"), ("backtest", "model"), ("backtest", "out"),
                                   ("weekly", "model"), ("weekly", "params"), ("backtest-bets", "model"),
                                   ("backtest-bets", "nflcom"), ("drift", "model"), ("doctor", "model"),
-                                  ("restore", "archive"), ("import-lines", "path"), ("run-notebook", "params"))},
+                                  ("restore", "archive"), ("import-lines", "path"), ("run-notebook", "params"),
+                                  ("import-game-lines", "paths"))},
     **{("import-nflverse", d): _path_or_url for d in ("player_stats", "schedules", "injuries")},
     ("backtest", "lines"): _lines_spec,
 }

@@ -1,4 +1,4 @@
-"""``nfl-bnn`` data commands: init-db, import-nflverse, import-lines, fetch-lines, build-demo-data.
+"""``nfl-bnn`` data commands: init-db, import-nflverse, import-lines, import-game-lines, fetch-lines, build-demo-data.
 
 Registered on the console script's parser by :func:`nfl_bnn.cli.build_parser`; heavy imports happen
 inside the handlers so that ``nfl-bnn --help`` is instant.
@@ -12,7 +12,7 @@ from nfl_bnn.errors import NflBnnError
 
 # --- data: warehouse and importers -------------------------------------------------------------
 def _data_commands(sub: argparse._SubParsersAction) -> None:
-    """init-db, import-nflverse, import-lines, fetch-lines, build-demo-data (see nfl_bnn.ingest)."""
+    """init-db, import-nflverse, import-lines, import-game-lines, fetch-lines, build-demo-data (nfl_bnn.ingest)."""
 
     def _report(counts) -> None:
         for c in counts:
@@ -70,6 +70,17 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
             print(f"into {wh.description}")
         return 0
 
+    def import_game_lines(args) -> int:
+        from nfl_bnn.ingest.game_lines import import_game_lines as run
+        from nfl_bnn.warehouse import connect
+
+        with connect() as wh:
+            counts, notes = run(wh, args.paths, args.format)
+            for line in [str(counts), *notes]:
+                print(line)
+            print(f"into {wh.description}")
+        return 0
+
     def fetch_lines(args) -> int:
         from nfl_bnn.ingest import lines, odds_api
         from nfl_bnn.warehouse import connect
@@ -123,6 +134,17 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--season", type=int, help="season of an odds-api file")
     p.add_argument("--week", type=int, help="week of an odds-api file")
     p.set_defaults(handler=import_lines)
+
+    p = sub.add_parser("import-game-lines", help="import game spreads and totals stamped with their fetch time "
+                       "(the weekly run's implied_total uses the latest known at --as-of)",
+                       description="Every file is validated before anything is written, all in one transaction. "
+                       "Formats and the as-of rule: docs/lines.md.")
+    p.add_argument("paths", nargs="+", metavar="FILE", help="game-lines files (several: one import)")
+    p.add_argument("--format", choices=["odds-api", "csv"], default="odds-api",
+                   help="odds-api (default): a saved The Odds API v4 odds response with markets=spreads,totals "
+                   "(live or historical); csv: game_id, book, fetched_at, spread_line (home margin, positive = "
+                   "home favoured), total_line")
+    p.set_defaults(handler=import_game_lines)
 
     p = sub.add_parser("fetch-lines", help="download player_rush_yds lines from The Odds API (needs ODDS_API_KEY)")
     p.add_argument("--season", type=int, required=True)

@@ -41,7 +41,7 @@ from typing import Any
 
 import pandas as pd
 
-from nfl_bnn import config, fileio, ledger, monitoring, proxy_lines
+from nfl_bnn import config, fileio, game_lines, ledger, monitoring, proxy_lines
 from nfl_bnn.errors import DataError
 from nfl_bnn.legacy_pipeline import BNNMoEProductionPipeline
 from nfl_bnn.pricing import (
@@ -259,7 +259,9 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
                             model_version=version, paper=p.paper_trade, keep_games=frozen)
     p, bankroll_note = ledger_bankroll(p, wh)
     as_of = pd.Timestamp(p.as_of) if p.as_of else pd.Timestamp(datetime.now(UTC).replace(tzinfo=None))
-    history = replace(history, injuries=reports_as_of(history.injuries, as_of))
+    # the week's spread and total as known at as_of where stored (mart.game_lines), else the schedule's
+    games_now, game_lines_note = game_lines.week_games_as_of(wh, history.games, p.season, p.week, as_of)
+    history = replace(history, injuries=reports_as_of(history.injuries, as_of), games=games_now)
     injuries = history.injuries
     if model.learned_from("mate_out_share") and not features.injury_coverage(injuries, p.season, p.week):
         log.warning("no injury report for season %d week %d in the warehouse: the model's injury feature reads "
@@ -303,7 +305,8 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
     )
     alerts = monitoring.check(health, p.alerts)
     summary = summary_text(p, version, predictions, sized, bets, lines, health, alerts, run.run_id, bankroll_note,
-                           notes=[f"quotes and injury reports as of {as_of:%Y-%m-%d %H:%M} UTC"] + line_notes,
+                           notes=[f"quotes and injury reports as of {as_of:%Y-%m-%d %H:%M} UTC", game_lines_note]
+                           + line_notes,
                            blend_text=blend.describe())
 
     files = {out_dir / f"{tag}_predictions.csv": fileio.csv_writer(predictions),

@@ -27,6 +27,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "mart.rush_usage": ("game_id", "player_id"),
     "mart.run_defense": ("game_id", "team"),
     "mart.ngs_rushing": ("season", "week", "player_id"),
+    "mart.game_lines": ("game_id", "book", "fetched_at"),
     "prop_lines": ("season", "week", "market", "book", "player_name", "fetched_at"),
     "best_prop_lines": ("season", "week", "market", "player_name", "side"),
     "bets": ("bet_id",),
@@ -178,6 +179,21 @@ TABLES: dict[str, str] = {
             stacked_box_pct      DOUBLE PRECISION,
             source               TEXT NOT NULL,
             PRIMARY KEY (season, week, player_id)
+        )""",
+    # game lines as seen at a time (issue 15.6; nfl_bnn/game_lines.py): spread in the schedule's convention
+    # (home team's expected margin, positive = home favoured), either value may be NULL, not both
+    "mart.game_lines": """
+        CREATE TABLE IF NOT EXISTS mart.game_lines (
+            game_id      TEXT NOT NULL,
+            season       INTEGER NOT NULL,
+            week         INTEGER NOT NULL,
+            book         TEXT NOT NULL,
+            fetched_at   TIMESTAMP NOT NULL,
+            spread_line  DOUBLE PRECISION CHECK (spread_line BETWEEN -30 AND 30),
+            total_line   DOUBLE PRECISION CHECK (total_line BETWEEN 25 AND 70),
+            source       TEXT NOT NULL,
+            CHECK (spread_line IS NOT NULL OR total_line IS NOT NULL),
+            PRIMARY KEY (game_id, book, fetched_at)
         )""",
     "prop_lines": """
         CREATE TABLE IF NOT EXISTS prop_lines (

@@ -61,6 +61,12 @@ QUOTE_TYPES: dict[str, str] = {
     "fetched_at": "timestamp", "source": "text",
 }
 
+#: ``mart.game_lines``: spread/total as seen at ``fetched_at`` (UTC); either value may be NULL (not both).
+GAME_LINE_TYPES: dict[str, str] = {
+    "game_id": "text", "season": "int", "week": "int", "book": "text", "fetched_at": "timestamp",
+    "spread_line": "float", "total_line": "float", "source": "text",
+}
+
 
 def typed(df: pd.DataFrame, types: Mapping[str, str]) -> pd.DataFrame:
     """``df`` with each column of ``types`` converted to its type (see the module docstring)."""
@@ -256,6 +262,26 @@ def load_lines_as_of(wh: Warehouse, season: int, week: int, as_of: Any,
     best["devig_over_odds"] = best["over_odds"].where(best["two_sided"])
     best["devig_under_odds"] = best["under_odds"].where(best["two_sided"])
     return best[quotes.BEST_COLUMNS].reset_index(drop=True)
+
+
+def load_game_lines(wh: Warehouse, season: int, week: int | None = None) -> pd.DataFrame:
+    """Every game-line snapshot of a season (or one week), oldest first (types: :data:`GAME_LINE_TYPES`);
+    an empty frame when the table is absent. Nothing is filtered by time here: the as-of rule is
+    :func:`nfl_bnn.game_lines.lines_as_of`."""
+    if not wh.table_exists("mart.game_lines"):
+        return typed(pd.DataFrame({c: pd.Series(dtype=object) for c in GAME_LINE_TYPES}), GAME_LINE_TYPES)
+    weeks = (1, 22) if week is None else (int(week), int(week))
+    return _read(wh, "mart.game_lines", GAME_LINE_TYPES, " WHERE season = ? AND week >= ? AND week <= ?",
+                 (int(season),) + weeks, ("week", "game_id", "fetched_at", "book"))
+
+
+def load_game_lines_as_of(wh: Warehouse, season: int, week: int, as_of: Any, book: str | None = None
+                          ) -> pd.DataFrame:
+    """Per game of (season, week), the median over books of each book's latest spread and total fetched at
+    or before ``as_of`` (UTC), or only ``book``'s: :func:`nfl_bnn.game_lines.lines_as_of` (its columns)."""
+    from nfl_bnn.game_lines import lines_as_of
+
+    return lines_as_of(load_game_lines(wh, season, week), as_of, book=book)
 
 
 def eastern_now() -> datetime:

@@ -53,3 +53,34 @@ def map_series(codes: pd.Series, where: str) -> pd.Series:
             f"({', '.join(sorted(CURRENT))}) or old ones ({', '.join(sorted(HISTORICAL))})"
         )
     return s.astype(object)
+
+
+#: Full franchise names as sportsbook feeds write them (The Odds API's ``home_team``/``away_team``),
+#: old names included, -> today's code.
+FULL_NAMES: dict[str, str] = {
+    "Arizona Cardinals": "ARI", "Atlanta Falcons": "ATL", "Baltimore Ravens": "BAL", "Buffalo Bills": "BUF",
+    "Carolina Panthers": "CAR", "Chicago Bears": "CHI", "Cincinnati Bengals": "CIN", "Cleveland Browns": "CLE",
+    "Dallas Cowboys": "DAL", "Denver Broncos": "DEN", "Detroit Lions": "DET", "Green Bay Packers": "GB",
+    "Houston Texans": "HOU", "Indianapolis Colts": "IND", "Jacksonville Jaguars": "JAX",
+    "Kansas City Chiefs": "KC", "Los Angeles Rams": "LA", "St. Louis Rams": "LA", "St Louis Rams": "LA",
+    "Los Angeles Chargers": "LAC", "San Diego Chargers": "LAC", "Las Vegas Raiders": "LV",
+    "Oakland Raiders": "LV", "Miami Dolphins": "MIA", "Minnesota Vikings": "MIN", "New England Patriots": "NE",
+    "New Orleans Saints": "NO", "New York Giants": "NYG", "New York Jets": "NYJ", "Philadelphia Eagles": "PHI",
+    "Pittsburgh Steelers": "PIT", "Seattle Seahawks": "SEA", "San Francisco 49ers": "SF",
+    "Tampa Bay Buccaneers": "TB", "Tennessee Titans": "TEN", "Washington Commanders": "WAS",
+    "Washington Football Team": "WAS", "Washington Redskins": "WAS", "Washington": "WAS",
+}
+_FULL_KEYS = {" ".join(k.lower().split()): v for k, v in FULL_NAMES.items()}
+
+
+def from_full_name(name: str, where: str) -> str:
+    """Today's code of a franchise written out in full ("Kansas City Chiefs" -> ``KC``); a code is accepted
+    too. Anything else is a DataError naming ``where``: the feed is not the NFL's (a college sport key?)."""
+    text = " ".join(str(name).lower().split())
+    if text in _FULL_KEYS:
+        return _FULL_KEYS[text]
+    try:
+        return to_current(str(name))
+    except DataError:
+        raise DataError(f"{where}: unknown NFL team {name!r}; expected a full franchise name such as "
+                        "'Kansas City Chiefs' (is the file from sport key americanfootball_nfl?)") from None

@@ -44,6 +44,8 @@ from nfl_bnn.tables import (  # what the tables mean, re-exported so existing im
     INJURY_COLUMNS,
     eastern_now,
     load_best_lines,
+    load_game_lines,
+    load_game_lines_as_of,
     load_games,
     load_injuries,
     load_lines_as_of,
@@ -62,8 +64,8 @@ from nfl_bnn.warehouse_db import (  # the open warehouse, re-exported
 log = logging.getLogger("nfl_bnn.warehouse")
 
 __all__ = ["DATA_HINT", "INIT_HINT", "INJURY_COLUMNS", "Target", "UpsertCounts", "Warehouse", "connect",
-           "eastern_now", "load_best_lines", "load_games", "load_injuries", "load_lines_as_of", "load_quotes",
-           "load_stats", "mask_url", "resolve",
+           "eastern_now", "load_best_lines", "load_game_lines", "load_game_lines_as_of", "load_games", "load_injuries",
+           "load_lines_as_of", "load_quotes", "load_stats", "mask_url", "resolve",
            "table_counts", "upcoming_week"]
 
 
