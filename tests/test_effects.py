@@ -166,3 +166,11 @@ def test_a_fit_with_both_effects_runs_end_to_end(rng, tmp_path):
     assert np.isfinite(pred["mean"]).all()
     # the backs' true effects rise with their number; their posterior means follow
     assert np.corrcoef(model.params["back_effect"].mean(axis=0), np.arange(12))[0, 1] > 0.3
+
+
+def test_the_feature_frames_carry_the_ids_the_effects_are_keyed_by():
+    """Training, bench and the weekly run all predict from nfl_bnn.features frames: their ID columns
+    must hold what location_offset looks up, or a model with effects could not price a week."""
+    from nfl_bnn.features import COLUMNS, ID_COLUMNS
+
+    assert set(fx.OPP_COLUMNS + fx.BACK_COLUMNS) <= set(ID_COLUMNS) <= set(COLUMNS)
