@@ -20,6 +20,7 @@ from scipy.special import ndtr
 
 from nfl_bnn import features as feats
 from nfl_bnn.errors import DataError
+from nfl_bnn.model import effects as fx
 from nfl_bnn.model import (ARTIFACT_FORMAT, MODEL_VERSION, MixtureExpertsBNN, build_pymc_model,
                            data_fingerprint, mixture_logpdf, mixture_logpmf, mixture_params,
                            posterior_arrays, target_space)
@@ -100,8 +101,10 @@ def target_bins(y: np.ndarray, transform: str, offset: float, floor_yards: float
                   edges=edges, floor=floor)
 
 
-def sample(std: Standardised, tgt: Target, seasons: np.ndarray, p: TrainParams) -> Posterior:
-    """Build the PyMC graph for these rows and sample it with the chosen method."""
+def sample(std: Standardised, tgt: Target, seasons: np.ndarray, p: TrainParams,
+           levels: fx.EffectLevels | None = None) -> Posterior:
+    """Build the PyMC graph for these rows and sample it with the chosen method (``levels``: the rows'
+    defence and back levels when the params ask for those effects)."""
     d, K, H = std.X.shape[1], p.n_experts, p.hidden_units
     unknown = [f for f in (p.gate_features or []) if f not in p.features]
     if unknown:
@@ -118,11 +121,12 @@ def sample(std: Standardised, tgt: Target, seasons: np.ndarray, p: TrainParams) 
                              bin_halfwidth=0.5 / tgt.sd, scale_floor=tgt.floor, gate_features=gate_idx,
                              row_weights=row_w, bin_edges=tgt.edges, gate=p.gate, network=p.network,
                              hidden_output=p.hidden_output, gate_hidden=p.gate_hidden,
-                             hidden_features=hidden_idx)
+                             hidden_features=hidden_idx, effects=levels)
     log.info("fitting %s: %d rows x %d features, K=%d, H=%d, %s", MODEL_VERSION, len(tgt.y), d, K, H, p.inference)
     t0 = time.time()
     idata, steps = _sample(model, p)
-    return Posterior(arrays=posterior_arrays(idata, d, K, H), idata=idata, steps_per_draw=steps,
+    arrays = {**posterior_arrays(idata, d, K, H), **fx.posterior_effects(idata.posterior)}
+    return Posterior(arrays=arrays, idata=idata, steps_per_draw=steps,
                      wall_s=round(time.time() - t0, 1))
 
 
@@ -135,7 +139,7 @@ def _rhat_ess(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def predictive_diagnostics(arrays: dict[str, np.ndarray], Xz: np.ndarray, tgt: Target, hold: np.ndarray,
-                           p: TrainParams) -> tuple[dict, np.ndarray]:
+                           p: TrainParams, levels: fx.EffectLevels | None = None) -> tuple[dict, np.ndarray]:
     """Convergence judged on what the model predicts for the rows ``hold`` (the last training season).
 
     Raw weights have symmetric modes in which chains may harmlessly disagree; predicted means and
@@ -145,7 +149,7 @@ def predictive_diagnostics(arrays: dict[str, np.ndarray], Xz: np.ndarray, tgt: T
     C, D = arrays["alpha"].shape[:2]
     flat = {k: v.reshape((C * D,) + v.shape[2:]) for k, v in arrays.items()}
     w, mu, sigma = mixture_params(flat, Xz[hold], tgt.mean, tgt.sd, dtype=np.float64, scale_floor=tgt.floor,
-                                  gate=p.gate)
+                                  gate=p.gate, loc_offset=fx.train_offset(flat, levels, hold))
     pred_mean = (w * mu).sum(axis=2).reshape(C, D, -1)
     # P(over) at a typical line per row: the pooled predicted mean rounded to a half-yard line
     centre = pred_mean.mean(axis=(0, 1))
@@ -166,6 +170,17 @@ def predictive_diagnostics(arrays: dict[str, np.ndarray], Xz: np.ndarray, tgt: T
         diag["rhat_alpha_max"] = float(np.max(_rhat_ess(arrays["alpha"])[0]))
         diag["chain_means"] = {k: np.round(arrays[k].mean(axis=1), 3).tolist() for k in ("alpha", "scale_c", "gate_b")}
     return diag, ll
+
+
+def effect_diagnostics(arrays: dict[str, np.ndarray]) -> dict:
+    """Posterior mean and R-hat of the effects' sds (and rho): how much pooling the data chose."""
+    out: dict = {}
+    for k in ("opp_sigma", "opp_rho", "back_sigma"):
+        if k in arrays:
+            out[f"{k}_mean"] = round(float(arrays[k].mean()), 4)
+            if arrays[k].shape[0] > 1:
+                out[f"{k}_rhat"] = round(float(_rhat_ess(arrays[k][:, :, None])[0][0]), 3)
+    return out
 
 
 def combine_chains(arrays: dict[str, np.ndarray], ll: np.ndarray, rhat_pred_max: float | None,
@@ -208,7 +223,7 @@ def combine_chains(arrays: dict[str, np.ndarray], ll: np.ndarray, rhat_pred_max:
 
 
 def artifact_metadata(p: TrainParams, std: Standardised, tgt: Target, first_season: int, last_season: int,
-                      diag: dict) -> dict:
+                      diag: dict, levels: fx.EffectLevels | None = None) -> dict:
     """Everything the artifact must carry to be used safely and traced back to its data and code."""
     import arviz
     import pymc
@@ -222,7 +237,8 @@ def artifact_metadata(p: TrainParams, std: Standardised, tgt: Target, first_seas
         versions["nutpie"] = nutpie.__version__
     except ImportError:  # pragma: no cover
         pass
-    return {
+    extra = {"effects": fx.effects_meta(levels, p.unseen_effects)} if levels is not None and levels.active else {}
+    return {**extra,
         "format": ARTIFACT_FORMAT, "model_version": MODEL_VERSION, "feature_names": list(p.features),
         "n_experts": p.n_experts, "hidden_units": p.hidden_units, "gate": p.gate,
         "scaler": {"mean": std.mean.tolist(), "sd": std.sd.tolist()},
@@ -259,15 +275,17 @@ def fit(frame: pd.DataFrame, p: TrainParams, first_season: int, last_season: int
     std = standardise(frame, p.features)
     tgt = target_bins(frame[feats.TARGET].to_numpy(float), p.target_transform, p.target_offset_yards,
                       p.scale_floor_yards)
-    post = sample(std, tgt, frame["season"].to_numpy(), p)
+    lv = fx.levels(frame, p.opp_effects, p.back_effects)
+    post = sample(std, tgt, frame["season"].to_numpy(), p, lv)
     hold = (frame["season"] == frame["season"].max()).to_numpy()  # held out only in the PSIS-LOO sense
-    diag, ll = predictive_diagnostics(post.arrays, std.Xz, tgt, hold, p)
+    diag, ll = predictive_diagnostics(post.arrays, std.Xz, tgt, hold, p, lv)
     diag = {"wall_s": post.wall_s, "steps_per_draw": post.steps_per_draw, "inference": p.inference, **diag}
     diag.update(sampler_diagnostics(post.idata))
+    diag.update(effect_diagnostics(post.arrays))
     keep, info = combine_chains(post.arrays, ll, diag.get("rhat_pred_max"), p.keep_draws)
     diag.update(info)
     log.info("fit done in %.1f s: %s", post.wall_s, {k: v for k, v in diag.items() if k != "chain_elpd_holdout"})
-    fitted = MixtureExpertsBNN(keep, artifact_metadata(p, std, tgt, first_season, last_season, diag))
+    fitted = MixtureExpertsBNN(keep, artifact_metadata(p, std, tgt, first_season, last_season, diag, lv))
     # every chain's draws of the expert parameters, for the train report's trace and rank plots (not
     # saved: the artifact keeps only the stacked draws prediction needs)
     fitted.posterior_chains = {k: post.arrays[k] for k in ("alpha", "scale_c") if k in post.arrays}

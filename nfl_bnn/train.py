@@ -36,6 +36,8 @@ class Priors(StrictModel):
     hidden_gain: float = Field(1.5, gt=0)  # directional: the length of every unit's input weights; additive: gain
     alpha_gap_shape: float = Field(4.0, ge=0, description="> 0: Gamma(shape, shape/0.8) gaps between the experts' "
                                    "intercepts, which removes the mode where two experts share one location; 0: none")
+    effect_sd: float = Field(0.2, gt=0, description="half-normal scale of the defence and back effects' sds "
+                             "(opp_effects, back_effects), standardised target units")
 
 
 class TrainParams(StrictModel):
@@ -90,6 +92,15 @@ class TrainParams(StrictModel):
         "log", description="the space the Normal mixture lives in: yards, or log(yards + target_offset_yards) "
         "(right-skewed, floored near 0); the likelihood stays the exact probability of each whole yard either way")
     target_offset_yards: float = Field(25.0, gt=0)
+    # partial pooling inside the model (nfl_bnn/model/effects.py, docs/hierarchical.md): learned effects on every
+    # expert's location per opposing defence-season and per back, instead of fixed shrinkage constants only
+    opp_effects: Literal["none", "season", "ar1"] = Field(
+        "none", description="per opposing defence and season: none; season = independent seasons; ar1 = a "
+        "stationary AR(1) over seasons with learned rho (a new season is the last one's effect shrunk by rho)")
+    back_effects: bool = Field(False, description="a learned effect per back (GSIS id); an unseen back has mean 0 (unseen_effects)")
+    unseen_effects: Literal["sample", "zero"] = Field(
+        "sample", description="a level training did not see (new back, new season): sample = draw it from its "
+        "conditional prior per posterior draw (adds its sd to the predictive); zero = its mean only")
 
     @model_validator(mode="after")
     def _network_options_fit_together(self) -> TrainParams:

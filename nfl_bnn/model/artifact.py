@@ -22,6 +22,7 @@ from scipy.special import ndtr
 
 from nfl_bnn.errors import DataError, ModelArtifactError
 from nfl_bnn.model.checks import FIX, _json_default, check_checksums, check_meta, check_params, seal
+from nfl_bnn.model.effects import check_effects, location_offset
 from nfl_bnn.model.forward import mixture_logpdf, mixture_params, predictive_summary, target_space
 
 log = logging.getLogger("nfl_bnn.model")
@@ -49,6 +50,7 @@ class MixtureExpertsBNN:
         self._validate()
         t = self.meta["target"]
         self._tf = (str(t.get("transform", "identity")), float(t.get("offset", 0.0)))
+        self.unseen_effects: str | None = None  # "sample"/"zero" overrides the fit's choice for unseen levels
 
     # -- public attributes the older system's users call ---------------------------------------
     @property
@@ -86,6 +88,7 @@ class MixtureExpertsBNN:
     def _validate(self) -> None:
         check_meta(self.meta)
         check_params(self.params, self.meta)
+        check_effects(self.params, self.meta.get("effects"))
 
     def _X(self, X: pd.DataFrame) -> np.ndarray:
         """The model's feature columns of ``X``, standardised with the training scaler: (n, d).
@@ -142,9 +145,10 @@ class MixtureExpertsBNN:
         DataError
             If ``X`` is not a DataFrame, lacks a feature, or holds non-numeric or non-finite values.
         """
-        t = self.meta["target"]
-        return mixture_params(self.params, self._X(X), t["mean"], t["sd"],
-                              scale_floor=float(self.meta.get("scale_floor", 0.0)), gate=self.gate)
+        t, Z = self.meta["target"], self._X(X)  # defence/back effects need X's ID columns (effects.py)
+        off = location_offset(self.params, self.meta.get("effects"), X, self.unseen_effects)
+        return mixture_params(self.params, Z, t["mean"], t["sd"], scale_floor=float(self.meta.get("scale_floor", 0.0)),
+                              gate=self.gate, loc_offset=off)
 
     # -- prediction -----------------------------------------------------------------------------
     def predict(self, X) -> pd.DataFrame:

@@ -98,7 +98,7 @@ def gate_weights(scores: np.ndarray, gate: str = "softmax") -> np.ndarray:
 
 def mixture_params(params: Mapping[str, np.ndarray], Xz: np.ndarray, y_mean: float, y_sd: float,
                    dtype=np.float32, scale_floor: float = 0.0,
-                   gate: str = "softmax") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   gate: str = "softmax", loc_offset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each draw's mixture for each row: the forward pass of the network.
 
     Hidden units ``h = tanh(x @ W_h + b_h)`` (H of them, shared by the experts) add ``h @ v_k`` to
@@ -120,6 +120,9 @@ def mixture_params(params: Mapping[str, np.ndarray], Xz: np.ndarray, y_mean: flo
         Added to every expert's standardised scale (the 1-yard floor of the train params).
     gate : {"softmax", "ordinal"}
         The gate's form, see :func:`gate_weights`.
+    loc_offset : numpy.ndarray, optional
+        (S, n) standardised shift of every expert's location: the defence and back effects
+        (:func:`nfl_bnn.model.effects.location_offset`).
 
     Returns
     -------
@@ -139,6 +142,8 @@ def mixture_params(params: Mapping[str, np.ndarray], Xz: np.ndarray, y_mean: flo
         mu = mu + np.einsum("Snh,Skh->Snk", h, params["v"].astype(dtype))
         if "gate_Vh" in params:  # the gate also sees the hidden units
             scores = scores + np.einsum("Snh,Shk->Snk", h, params["gate_Vh"].astype(dtype))
+    if loc_offset is not None:
+        mu = mu + np.asarray(loc_offset, dtype=dtype)[:, :, None]
     w = gate_weights(scores, gate)
     log_s = params["scale_c"].astype(dtype)[:, None, :] + np.einsum("nd,Sd->Sn", X, params["gamma"].astype(dtype))[:, :, None]
     sigma = (dtype(scale_floor) + np.exp(log_s)) * dtype(y_sd)

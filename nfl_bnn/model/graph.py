@@ -134,7 +134,7 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
                      row_weights: np.ndarray | None = None,
                      bin_edges: tuple[np.ndarray, np.ndarray] | None = None, gate: str = "softmax",
                      network: str = "plain", hidden_output: str = "per_expert", gate_hidden: bool = False,
-                     hidden_features: Sequence[int] | None = None):
+                     hidden_features: Sequence[int] | None = None, effects=None):
     """Build the PyMC model on standardised inputs.
 
     Whole yards get the exact probability of their bin rather than a density: a probability is
@@ -186,6 +186,8 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         The gate also sees the hidden units (a gating network); needs H > 0.
     hidden_features : sequence of int, optional
         Column indices the hidden units see (default: all); the other rows of ``W_h`` are 0.
+    effects : nfl_bnn.model.effects.EffectLevels, optional
+        Defence and back effects added to every expert's location (partial pooling, docs/hierarchical.md).
 
     Returns
     -------
@@ -202,7 +204,7 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
     import pytensor.tensor as pt
 
     p = {"gate_sd": 0.5, "beta_sd": 0.5, "tau_sd": 0.2, "gamma_sd": 0.3, "hidden_sd": 0.5, "v_sd": 0.3,
-         "bias_sd": 1.0, "hidden_gain": 1.5}
+         "bias_sd": 1.0, "hidden_gain": 1.5, "effect_sd": 0.2}
     p.update(priors or {})
     n, d = Xz.shape
     K, H = int(n_experts), int(hidden_units)
@@ -231,6 +233,10 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         logits = _gate_logits(X, n, d, K, gidx, gate, p["gate_sd"], h if gate_hidden else None, H)
         log_w = logits - pt.logsumexp(logits, axis=1, keepdims=True)
         mu = _expert_locations(X, d, K, H, p, shared_slopes, h, network, hidden_output)
+        if effects is not None and effects.active:  # partial pooling of defences and backs
+            from nfl_bnn.model.effects import graph_offset
+
+            mu = mu + graph_offset(effects, p["effect_sd"], n)[:, None]
         scale_c = pm.Normal("scale_c", np.log(0.8), 0.5, shape=(K,))
         gamma = pm.Normal("gamma", 0.0, p["gamma_sd"], shape=(d,))
         sigma = float(scale_floor) + pt.exp(scale_c[None, :] + (X @ gamma)[:, None])
