@@ -426,10 +426,17 @@ def build_choices(sets: list[str], feature_sets: list[str], bet_time: bool | lis
     return choices
 
 
-def _frames(cache: Path, first_season: int, last_season: int):
-    """(frame, frame built without game lines, games) from ../shared/data/nflverse, cached in ``cache``."""
-    paths = [cache / f"frame_{first_season}_{last_season}.parquet",
-             cache / f"frame_nolines_{first_season}_{last_season}.parquet", cache / "games.parquet"]
+def _frames(cache: Path, first_season: int, last_season: int, roster_warehouse: str | None = None):
+    """(frame, frame built without game lines, games) from ../shared/data/nflverse, cached in ``cache``.
+
+    With ``roster_warehouse`` (a warehouse holding the weekly rosters, depth charts and snap counts,
+    read-only) the rows are the production model's: candidates by the roster rule from 2021 on
+    (:mod:`nfl_bnn.eligibility`) and a back with a snap and no stats row graded at 0 yards, as
+    ``nfl-bnn train`` does; without it, the box-score rule and no snap grading (the earlier screens' rows).
+    """
+    tag = "_roster" if roster_warehouse else ""
+    paths = [cache / f"frame{tag}_{first_season}_{last_season}.parquet",
+             cache / f"frame_nolines{tag}_{first_season}_{last_season}.parquet", cache / "games.parquet"]
     if all(p.is_file() for p in paths):
         return tuple(pd.read_parquet(p) for p in paths)
     from bench.nflverse_frames import SHARED, injuries_frame, load
@@ -438,9 +445,16 @@ def _frames(cache: Path, first_season: int, last_season: int):
         raise SystemExit(f"{SHARED}/nflverse is absent: the selection needs the real nflverse data")
     stats, games = load()
     inj = injuries_frame()
-    frame = F.training_frame(stats, games, first_season, last_season, inj)
+    roles = snaps = None
+    if roster_warehouse:  # the production rule: roster eligibility, targets graded with snap counts
+        from nfl_bnn import roles as R
+        from nfl_bnn.warehouse import connect
+
+        with connect(roster_warehouse, read_only=True) as wh:
+            roles, snaps = R.load_roles(wh), R.load_snaps(wh, first_season, last_season)
+    frame = F.training_frame(stats, games, first_season, last_season, inj, snaps=snaps, roles=roles)
     nolines = F.training_frame(stats, games.assign(spread_line=np.nan, total_line=np.nan), first_season,
-                               last_season, inj)
+                               last_season, inj, snaps=snaps, roles=roles)
     cache.mkdir(parents=True, exist_ok=True)
     for p, df in zip(paths, (frame, nolines, games)):
         df.to_parquet(p)
@@ -488,6 +502,9 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
                     help=f"screen default features + each role group ({', '.join(RF.GROUPS)})")
     ap.add_argument("--roles-warehouse", default=None,
                     help="DuckDB path/URL with the role tables (read-only), for role features")
+    ap.add_argument("--roster-eligibility", action="store_true",
+                    help="candidates by the weekly roster rule (needs --roles-warehouse): the rows the "
+                         "production model is trained and scored on from 2021; use it with --final")
     ap.add_argument("--bet-time", nargs="*", choices=BET_TIME_VARIANTS, default=None,
                     help="screen the bet-time variants of implied_total (all when none is named)")
     ap.add_argument("--base-set", action="append", default=[], metavar="KEY=VALUE",
@@ -527,7 +544,10 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
     choices = [Choice(DEFAULT)] if args.final else build_choices(args.set, args.features, args.bet_time,
                                                                 args.role_groups)
     last = max(origins + FINAL_ORIGINS)
-    frame, nolines, games = frames if frames is not None else _frames(args.cache, args.first_season, last)
+    if args.roster_eligibility and not args.roles_warehouse:
+        ap.error("--roster-eligibility needs --roles-warehouse PATH (a warehouse with the weekly rosters)")
+    frame, nolines, games = frames if frames is not None else _frames(
+        args.cache, args.first_season, last, args.roles_warehouse if args.roster_eligibility else None)
     if uses_roles(choices) and not set(RF.ROLE_FEATURES) <= set(frame.columns):
         frame = with_roles(frame, games, args.cache, args.roles_warehouse, f"{args.first_season}_{last}")
     out.mkdir(parents=True, exist_ok=True)
