@@ -271,7 +271,7 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
     feats = history.for_week(p.season, p.week, as_of=eastern).reset_index(drop=True)  # rosters known by then
     from nfl_bnn.role_features import for_week_if_used  # role sources (issue 13): warns when one is missing
 
-    feats = for_week_if_used(wh, feats, games, p.season, p.week, model.feature_names)
+    feats = for_week_if_used(wh, feats, games, p.season, p.week, model.feature_names, as_of=eastern)
     preds = model.predict(feats) if len(feats) else pd.DataFrame(columns=["mean", "median", "sd"])
     line_notes: list[str] = []
     if p.lines == "proxy":

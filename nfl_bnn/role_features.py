@@ -250,17 +250,31 @@ def for_training_if_used(history, frame: pd.DataFrame, feature_names) -> pd.Data
     return history.with_role_features(frame)
 
 
+def bet_times(games: pd.DataFrame, season: int, week: int, as_of: pd.Timestamp | None) -> pd.Series | None:
+    """Per team, the bet time of its game in (season, week): ``as_of`` (US/Eastern wall clock, like
+    ``mart.games.kickoff``), but never after the team's kickoff; None (kickoff) without ``as_of``."""
+    if as_of is None:
+        return None
+    ko = R.team_kickoffs(games)
+    ko = ko[(ko["season"] == int(season)) & (ko["week"] == int(week))].set_index("team")["kickoff"]
+    return ko.clip(upper=pd.Timestamp(as_of))
+
+
 def for_week_if_used(wh, frame: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
-                     feature_names) -> pd.DataFrame:
+                     feature_names, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """The weekly run's hook: when the model uses role features, add them and warn for every source it
     uses that has nothing for the week; a model without role features gets ``frame`` unchanged.
 
     Every season up to ``season`` is read, as training reads them (:func:`for_training_if_used`): the
     as-of joins and rolling windows reach as far back as a back's last rows, so a shorter load would give
-    a back who missed a season other numbers than training gave him."""
+    a back who missed a season other numbers than training gave him.
+
+    ``as_of`` (US/Eastern wall clock): the run's bet time; role rows published after it are not read
+    (a Tuesday run does not see the week's game-day roster). None: each team's kickoff."""
     used = used_sources(feature_names)
     if not used:
         return frame
     tables = R.load_roles(wh, last_season=int(season))
     R.warn_missing(tables, season, week, used)
-    return add_role_features(frame, R.censor(tables, games, season, week), games)
+    known = R.censor(tables, games, season, week, bet_time=bet_times(games, season, week, as_of))
+    return add_role_features(frame, known, games)

@@ -256,3 +256,38 @@ def test_proxy_screen_credits_an_informative_feature_and_not_noise(rng):
     noise = base - log_ols_crps(tr, te, ["a", "noise"])
     assert good.mean() > 5 * clustered_se(good, te.week.to_numpy())
     assert abs(noise.mean()) < 3 * clustered_se(noise, te.week.to_numpy()) + 0.05
+
+
+def test_weekly_role_features_read_only_rows_known_at_the_runs_as_of_time(world):
+    """A Tuesday run (``as_of`` days before kickoff) must not see the week's game-day roster or a depth
+    snapshot published after it; at or after kickoff the bet time is the kickoff itself."""
+    _stats, games, tables = world
+    ko = R.team_kickoffs(games)
+    ko = ko[(ko.season == 2021) & (ko.week == 3)].set_index("team")["kickoff"]
+    tuesday = ko.min() - pd.Timedelta(days=4)
+    bet = RF.bet_times(games, 2021, 3, tuesday)
+    assert (bet == tuesday).all() and set(bet.index) == set(ko.index)
+    assert RF.bet_times(games, 2021, 3, None) is None
+    late = RF.bet_times(games, 2021, 3, ko.max() + pd.Timedelta(days=1))
+    assert (late == ko.reindex(late.index)).all()  # never after the team's own kickoff
+    early = R.censor(tables, games, 2021, 3, bet_time=bet)
+    assert early["rosters"].week[early["rosters"].season == 2021].max() == 2
+    assert (R.depth_available_at(early["depth_charts"], games) < tuesday).all()
+
+    class FakeWarehouse:  # for_week_if_used reads the tables through roles.load_roles
+        pass
+
+    frame = F.for_week(_stats, games, 2021, 3)
+    import nfl_bnn.role_features as mod
+    orig = R.load_roles
+    try:
+        R.load_roles = lambda wh, **kw: tables
+        at_tuesday = mod.for_week_if_used(FakeWarehouse(), frame, games, 2021, 3, ["from_reserve"], as_of=tuesday)
+        at_kickoff = mod.for_week_if_used(FakeWarehouse(), frame, games, 2021, 3, ["from_reserve"])
+    finally:
+        R.load_roles = orig
+    expect_tue = RF.add_role_features(frame, early, games)
+    expect_ko = RF.add_role_features(frame, R.censor(tables, games, 2021, 3), games)
+    pd.testing.assert_frame_equal(at_tuesday, expect_tue)
+    pd.testing.assert_frame_equal(at_kickoff, expect_ko)
+    assert not expect_tue.equals(expect_ko)  # the as-of time matters here, so passing it is tested
