@@ -255,9 +255,11 @@ def bet_times(games: pd.DataFrame, season: int, week: int, as_of: pd.Timestamp |
     ``mart.games.kickoff``), but never after the team's kickoff; None (kickoff) without ``as_of``."""
     if as_of is None:
         return None
+    from nfl_bnn.eligibility import bet_times as team_bet_times  # one rule for candidates and features
+
     ko = R.team_kickoffs(games)
-    ko = ko[(ko["season"] == int(season)) & (ko["week"] == int(week))].set_index("team")["kickoff"]
-    return ko.clip(upper=pd.Timestamp(as_of))
+    week_games = ko[(ko["season"] == int(season)) & (ko["week"] == int(week))][["game_id", "team"]]
+    return team_bet_times(week_games, games, as_of).set_index("team")["bet"]
 
 
 def for_week_if_used(wh, frame: pd.DataFrame, games: pd.DataFrame, season: int, week: int,
