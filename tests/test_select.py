@@ -252,3 +252,38 @@ def test_compare_fair_pairs_every_baseline_with_the_model(tiny):
     # the paired difference is the difference of the mean CRPS (same rows), with a positive SE
     assert t.loc[1, "diff_vs_model"] == pytest.approx(t.loc[1, "CRPS"] - t.loc[0, "CRPS"])
     assert (t.loc[1:, "se"] > 0).all() and (t["n"] == len(test)).all()
+
+
+def test_roster_eligibility_needs_the_role_tables_and_builds_its_own_cached_frames(tmp_path, monkeypatch):
+    """--roster-eligibility (the production rows, for --final) is refused without a warehouse, and its
+    frames are cached apart from the box-score rule's, so the two sets of rows never mix."""
+    with pytest.raises(SystemExit):
+        S.main(["--out", str(tmp_path / "o"), "--roster-eligibility"], fitter=_fake_fitter([]))
+    seen = {}
+
+    def fake_training_frame(stats, games, first, last, inj, snaps=None, roles=None):
+        seen.setdefault("roles", []).append(roles)
+        return pd.DataFrame({"season": [first]})
+
+    import bench.nflverse_frames as NF
+    from nfl_bnn import roles as R, warehouse as W
+
+    class FakeWh:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+    monkeypatch.setattr(S.F, "training_frame", fake_training_frame)
+    monkeypatch.setattr(NF, "load", lambda: (pd.DataFrame(), pd.DataFrame({"season": [2020]})))
+    monkeypatch.setattr(NF, "injuries_frame", lambda: None)
+    monkeypatch.setattr(W, "connect", lambda *a, **k: FakeWh())
+    monkeypatch.setattr(R, "load_roles", lambda wh: {"rosters": "R"})
+    monkeypatch.setattr(R, "load_snaps", lambda wh, a, b: "SNAPS")
+    if not (NF.SHARED / "nflverse" / "player_stats_2009_2024.parquet").is_file():
+        pytest.skip("../shared/data is absent: _frames refuses to build without the real nflverse files")
+    S._frames(tmp_path, 2020, 2021, "W")
+    S._frames(tmp_path, 2020, 2021)
+    assert seen["roles"] == [{"rosters": "R"}, {"rosters": "R"}, None, None]
+    assert (tmp_path / "frame_roster_2020_2021.parquet").is_file() and (tmp_path / "frame_2020_2021.parquet").is_file()
