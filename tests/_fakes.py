@@ -202,3 +202,16 @@ def identity_blend():
 
 
 IDENTITY_BLEND = identity_blend()
+
+
+def fill_small_warehouse(w, seasons, weeks=12):
+    """Create the schema in the open warehouse ``w`` and load :func:`small_warehouse_frames` into it
+    (games, stats, best lines); returns (games, stats) for tests that add more tables."""
+    from nfl_bnn import schema
+
+    games, stats, lines = small_warehouse_frames(seasons, weeks=weeks)
+    schema.create_schema(w)
+    w.upsert_df("mart.games", games)
+    w.upsert_df("mart.player_game_stats", stats)
+    w.upsert_df("best_prop_lines", lines)
+    return games, stats

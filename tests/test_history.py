@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from _fakes import fake_model, small_warehouse_frames
+from _fakes import fake_model, fill_small_warehouse
 
 from nfl_bnn import backtest_betting, cli, drift, features, pipeline, roles, schema, warehouse
 from nfl_bnn.errors import ConfigError
@@ -35,12 +35,8 @@ class Recorder:
 
 @pytest.fixture
 def wh(wh_url, project_home):
-    games, stats, lines = small_warehouse_frames(SEASONS, weeks=12)
     with warehouse.connect(wh_url) as w:
-        schema.create_schema(w)
-        w.upsert_df("mart.games", games)
-        w.upsert_df("mart.player_game_stats", stats)
-        w.upsert_df("best_prop_lines", lines)
+        fill_small_warehouse(w, SEASONS)
         yield w
 
 

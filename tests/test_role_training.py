@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from _fakes import fake_model, small_warehouse_frames
+from _fakes import fake_model, fill_small_warehouse, small_warehouse_frames
 from pydantic import ValidationError
 from test_history import Recorder
 from test_roles import role_tables
@@ -41,12 +41,8 @@ def _tables(stats: pd.DataFrame, games: pd.DataFrame, rng) -> dict[str, pd.DataF
 
 @pytest.fixture
 def wh(wh_url, project_home, rng):
-    games, stats, lines = small_warehouse_frames(SEASONS, weeks=12)
     with warehouse.connect(wh_url) as w:
-        schema.create_schema(w)
-        w.upsert_df("mart.games", games)
-        w.upsert_df("mart.player_game_stats", stats)
-        w.upsert_df("best_prop_lines", lines)
+        games, stats = fill_small_warehouse(w, SEASONS)
         for name, df in _tables(stats, games, rng).items():
             w.upsert_df(f"mart.{name}", df.assign(source="test"))
         yield w
