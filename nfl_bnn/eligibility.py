@@ -26,11 +26,15 @@ exactly.
 """
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from nfl_bnn import roles as R
 from nfl_bnn.roles import depth_available_at
+
+log = logging.getLogger("nfl_bnn.eligibility")
 
 ACTIVE = "ACT"
 ROSTER_BACKS = ("RB", "HB", "FB")
@@ -154,3 +158,23 @@ def candidates(cand: pd.DataFrame, states: pd.DataFrame, tg: pd.DataFrame, games
            & (both["state_season"] >= both["season"] - 1) & (both["last_played_t"] >= both["recent_from_t"]))
     ok = keep(both, old, rows, team_weeks, tables.get("depth_charts"), games)
     return both[ok.to_numpy()].drop(columns=["is_back", "bet"]).reset_index(drop=True)
+
+
+def roster_note(tables: dict[str, pd.DataFrame] | None, games: pd.DataFrame, season: int, week: int,
+                as_of: pd.Timestamp | None = None) -> str:
+    """One line for the weekly summary: how many of the week's teams had a weekly roster known at the bet
+    time (so eligibility used the roster rule for them) and how many of those were the week's own
+    (game-day inactives); logs a warning when the warehouse has rosters but none known for this week."""
+    ko = R.team_kickoffs(games)
+    tg = ko[(ko["season"] == int(season)) & (ko["week"] == int(week))][["season", "week", "game_id", "team"]]
+    rosters = (tables or {}).get("rosters")
+    if rosters is None or rosters.empty:
+        return "no weekly rosters in the warehouse: candidates by the box-score rule"
+    _rows, team_weeks = player_rows(rosters, bet_times(tg, games, as_of))
+    known = team_weeks[(team_weeks["season"] == int(season)) & (team_weeks["week"] == int(week))]
+    known = known[known["team"].isin(tg["team"])]
+    if known.empty:
+        log.warning("no weekly roster known at the bet time for season %d week %d: candidates by the "
+                    "box-score rule (import it with `nfl-bnn import-nflverse --rosters ...`)", season, week)
+    return (f"weekly roster known at the bet time for {len(known)} of {tg['team'].nunique()} teams "
+            f"({int((known['t_prev'] == 0).sum())} with this week's game-day statuses)")

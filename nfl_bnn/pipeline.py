@@ -41,7 +41,7 @@ from typing import Any
 
 import pandas as pd
 
-from nfl_bnn import config, fileio, game_lines, ledger, monitoring, proxy_lines
+from nfl_bnn import config, eligibility, fileio, game_lines, ledger, monitoring, proxy_lines
 from nfl_bnn.errors import DataError
 from nfl_bnn.legacy_pipeline import BNNMoEProductionPipeline
 from nfl_bnn.pricing import (
@@ -269,6 +269,7 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
                     "first (`nfl-bnn import-nflverse --injuries injuries_%d.parquet`)", p.season, p.week, p.season)
     eastern = as_of.tz_localize("UTC").tz_convert("America/New_York").tz_localize(None)  # as mart.games.kickoff
     feats = history.for_week(p.season, p.week, as_of=eastern).reset_index(drop=True)  # rosters known by then
+    roster_note = eligibility.roster_note(history.roles, history.games, p.season, p.week, eastern)
     from nfl_bnn.role_features import for_week_if_used  # role sources (issue 13): warns when one is missing
 
     feats = for_week_if_used(wh, feats, games, p.season, p.week, model.feature_names, as_of=eastern)
@@ -305,7 +306,8 @@ def _compute_and_write(run: WeekRun) -> WeekResult:
     )
     alerts = monitoring.check(health, p.alerts)
     summary = summary_text(p, version, predictions, sized, bets, lines, health, alerts, run.run_id, bankroll_note,
-                           notes=[f"quotes and injury reports as of {as_of:%Y-%m-%d %H:%M} UTC", game_lines_note]
+                           notes=[f"quotes and injury reports as of {as_of:%Y-%m-%d %H:%M} UTC", game_lines_note,
+                                  roster_note]
                            + line_notes,
                            blend_text=blend.describe())
 

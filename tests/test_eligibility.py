@@ -287,3 +287,20 @@ def test_history_training_and_the_weekly_run_use_the_roster_known_at_their_bet_t
     assert pid in seen["early"] and pid not in seen["late"]
     wh.execute("DROP TABLE mart.rosters")
     assert pid in set(features.load_history(wh, 2019, 2019).for_week(2019, 10).player_id)
+
+
+def test_the_weekly_summary_says_how_many_teams_had_a_known_roster_and_warns_when_none(roster_wh, caplog):
+    from nfl_bnn import eligibility as E, features
+
+    wh, games = roster_wh
+    h = features.load_history(wh, 2019, 2019)
+    ko = pd.to_datetime(games[(games.season == 2019) & (games.week == 10)].kickoff)
+    teams = 2 * len(ko)
+    assert E.roster_note(h.roles, h.games, 2019, 10) == (
+        f"weekly roster known at the bet time for {teams} of {teams} teams ({teams} with this week's game-day statuses)")
+    early = E.roster_note(h.roles, h.games, 2019, 10, ko.min() - pd.Timedelta(days=1))
+    assert early.endswith("(0 with this week's game-day statuses)")  # last week's roster only
+    assert E.roster_note(None, h.games, 2019, 10).startswith("no weekly rosters in the warehouse")
+    with caplog.at_level("WARNING", logger="nfl_bnn.eligibility"):
+        assert E.roster_note(h.roles, h.games, 2018, 10).startswith("weekly roster known at the bet time for 0 of")
+    assert "no weekly roster known at the bet time for season 2018 week 10" in caplog.text
