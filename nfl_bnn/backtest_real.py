@@ -246,7 +246,10 @@ def real_run(season: int, model: Any, p: pipeline.WeeklyParams, wh: Any, bet_tim
     if quotes.empty:
         raise DataError(f"no quotes for season {season} in prop_lines; import real lines first "
                         "(`nfl-bnn import-lines PATH --format ...`)")
-    frame = lambda s: loaded.with_targets(s, s)  # void: NaN; a snap and no stats row: 0 yards
+    from nfl_bnn.role_features import for_training_if_used  # role features, when the model uses them
+
+    def frame(s: int) -> pd.DataFrame:  # void: NaN; a snap and no stats row: 0 yards
+        return for_training_if_used(loaded, loaded.with_targets(s, s), model.feature_names)
     try:
         prev = load(wh, season - 1, market=p.market)
     except NflBnnError:

@@ -94,6 +94,9 @@ def _cmd_backtest(args) -> int:
     model = MixtureExpertsBNN.load(args.model)
     history, wh = _load_history(args.season, args.season)
     frame = history.with_targets(args.season, args.season).rename(columns={"rushing_yards": "actual_yards"})
+    from nfl_bnn import role_features  # a model trained with role features is scored on the same numbers
+
+    frame = role_features.for_training_if_used(history, frame, model.feature_names)
     line = np.full(len(frame), np.nan)
     if args.lines and args.lines.startswith("nflcom:"):
         from nfl_bnn import nflcom

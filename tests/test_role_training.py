@@ -155,3 +155,25 @@ def test_select_adds_role_features_once_and_pairs_each_group_with_the_default(tm
     # built once: a second screen reads the cache without the warehouse
     assert S.main(argv[:2] + ["--out", str(tmp_path / "again")] + argv[2:], fitter=fitter,
                   frames=(frame, frame, games)) == 0
+
+
+def test_the_backtest_scores_a_role_feature_model_on_the_numbers_the_weekly_run_prices(wh, monkeypatch, tmp_path):
+    """`nfl-bnn backtest` hands a model trained with role features the same role numbers as the weekly run
+    (it used to stop with 'lacks the model's features')."""
+    from nfl_bnn.model import MixtureExpertsBNN
+
+    used = features.FEATURES + RF.ROLE_FEATURES
+    weekly = Recorder(fake_model(used))
+    pipeline.run_week(pipeline.load_weekly_params(SEASON, WEEK, bankroll=1000.0), wh=wh, model=weekly, record=False)
+    scored = Recorder(fake_model(used))
+    monkeypatch.setattr(warehouse, "connect", lambda *a, **k: wh)
+    monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: scored))
+    args = cli.build_parser().parse_args(["backtest", "--season", str(SEASON), "--model", "m.npz",
+                                          "--out", str(tmp_path / "bt.csv")])
+    assert args.handler(args) == 0
+    seen = scored.seen[0]
+    week = seen[(seen.season == SEASON) & (seen.week == WEEK)]
+    both = weekly.seen[0][KEY + RF.ROLE_FEATURES].merge(week[KEY + RF.ROLE_FEATURES], on=KEY, suffixes=("", "_bt"))
+    assert len(both) >= 8
+    for f in RF.ROLE_FEATURES:
+        assert np.array_equal(both[f].to_numpy(), both[f + "_bt"].to_numpy()), f
