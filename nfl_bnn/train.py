@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from pathlib import Path
 from typing import Literal
@@ -198,6 +197,21 @@ def sampling_progress(sampler, p: TrainParams, elapsed_s: float) -> str:
     return f"{head}: tune {tuned}/{p.tune}, draws {drawn}/{p.draws} per chain, {elapsed_s:.0f} s elapsed{left}"
 
 
+def wait_with_progress(sampler, p: TrainParams, every_s: float = HEARTBEAT_S):
+    """Wait for a background nutpie sampler, logging :func:`sampling_progress` every ``every_s`` seconds.
+
+    The progress is read in this thread, between waits that time out (nutpie raises TimeoutError):
+    while ``wait()`` blocks, nutpie holds the sampler, so a heartbeat thread's ``inspect()`` failed
+    with "Already mutably borrowed" and the progress line lost its draw counts for the whole fit.
+    """
+    t0 = time.time()
+    while True:
+        try:
+            return sampler.wait(timeout=every_s)
+        except TimeoutError:
+            log.info("%s", sampling_progress(sampler, p, time.time() - t0))
+
+
 def _sample(model, p: TrainParams):
     """Run the chosen sampler, logging progress; returns (idata, steps_per_draw or None)."""
     import pymc as pm
@@ -224,18 +238,7 @@ def _sample(model, p: TrainParams):
     sampler = nutpie.sample(compiled, draws=p.draws, tune=p.tune, chains=p.chains, cores=p.cores,
                             seed=p.seed, target_accept=p.target_accept, progress_bar=False, blocking=False,
                             low_rank_modified_mass_matrix=p.mass_matrix == "low_rank")
-    t0 = time.time()
-    done = threading.Event()
-
-    def heartbeat():
-        while not done.wait(HEARTBEAT_S):
-            log.info("%s", sampling_progress(sampler, p, time.time() - t0))
-
-    threading.Thread(target=heartbeat, daemon=True).start()
-    try:
-        idata = sampler.wait()
-    finally:
-        done.set()
+    idata = wait_with_progress(sampler, p)
     st = idata.sample_stats
     steps = float(st["n_steps"].mean()) if "n_steps" in st else None
     return idata, steps

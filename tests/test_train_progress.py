@@ -41,3 +41,32 @@ def test_settings_used_names_the_values_not_zero_overrides():
     assert train.settings_used(nuts) == "nutpie: 4 chains x (300 tune + 300 draws), seed 7"
     advi = train.TrainParams(inference="advi", advi_iterations=400, draws=60, seed=1)
     assert train.settings_used(advi) == "ADVI, 400 iterations, 60 draws, seed 1"
+
+
+class _Background:
+    """A sampler like nutpie's background one: ``wait(timeout)`` raises TimeoutError ``waits`` times
+    before it returns the trace; ``inspect`` fails while ``wait`` blocks (nutpie holds the sampler
+    then), so progress must be read between waits."""
+
+    def __init__(self, waits):
+        self.waits, self.waiting = waits, False
+        self.trace = _Sampler(300, 0).trace
+
+    def inspect(self):
+        if self.waiting:
+            raise RuntimeError("Already mutably borrowed")
+        return self.trace
+
+    def wait(self, timeout=None):
+        self.waits -= 1
+        if self.waits >= 0:
+            raise TimeoutError("Timeout while waiting for sampler to finish")
+        return "idata"
+
+
+def test_progress_is_read_between_waits_not_while_wait_blocks(caplog):
+    p = train.TrainParams(inference="nutpie", chains=4, tune=300, draws=300)
+    with caplog.at_level("INFO", logger="nfl_bnn.train"):
+        assert train.wait_with_progress(_Background(3), p, every_s=0.0) == "idata"
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("sampling:")]
+    assert len(lines) == 3 and all("tune 300/300, draws 0/300 per chain" in line for line in lines)
