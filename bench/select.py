@@ -11,6 +11,8 @@ What it can screen:
 
 * ``--set KEY=VALUE``: one override of the train params each, compared one at a time with the
   default (``--set n_experts=2 --set hidden_units=2`` = two choices, not one);
+* ``--candidate FILE.yaml``: one choice of several overrides together (a YAML mapping of train
+  params, e.g. ``bench/candidates/additive_per_expert.yaml``), named after the file;
 * ``--features NAME=f1,f2,...``: a candidate feature set (the gate keeps the gate features that are
   in it); ``NAME=+f1,f2`` adds the features to the default's. Role features
   (:mod:`nfl_bnn.role_features`) may be named too;
@@ -397,13 +399,27 @@ def report(out: Path, reference: str, header: str = "") -> str:
     return text
 
 
+def load_candidate(path: str | Path) -> Choice:
+    """A ``--candidate`` file: a YAML mapping of train-param overrides, one choice named after the file."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise SystemExit(f"--candidate {path}: no such file")
+    over = yaml.safe_load(path.read_text())
+    if not isinstance(over, dict) or not over:
+        raise SystemExit(f"--candidate {path}: must be a YAML mapping of train params, e.g. 'hidden_units: 20'")
+    return Choice(f"cand:{path.stem}", over)
+
+
 def build_choices(sets: list[str], feature_sets: list[str], bet_time: bool | list[str],
-                  role_groups: list[str] = ()) -> list[Choice]:
-    """The default plus one choice per ``--set``, per ``--features NAME=f1,f2`` (``NAME=+f1,f2``: added
-    to the default's), per role group and per bet-time variant."""
+                  role_groups: list[str] = (), candidates: list[str] = ()) -> list[Choice]:
+    """The default plus one choice per ``--set``, per ``--candidate`` file, per ``--features NAME=f1,f2``
+    (``NAME=+f1,f2``: added to the default's), per role group and per bet-time variant."""
     choices = [Choice(DEFAULT)]
     for key, value in parse_sets(sets, "--set"):
         choices.append(Choice(f"{key}={json.dumps(value)}", {key: value}))
+    choices += [load_candidate(c) for c in candidates]
     for item in feature_sets:
         name, sep, cols = item.partition("=")
         if not sep or not cols:
@@ -497,6 +513,8 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
     ap.add_argument("--out", type=Path, required=True, help="folder for per-row scores, fits.jsonl, report.md")
     ap.add_argument("--params", default=None, help="TrainParams YAML of the default (params/train.yaml)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a choice to screen")
+    ap.add_argument("--candidate", action="append", default=[], metavar="FILE.yaml",
+                    help="a choice of several train-param overrides together (YAML mapping)")
     ap.add_argument("--features", action="append", default=[], metavar="NAME=f1,f2", help="a candidate feature set")
     ap.add_argument("--role-groups", nargs="+", default=[], choices=list(RF.GROUPS), metavar="GROUP",
                     help=f"screen default features + each role group ({', '.join(RF.GROUPS)})")
@@ -525,7 +543,7 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
         print(report(out, ref))
         return 0
     if args.final:
-        if args.set or args.features or args.role_groups or args.bet_time is not None or args.origins:
+        if args.set or args.candidate or args.features or args.role_groups or args.bet_time is not None or args.origins:
             ap.error("--final scores the frozen default and tuned baselines on 2023-2024 only: "
                      "screen choices (--set/--features/--bet-time/--origins) without --final")
         if args.tuned is None or not args.tuned.is_file():
@@ -542,7 +560,7 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
     base_over = dict(parse_sets(args.base_set, "--base-set"))
     base = load_train_params(args.params, **base_over)
     choices = [Choice(DEFAULT)] if args.final else build_choices(args.set, args.features, args.bet_time,
-                                                                args.role_groups)
+                                                                args.role_groups, args.candidate)
     last = max(origins + FINAL_ORIGINS)
     if args.roster_eligibility and not args.roles_warehouse:
         ap.error("--roster-eligibility needs --roles-warehouse PATH (a warehouse with the weekly rosters)")
