@@ -171,6 +171,30 @@ def test_build_choices_refuses_unknown_features_and_bad_sets():
         S.build_choices(["n_experts"], [], False)
 
 
+def test_candidate_files_are_one_choice_of_several_overrides(tmp_path):
+    from pathlib import Path
+
+    from nfl_bnn.train import load_train_params
+
+    shipped = sorted((Path(S.__file__).parent / "candidates").glob("*.yaml"))
+    assert shipped, "bench/candidates holds the screened network candidates"
+    cs = S.build_choices([], [], None, candidates=[str(f) for f in shipped])
+    base = load_train_params()
+    for c in cs[1:]:  # every shipped candidate is valid train params, with all its overrides at once
+        p = S.choice_params(base, c)
+        assert c.name.startswith("cand:") and p.hidden_units > 0 and p.network == c.overrides["network"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- hidden_units\n")
+    with pytest.raises(SystemExit, match="YAML mapping"):
+        S.load_candidate(bad)
+    with pytest.raises(SystemExit, match="no such file"):
+        S.load_candidate(tmp_path / "missing.yaml")
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("hiden_units: 4\n")
+    with pytest.raises(Exception, match="hiden_units"):  # a mistyped key is refused, not ignored
+        S.choice_params(base, S.load_candidate(typo))
+
+
 def test_tune_baselines_picks_the_lowest_mean_crps_over_all_origins():
     rows = pd.DataFrame({
         "method": ["ols_log[offset=15.0]"] * 2 + ["ols_log[offset=25.0]"] * 2 + ["ols_log[offset=40.0]"],
