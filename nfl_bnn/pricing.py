@@ -154,10 +154,16 @@ def weekly_blend(wh: Any, model: Any, p: WeeklyParams, stats: pd.DataFrame, game
     if q.empty:
         return default
     close = backtest_betting.select_quotes(q, backtest_betting.kickoff_utc(games), "close")
-    from nfl_bnn.roles import load_snaps
+    from nfl_bnn import role_features
+    from nfl_bnn.roles import load_roles, load_snaps
 
-    frame = features.attach_target(features.candidate_frame(stats, games, p.season - 1, p.season, injuries), stats,
-                                   drop_missing=False, snaps=load_snaps(wh, p.season - 1, p.season))
+    # the rows the model prices: roster eligibility at kickoff (as training builds them) and, when the
+    # model reads role features, those too; without roster tables the box-score rule, as before
+    roles = load_roles(wh, last_season=p.season)
+    frame = features.attach_target(features.candidate_frame(stats, games, p.season - 1, p.season, injuries, roles=roles),
+                                   stats, drop_missing=False, snaps=load_snaps(wh, p.season - 1, p.season))
+    if role_features.used_sources(model.feature_names):
+        frame = role_features.add_role_features(frame, roles, games)
     hist = backtest_betting.history_rows(close, frame, model)
     return market.fit_walk_forward(hist, p.season, p.week, market.DEFAULT_PRIOR)
 

@@ -377,6 +377,27 @@ def test_weekly_run_fits_the_blend_from_earlier_weeks_of_the_warehouse(project_h
     assert first.n_rows == 0 and "default" in first.describe()
 
 
+def test_weekly_blend_learns_from_the_rows_the_model_prices(project_home, monkeypatch):
+    """The blend's earlier-season rows come through the roster tables, like training's (not the box-score
+    rule alone): candidate_frame gets the warehouse's role tables."""
+    from nfl_bnn import features, pipeline, warehouse
+
+    warehouse_with_quote_history(seasons=(2018, 2019), weeks=8)
+    seen = []
+    real = features.candidate_frame
+
+    def spy(*a, roles=None, **k):
+        seen.append(roles)
+        return real(*a, roles=roles, **k)
+
+    monkeypatch.setattr(features, "candidate_frame", spy)
+    model = fake_model(feature_names=tuple(features.FEATURES), mean=60.0, sd=25.0)
+    with warehouse.connect() as wh:
+        stats, games = warehouse.load_stats(wh), warehouse.load_games(wh)
+        pipeline.weekly_blend(wh, model, _params().model_copy(update={"season": 2019, "week": 6}), stats, games, None)
+    assert seen and isinstance(seen[0], dict) and {"rosters", "depth_charts"} <= set(seen[0])
+
+
 # --- the market-skill gate: no stake until the blend has beaten the market out of sample ------------------------
 def _weeks_frame(pm, pk, won, per_week=100, season=2023, first_week=1):
     n = len(pm)
