@@ -129,12 +129,25 @@ def apply_variant(frame: pd.DataFrame, variant: str | None, games: pd.DataFrame 
     return out
 
 
+def _narrowed(base, features: list[str], over: dict) -> dict:
+    """Overrides that keep the gate's and the hidden units' inputs within ``features``: the gate and the
+    network read only given features, and an additive network keeps its units per feature."""
+    out = {}
+    if "gate_features" not in over and base.gate_features is not None:
+        out["gate_features"] = [f for f in base.gate_features if f in features] or None
+    if "hidden_features" not in over and base.hidden_features is not None and base.hidden_units:
+        kept = [f for f in base.hidden_features if f in features]
+        per = base.hidden_units // len(base.hidden_features) if base.network.startswith("additive") else None
+        out["hidden_features"] = kept or None
+        out["hidden_units"] = (per * len(kept) if per else base.hidden_units) if kept else 0
+    return out
+
+
 def choice_params(base, choice: Choice):
     """The TrainParams of a choice: the base with its overrides; without implied_total when asked."""
     over = dict(choice.overrides)
-    if "features" in over and "gate_features" not in over and base.gate_features is not None:
-        # a feature set keeps the gate features that are in it (the gate reads only given features)
-        over["gate_features"] = [f for f in base.gate_features if f in over["features"]] or None
+    if "features" in over:  # a feature set keeps the gate and hidden features that are in it
+        over = {**_narrowed(base, over["features"], over), **over}
     p = base.model_copy(update={}) if not over else type(base).model_validate({**base.model_dump(), **over})
     if choice.extra_features:
         p = type(base).model_validate({**p.model_dump(),
@@ -142,8 +155,7 @@ def choice_params(base, choice: Choice):
                                                                  if f not in p.features]})
     if choice.variant == "no_implied_total":
         feats_ = [f for f in p.features if f != "implied_total"]
-        gate = None if p.gate_features is None else [f for f in p.gate_features if f != "implied_total"]
-        p = p.model_copy(update={"features": feats_, "gate_features": gate or None})
+        p = type(base).model_validate({**p.model_dump(), **_narrowed(p, feats_, {}), "features": feats_})
     return p
 
 

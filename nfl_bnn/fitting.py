@@ -110,10 +110,10 @@ def sample(std: Standardised, tgt: Target, seasons: np.ndarray, p: TrainParams,
     if unknown:
         raise DataError(f"train params: gate_features {unknown} are not among the features {p.features}")
     gate_idx = None if p.gate_features is None else [p.features.index(f) for f in p.gate_features]
-    unknown = [f for f in (p.hidden_features or []) if f not in p.features]
+    unknown = [f for f in (p.hidden_features or []) if f not in p.features] if H else []
     if unknown:
         raise DataError(f"train params: hidden_features {unknown} are not among the features {p.features}")
-    hidden_idx = None if p.hidden_features is None else [p.features.index(f) for f in p.hidden_features]
+    hidden_idx = None if p.hidden_features is None or not H else [p.features.index(f) for f in p.hidden_features]
     row_w = season_weights(seasons, p.season_decay)
     if row_w is not None and p.likelihood != "discrete":
         raise DataError("train params: season_decay < 1 needs likelihood: discrete (a weighted likelihood)")

@@ -19,6 +19,10 @@ from nfl_bnn.fitcheck import (FitLimits, Holdout, check_fit, check_season,  # no
 from nfl_bnn.params import StrictModel, load_params
 
 log = logging.getLogger("nfl_bnn.train")
+# the default network's inputs: the continuous features (not is_home, week, season, mate_out_share: binary,
+# calendar or mostly 0, where a bend has nothing to bend)
+HIDDEN_FEATURES = ("proj_carries", "carry_share", "rush_l3", "ypg_std", "ypc_shrunk", "implied_total",
+                   "opp_rush_allowed", "last_share", "mates_share", "share_gain")
 RHAT_POOL = 1.05  # below this R-hat of predicted means the chains are pooled, above it stacked
 
 
@@ -45,8 +49,8 @@ class TrainParams(StrictModel):
 
     inference: Literal["nutpie", "pymc", "advi"] = "nutpie"
     n_experts: int = Field(3, ge=2, le=8)
-    hidden_units: int = Field(0, ge=0, le=64, description="tanh units shared by the experts (0 = linear experts; "
-                              "at most 16 but for the additive networks, m units per hidden feature)")
+    hidden_units: int = Field(20, ge=0, le=64, description="tanh units of the experts' network (0 = the linear-expert "
+                              "ablation; at most 16 but for the additive networks, m units per hidden feature)")
     shared_slopes: bool = True
     # the hidden layer (hidden_units > 0), see docs/network.md: plain = the first network (no biases, free
     # per-expert output weights); identified = ordered biases, positive shrunk output weights (fewer symmetric
@@ -55,10 +59,13 @@ class TrainParams(StrictModel):
     # vector for every expert; gate_hidden = the gate sees the hidden units (a gating network); additive = each
     # unit reads one feature, tanh(gain * (x_f - c)), centres at the feature's training quantiles (a neural
     # additive model, linear in its output weights; additive_learned: ordered learned centres)
-    network: Literal["plain", "identified", "directional", "additive", "additive_learned"] = "plain"
+    # The default (chosen on rolling origins 2017-2022, docs/network.md): the additive network, two units per
+    # continuous feature, each expert with its own output weights
+    network: Literal["plain", "identified", "directional", "additive", "additive_learned"] = "additive"
     hidden_output: Literal["per_expert", "shared"] = "per_expert"
     gate_hidden: bool = False
-    hidden_features: list[str] | None = None  # the hidden units' inputs (default: all features)
+    hidden_features: list[str] | None = Field(  # the hidden units' inputs (None: all features)
+        default_factory=lambda: list(HIDDEN_FEATURES))
     draws: int = Field(300, ge=10)
     tune: int = Field(300, ge=10)
     chains: int = Field(4, ge=1, le=16, description="chains that still disagree are combined by stacking")
@@ -116,10 +123,6 @@ class TrainParams(StrictModel):
                              f"(network: {self.network} has that many dense tanh units)")
         if self.gate_hidden and self.hidden_units == 0:
             raise ValueError("gate_hidden: true needs hidden_units > 0 (there are no hidden units to gate on)")
-        outside = [f for f in (self.hidden_features or []) if f not in self.features]
-        if outside:
-            raise ValueError(f"hidden_features {outside} are not in features; the hidden units can only read "
-                             "features the model is given")
         return self
 
     @model_validator(mode="after")
@@ -142,6 +145,12 @@ class TrainParams(StrictModel):
         if outside:
             raise ValueError(f"gate_features {outside} are not in features; the gate can only read features "
                              "the model is given")
+        outside = [f for f in (self.hidden_features or []) if f not in self.features]
+        if outside and self.hidden_units > 0:
+            left = [f for f in self.hidden_features if f in self.features]
+            raise ValueError(f"hidden_features {outside} are not in features; the hidden units can only read "
+                             f"features the model is given: set hidden_features to {left} (and hidden_units to "
+                             f"{2 * len(left)}: 2 units per feature), or hidden_units: 0 for linear experts")
         return self
 
 

@@ -217,14 +217,20 @@ def test_additive_network_fits_end_to_end_and_its_basis_round_trips(rng, tmp_pat
 
 
 def test_the_network_params_file_loads_as_the_default_plus_hidden_units():
-    """params/train_network.yaml is params/train.yaml with the directional network switched on."""
+    """params/train_network.yaml is params/train.yaml with the directional dense network instead of the additive
+    one; params/train_linear.yaml is the linear-expert ablation (no hidden units), nothing else changed."""
     from nfl_bnn.config import params_dir
     from nfl_bnn.train import load_train_params
 
-    net, lin = load_train_params(params_dir() / "train_network.yaml"), load_train_params()
-    assert (net.hidden_units, net.network, net.hidden_output) == (2, "directional", "shared")
-    diff = {k for k, v in net.model_dump().items() if lin.model_dump()[k] != v}
-    assert diff == {"hidden_units", "network", "hidden_output"}
+    default = load_train_params()
+    assert (default.hidden_units, default.network, default.hidden_output) == (20, "additive", "per_expert")
+    net = load_train_params(params_dir() / "train_network.yaml")
+    assert (net.hidden_units, net.network, net.hidden_output, net.hidden_features) == (2, "directional", "shared", None)
+    diff = {k for k, v in net.model_dump().items() if default.model_dump()[k] != v}
+    assert diff == {"hidden_units", "network", "hidden_output", "hidden_features"}
+    lin = load_train_params(params_dir() / "train_linear.yaml")
+    assert {k for k, v in lin.model_dump().items() if default.model_dump()[k] != v} == {"hidden_units"}
+    assert lin.hidden_units == 0
 
 
 def test_paired_crps_difference_and_its_standard_error():

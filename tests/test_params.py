@@ -69,6 +69,9 @@ def test_train_params_defaults_are_params_train_yaml():
     ({"features": ["carry_share", "carries_l3"]}, r"features \['carries_l3'\] are built neither by nfl_bnn.features nor by nfl_bnn.role_features"),
     ({"features": ["carry_share", "carry_share"], "gate_features": None}, r"features lists \['carry_share'\] more than once"),
     ({"gate_features": []}, "gate_features is empty"),
+    ({"features": ["carry_share", "proj_carries", "implied_total"]},
+     r"hidden_features \[.*'rush_l3'.*\] are not in features.*set hidden_features to \['proj_carries', 'carry_share', "
+     r"'implied_total'\] \(and hidden_units to 6"),
 ])
 def test_train_params_rules_between_fields(overrides, message):
     with pytest.raises(ConfigError, match=message):

@@ -153,7 +153,14 @@ def test_choice_without_implied_total_drops_it_from_features_and_gate():
     base = load_train_params()
     p = S.choice_params(base, S.Choice("no_implied_total", variant="no_implied_total"))
     assert "implied_total" not in p.features and "implied_total" not in (p.gate_features or [])
+    # the additive network keeps two units per remaining hidden feature
+    assert "implied_total" not in p.hidden_features and p.hidden_units == 2 * len(p.hidden_features) == 18
     assert "implied_total" in base.features  # the base is untouched
+    small = S.choice_params(base, S.Choice("features:small", {"features": ["proj_carries", "rush_l3", "season"]}))
+    assert (small.hidden_features, small.hidden_units, small.gate_features) == (["proj_carries", "rush_l3"], 4,
+                                                                                ["proj_carries"])
+    lin = S.choice_params(base, S.Choice("features:flat", {"features": ["season", "week"]}))
+    assert lin.hidden_units == 0 and lin.gate_features is None  # no continuous input left: linear experts
     k2 = S.choice_params(base, S.Choice("n_experts=2", {"n_experts": 2}))
     assert k2.n_experts == 2 and base.n_experts != 2
 
