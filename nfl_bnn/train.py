@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -196,7 +197,9 @@ def sampling_progress(sampler, p: TrainParams, elapsed_s: float) -> str:
     """
     head = f"sampling: {p.chains} chains x ({p.tune} tune + {p.draws} draws)"
     try:
-        trace = sampler.inspect()
+        with warnings.catch_warnings():  # ArviZ's "more chains than draws" while no draw is kept yet
+            warnings.simplefilter("ignore", UserWarning)
+            trace = sampler.inspect()
         tuned = int(trace.warmup_sample_stats.sizes.get("draw", 0)) if "warmup_sample_stats" in trace else 0
         drawn = int(trace.sample_stats.sizes.get("draw", 0)) if "sample_stats" in trace else 0
     except Exception:  # noqa: BLE001 - progress is informative only; never break a fit over it
