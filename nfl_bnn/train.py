@@ -67,7 +67,7 @@ class TrainParams(StrictModel):
     gate_hidden: bool = False
     hidden_features: list[str] | None = Field(  # the hidden units' inputs (None: all features)
         default_factory=lambda: list(HIDDEN_FEATURES))
-    draws: int = Field(300, ge=10)
+    draws: int = Field(1000, ge=10)
     tune: int = Field(300, ge=10)
     chains: int = Field(4, ge=1, le=16, description="chains that still disagree are combined by stacking")
     cores: int = Field(2, ge=1)
