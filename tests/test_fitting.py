@@ -78,7 +78,7 @@ def test_combine_chains_pools_agreeing_chains_and_stacks_others(rng):
 
 def test_artifact_metadata_makes_a_loadable_model(rng, tmp_path):
     names = ["proj_carries", "carry_share"]
-    p = train.TrainParams(n_experts=2, features=names, gate="softmax", gate_features=None)
+    p = train.TrainParams(n_experts=2, features=names, gate="softmax", gate_features=None, hidden_units=0)
     std = fitting.standardise(pd.DataFrame({names[0]: [1.0, 2.0, 4.0], names[1]: [0.0, 1.0, 0.0]}), names)
     tgt = fitting.target_bins(np.array([10.0, 50.0, 90.0]), "log", 25.0, 1.0)
     meta = fitting.artifact_metadata(p, std, tgt, 2019, 2020, {"stacking_weights": [1.0]})

@@ -88,7 +88,7 @@ def test_unknown_hidden_features_are_refused_by_name(rng):
     # and where the check at load is bypassed (a params object built without validation), fit refuses too
     df = pd.DataFrame(rng.normal(size=(20, len(FEATURES))), columns=FEATURES)
     df["season"], df["rushing_yards"] = 2021, 30.0
-    p = load_train_params(hidden_units=2).model_copy(update={"hidden_features": ["no_such_feature"]})
+    p = load_train_params(hidden_units=20).model_copy(update={"hidden_features": ["no_such_feature"]})
     with pytest.raises(DataError, match="hidden_features.*no_such_feature"):
         fit(df, p, 2021, 2021)
 
@@ -99,7 +99,7 @@ def test_network_options_are_validated_where_they_enter():
     from nfl_bnn.train import load_train_params
 
     with pytest.raises((ConfigError, ValueError), match="needs network: identified, directional or additive"):
-        load_train_params(hidden_units=2, hidden_output="shared")
+        load_train_params(hidden_units=2, network="plain", hidden_output="shared")
     with pytest.raises((ConfigError, ValueError), match="gate_hidden"):
         load_train_params(hidden_units=0, gate_hidden=True)
     with pytest.raises(ValueError, match="network must be"):
@@ -108,7 +108,7 @@ def test_network_options_are_validated_where_they_enter():
     with pytest.raises((ConfigError, ValueError), match="multiple of the 3 hidden features"):
         load_train_params(hidden_units=4, network="additive", hidden_features=["proj_carries", "carry_share",
                                                                                "implied_total"])
-    assert load_train_params(hidden_units=28, network="additive").hidden_units == 28
+    assert load_train_params(hidden_units=30, network="additive").hidden_units == 30
     with pytest.raises((ConfigError, ValueError), match="> 16 is for the additive"):
         load_train_params(hidden_units=28, network="directional")
     with pytest.raises(ValueError, match="multiple of the number of hidden features"):
