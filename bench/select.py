@@ -59,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench import parse_sets  # noqa: E402
 from nfl_bnn import fair_baselines as FB, features as F, role_features as RF, validate as V  # noqa: E402
+from nfl_bnn.model.forward import predictive_moments  # noqa: E402
 
 log = logging.getLogger("bench.select")
 SCREEN_ORIGINS = list(range(2017, 2023))
@@ -284,6 +285,10 @@ def run_model(choice: Choice, base, frame: pd.DataFrame, origins: list[int], fir
         # scored through its grid CDF alone, like every baseline (quantiles for in90 interpolated on the
         # same grid); model.predict's exact quantiles would add minutes per origin and change no CRPS
         rs = row_scores(f"model:{choice.name}", S, test, V.from_cdf("moe_bnn", model.cdf(test, V.GRID)))
+        tgt = model.meta["target"]
+        mom = predictive_moments(*model.mixture(test), tgt.get("transform", "identity"), float(tgt.get("offset", 0.0)))
+        # mean +/- 1 sd holds the outcome in about 68% of rows if the spread is right (issue 15's band)
+        rs["in_1sd"] = np.abs(rs["y"].to_numpy(float) - mom["mean"]) <= mom["sd"]
         path.parent.mkdir(parents=True, exist_ok=True)
         rs.to_parquet(path)
         _append_fitlog(out, {"method": f"model:{choice.name}", "origin": S,
@@ -365,6 +370,20 @@ def markdown_table(t: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join(lines)
 
 
+def calibration_by_origin(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per model choice and origin: rows, share inside the 90% interval, share within mean +/- 1 sd
+    (rows scored before ``in_1sd`` was recorded leave it blank)."""
+    m = rows[rows["method"].str.startswith("model:")]
+    if m.empty:
+        return pd.DataFrame()
+    m = m.assign(in90=m["in90"].astype(float))
+    agg = {"n": ("crps", "size"), "cov90": ("in90", "mean")}
+    if "in_1sd" in m:
+        m = m.assign(in_1sd=m["in_1sd"].astype(float))
+        agg["within_1sd"] = ("in_1sd", "mean")
+    return m.groupby(["method", "origin"]).agg(**agg).round(3).reset_index()
+
+
 def report(out: Path, reference: str, header: str = "") -> str:
     """Markdown tables from every scored row in ``out`` (and ``out/tuned_baselines.json`` if there):
 
@@ -406,6 +425,10 @@ def report(out: Path, reference: str, header: str = "") -> str:
                   "", fmt(vt), ""]
     parts += ["### Mean CRPS by origin season", "",
               fmt(per_origin(rows[rows["method"].isin(main_set)]).reset_index().rename(columns=str)), ""]
+    cal = calibration_by_origin(rows)
+    if len(cal):
+        parts += ["### The model's interval coverage by origin (targets: 90% interval 0.88-0.92; mean +/- 1 sd "
+                  "0.64-0.72)", "", fmt(cal), ""]
     text = "\n".join(parts)
     (out / "report.md").write_text(text)
     return text

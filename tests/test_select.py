@@ -318,3 +318,14 @@ def test_roster_eligibility_needs_the_role_tables_and_builds_its_own_cached_fram
     S._frames(tmp_path, 2020, 2021)
     assert seen["roles"] == [{"rosters": "R"}, {"rosters": "R"}, None, None]
     assert (tmp_path / "frame_roster_2020_2021.parquet").is_file() and (tmp_path / "frame_2020_2021.parquet").is_file()
+
+
+def test_calibration_table_reports_both_bands_per_origin():
+    rows = pd.DataFrame({"method": ["model:default"] * 4 + ["model:old"] * 2 + ["ols_log[offset=60.0]"] * 2,
+                         "origin": [2023, 2023, 2024, 2024, 2023, 2023, 2023, 2023],
+                         "crps": 1.0, "in90": [True, False, True, True, True, True, True, False],
+                         "in_1sd": [True, True, False, True, None, None, None, None]})
+    t = S.calibration_by_origin(rows).set_index(["method", "origin"])
+    assert t.loc[("model:default", 2023), "cov90"] == 0.5 and t.loc[("model:default", 2024), "within_1sd"] == 0.5
+    assert np.isnan(t.loc[("model:old", 2023), "within_1sd"])  # rows scored before in_1sd existed
+    assert "ols_log[offset=60.0]" not in t.index.get_level_values(0)  # the model's bands only

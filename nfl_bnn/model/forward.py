@@ -295,6 +295,21 @@ def whole_yard_quantiles(w: np.ndarray, mu: np.ndarray, sigma: np.ndarray, probs
     return y
 
 
+def predictive_moments(w: np.ndarray, mu: np.ndarray, sigma: np.ndarray, transform: str = "identity",
+                       offset: float = 0.0) -> dict[str, np.ndarray]:
+    """``mean`` and ``sd`` (yards) of the pooled continuous predictive per row: closed forms, no quantiles
+    (in log space the moments of a log-normal mixture, shifted back by the offset)."""
+    m64, s2 = mu.astype(np.float64), sigma.astype(np.float64) ** 2
+    if transform == "log":
+        first = (w * np.exp(m64 + 0.5 * s2)).sum(axis=2).mean(axis=0)
+        second = (w * np.exp(2 * m64 + 2 * s2)).sum(axis=2).mean(axis=0)
+        mean = first - offset
+    else:
+        first = mean = (w * mu).sum(axis=2).mean(axis=0)
+        second = (w * (s2 + m64**2)).sum(axis=2).mean(axis=0)
+    return {"mean": mean, "sd": np.sqrt(np.maximum(second - first**2, 0.0))}
+
+
 def predictive_summary(w: np.ndarray, mu: np.ndarray, sigma: np.ndarray, transform: str = "identity",
                        offset: float = 0.0) -> dict[str, np.ndarray]:
     """Mean, sd and the :data:`QUANTILES` of the pooled predictive, in yards, per row.
@@ -315,15 +330,7 @@ def predictive_summary(w: np.ndarray, mu: np.ndarray, sigma: np.ndarray, transfo
         ``mean``, ``sd`` (of the continuous predictive) and one whole-yard quantile per
         :data:`QUANTILES` key, each (n,).
     """
-    m64, s2 = mu.astype(np.float64), sigma.astype(np.float64) ** 2
-    if transform == "log":
-        first = (w * np.exp(m64 + 0.5 * s2)).sum(axis=2).mean(axis=0)
-        second = (w * np.exp(2 * m64 + 2 * s2)).sum(axis=2).mean(axis=0)
-        mean = first - offset
-    else:
-        first = mean = (w * mu).sum(axis=2).mean(axis=0)
-        second = (w * (s2 + m64**2)).sum(axis=2).mean(axis=0)
     qs = whole_yard_quantiles(w, mu, sigma, list(QUANTILES.values()), transform, offset)
-    out = {"mean": mean, "sd": np.sqrt(np.maximum(second - first**2, 0.0))}
+    out = predictive_moments(w, mu, sigma, transform, offset)
     out.update(zip(QUANTILES, qs))
     return out
