@@ -131,21 +131,22 @@ def mixture_params(params: Mapping[str, np.ndarray], Xz: np.ndarray, y_mean: flo
     """
     X = np.asarray(Xz, dtype=dtype)
     gW, gb = params["gate_W"].astype(dtype), params["gate_b"].astype(dtype)
-    scores = np.einsum("nd,Sdk->Snk", X, gW) + gb[:, None, :]
-    mu = params["alpha"].astype(dtype)[:, None, :] + np.einsum("nd,Skd->Snk", X, params["beta"].astype(dtype))
+    # batched matmuls (BLAS), not einsum: the weekly 40 backs x 1000 draws is 3x faster this way
+    scores = X @ gW + gb[:, None, :]
+    mu = params["alpha"].astype(dtype)[:, None, :] + X @ params["beta"].astype(dtype).transpose(0, 2, 1)
     H = params["W_h"].shape[-1]
     if H > 0:
-        pre = np.einsum("nd,Sdh->Snh", X, params["W_h"].astype(dtype))
+        pre = X @ params["W_h"].astype(dtype)
         if "b_h" in params:
             pre = pre + params["b_h"].astype(dtype)[:, None, :]
         h = np.tanh(pre)
-        mu = mu + np.einsum("Snh,Skh->Snk", h, params["v"].astype(dtype))
+        mu = mu + h @ params["v"].astype(dtype).transpose(0, 2, 1)
         if "gate_Vh" in params:  # the gate also sees the hidden units
-            scores = scores + np.einsum("Snh,Shk->Snk", h, params["gate_Vh"].astype(dtype))
+            scores = scores + h @ params["gate_Vh"].astype(dtype)
     if loc_offset is not None:
         mu = mu + np.asarray(loc_offset, dtype=dtype)[:, :, None]
     w = gate_weights(scores, gate)
-    log_s = params["scale_c"].astype(dtype)[:, None, :] + np.einsum("nd,Sd->Sn", X, params["gamma"].astype(dtype))[:, :, None]
+    log_s = params["scale_c"].astype(dtype)[:, None, :] + (params["gamma"].astype(dtype) @ X.T)[:, :, None]
     sigma = (dtype(scale_floor) + np.exp(log_s)) * dtype(y_sd)
     mu = mu * dtype(y_sd) + dtype(y_mean)
     return w, mu, sigma
