@@ -405,7 +405,7 @@ def report(out: Path, reference: str, header: str = "") -> str:
         t = paired_table(rows[rows["method"].isin(main_set)], reference)
         t["method"] = [m + (" (tuned)" if m in tuned_names else "") for m in t["method"]]
         parts += [f"### Choices and baselines vs `{reference}` (negative = better; SE clustered by week)", "",
-                  fmt(t.sort_values("diff_vs_ref", na_position="first")), ""]
+                  fmt(t.sort_values("diff_vs_ref", na_position="first") if "diff_vs_ref" in t else t), ""]
     grid = rows[rows["method"].str.contains(r"\[") & ~rows["method"].str.contains("@")]
     if len(grid):
         ref_b = min(tuned_names & set(grid["method"]), default=None, key=lambda m: grid.loc[grid["method"] == m, "crps"].mean())

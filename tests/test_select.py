@@ -329,3 +329,13 @@ def test_calibration_table_reports_both_bands_per_origin():
     assert t.loc[("model:default", 2023), "cov90"] == 0.5 and t.loc[("model:default", 2024), "within_1sd"] == 0.5
     assert np.isnan(t.loc[("model:old", 2023), "within_1sd"])  # rows scored before in_1sd existed
     assert "ols_log[offset=60.0]" not in t.index.get_level_values(0)  # the model's bands only
+
+
+def test_report_of_the_reference_alone(tmp_path):
+    """A --final --what model run scores only the default: its report has no paired rows, and no crash."""
+    (tmp_path / "rows").mkdir()
+    pd.DataFrame({"method": "model:default", "origin": 2023, "week": [1, 2], "game_id": ["a", "b"],
+                  "player_id": ["p", "q"], "y": [10.0, 50.0], "crps": [5.0, 7.0], "in90": [True, False],
+                  "in_1sd": [True, True]}).to_parquet(tmp_path / "rows" / "model__default__2023.parquet")
+    text = S.report(tmp_path, "model:default")
+    assert "| model:default | 2023 | 2 | 0.500 | 1.000 |" in text  # the coverage table: both bands
