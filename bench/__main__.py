@@ -111,16 +111,22 @@ DIAG_KEYS = ["steps_per_draw", "divergences", "rhat_pred_max", "rhat_pred_median
              "rhat_pover_max", "ess_pover_min", "start_sd_ratio", "stacking_weights"]
 
 
-def _production_fit(stats, games, injuries, p, first: int, last: int) -> None:
-    """Fit first..last (all of it: the weekly model) and print wall time, diagnostics and artifact figures."""
-    train = F.training_frame(stats, games, first, last, injuries)
+def _fit_save_load(train: pd.DataFrame, p, first: int, last: int, path: Path):
+    """Fit, save to ``path`` and load back: (loaded model, fit report, fit s, load s)."""
     t0 = time.perf_counter()
     model, diag = fit(train, p, first, last)
     t_fit = time.perf_counter() - t0
-    path = model.save(Path(tempfile.mkdtemp(prefix="nfl_bnn_bench_")) / f"moe_{first}_{last}.npz")
+    model.save(path)
     t0 = time.perf_counter()
-    MixtureExpertsBNN.load(path)
-    t_load = time.perf_counter() - t0
+    m = MixtureExpertsBNN.load(path)
+    return m, diag, t_fit, time.perf_counter() - t0
+
+
+def _production_fit(stats, games, injuries, p, first: int, last: int) -> None:
+    """Fit first..last (all of it: the weekly model) and print wall time, diagnostics and artifact figures."""
+    train = F.training_frame(stats, games, first, last, injuries)
+    path = Path(tempfile.mkdtemp(prefix="nfl_bnn_bench_")) / f"moe_{first}_{last}.npz"
+    _m, diag, t_fit, t_load = _fit_save_load(train, p, first, last, path)
     print(f"\n== production fit {first}-{last} ({len(train)} player-games)")
     print(f"training wall {t_fit:.1f} s (sampler {diag['wall_s']} s; target < 300 s); "
           + json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in diag.items() if k in DIAG_KEYS}))
@@ -153,13 +159,8 @@ def main() -> None:
     for S in seasons:
         train = F.training_frame(stats, games, args.first_season, S - 1, injuries)
         test = F.training_frame(stats, games, S, S, injuries)
-        t0 = time.perf_counter()
-        model, diag = fit(train, p, args.first_season, S - 1)
-        t_fit = time.perf_counter() - t0
-        path = model.save(tmp / f"moe_{S}.npz")
-        t0 = time.perf_counter()
-        m = MixtureExpertsBNN.load(path)
-        t_load = time.perf_counter() - t0
+        path = tmp / f"moe_{S}.npz"
+        m, diag, t_fit, t_load = _fit_save_load(train, p, args.first_season, S - 1, path)
         t_pred = _time_predict(m, test.iloc[:40])
         wk = int(test["week"].max())
         n_week, rss = _weekly_rss(path, stats, games, injuries, S, wk, tmp)

@@ -149,9 +149,10 @@ class TrainParams(StrictModel):
         outside = [f for f in (self.hidden_features or []) if f not in self.features]
         if outside and self.hidden_units > 0:
             left = [f for f in self.hidden_features if f in self.features]
+            per = max(self.hidden_units // len(self.hidden_features), 1)
             raise ValueError(f"hidden_features {outside} are not in features; the hidden units can only read "
                              f"features the model is given: set hidden_features to {left} (and hidden_units to "
-                             f"{2 * len(left)}: 2 units per feature), or hidden_units: 0 for linear experts")
+                             f"{per * len(left)}: {per} units per feature), or hidden_units: 0 for linear experts")
         return self
 
 
