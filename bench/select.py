@@ -163,13 +163,20 @@ def choice_params(base, choice: Choice):
 # ------------------------------------------------------------------------------------------ scoring
 
 
-def row_scores(method: str, origin: int, test: pd.DataFrame, fc: V.Forecast) -> pd.DataFrame:
-    """One row per scored player-game: method, origin, week cluster, ids, y, CRPS, inside the 90% interval."""
+def row_scores(method: str, origin: int, test: pd.DataFrame, fc: V.Forecast, mean=None, sd=None) -> pd.DataFrame:
+    """One row per scored player-game: method, origin, week cluster, ids, y, CRPS, inside the 90% interval,
+    within mean +/- 1 sd (``in_1sd``) and the forecast's own probability of that (``p_1sd``: what the
+    share within 1 sd should be if the forecast is calibrated, :func:`nfl_bnn.validate.own_mass`).
+    ``mean``/``sd`` replace the forecast's grid moments (the model's exact predictive moments)."""
     y = test[F.TARGET].to_numpy(float)
+    m = fc.mean if mean is None else np.asarray(mean, float)
+    s = fc.sd if sd is None else np.asarray(sd, float)
     return pd.DataFrame({"method": method, "origin": int(origin), "week": test["week"].to_numpy(int),
                          "game_id": test["game_id"].to_numpy(), "player_id": test["player_id"].to_numpy(),
                          "y": y, "crps": V.crps_rows(fc, y),
-                         "in90": ((y >= fc.q05) & (y <= fc.q95)).astype(float)})
+                         "in90": ((y >= fc.q05) & (y <= fc.q95)).astype(float),
+                         "in_1sd": (np.abs(y - m) <= s).astype(float),
+                         "p_1sd": V.own_mass(fc.cdf, m - s, m + s)})
 
 
 def paired_table(rows: pd.DataFrame, reference: str) -> pd.DataFrame:
@@ -268,9 +275,10 @@ Fitter = Callable  # (train, params, first_season, last_season) -> (model, diag)
 
 
 def run_model(choice: Choice, base, frame: pd.DataFrame, origins: list[int], first_season: int, out: Path,
-              fitter: Fitter, games=None, no_lines_frame=None) -> list[Path]:
+              fitter: Fitter, games=None, no_lines_frame=None, save_models: Path | None = None) -> list[Path]:
     """Fit and score one choice on each origin; each origin's rows are written as soon as it is done
-    (an origin already in ``out/rows`` is skipped, so a long run resumes)."""
+    (an origin already in ``out/rows`` is skipped, so a long run resumes). ``save_models``: also save each
+    fit there as ``{choice}_{first}_{S-1}.npz`` (e.g. the final's fits, for bench.market and bench.projections)."""
     p = choice_params(base, choice)
     fr = apply_variant(frame, choice.variant, games, no_lines_frame)
     written = []
@@ -284,11 +292,14 @@ def run_model(choice: Choice, base, frame: pd.DataFrame, origins: list[int], fir
         model, diag = fitter(train, p, first_season, S - 1)
         # scored through its grid CDF alone, like every baseline (quantiles for in90 interpolated on the
         # same grid); model.predict's exact quantiles would add minutes per origin and change no CRPS
-        rs = row_scores(f"model:{choice.name}", S, test, V.from_cdf("moe_bnn", model.cdf(test, V.GRID)))
         tgt = model.meta["target"]
         mom = predictive_moments(*model.mixture(test), tgt.get("transform", "identity"), float(tgt.get("offset", 0.0)))
-        # mean +/- 1 sd holds the outcome in about 68% of rows if the spread is right (issue 15's band)
-        rs["in_1sd"] = np.abs(rs["y"].to_numpy(float) - mom["mean"]) <= mom["sd"]
+        # mean +/- 1 sd from the exact predictive moments (issue 15's band), not the grid's
+        rs = row_scores(f"model:{choice.name}", S, test, V.from_cdf("moe_bnn", model.cdf(test, V.GRID)),
+                        mom["mean"], mom["sd"])
+        if save_models is not None:
+            Path(save_models).mkdir(parents=True, exist_ok=True)
+            model.save(Path(save_models) / f"{choice.name.replace('/', '_')}_{first_season}_{S - 1}.npz")
         path.parent.mkdir(parents=True, exist_ok=True)
         rs.to_parquet(path)
         _append_fitlog(out, {"method": f"model:{choice.name}", "origin": S,
@@ -370,17 +381,19 @@ def markdown_table(t: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join(lines)
 
 
-def calibration_by_origin(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per model choice and origin: rows, share inside the 90% interval, share within mean +/- 1 sd
-    (rows scored before ``in_1sd`` was recorded leave it blank)."""
-    m = rows[rows["method"].str.startswith("model:")]
+def calibration_by_origin(rows: pd.DataFrame, methods: list[str] | None = None) -> pd.DataFrame:
+    """Per method (default: the model's choices) and origin: rows, share inside the 90% interval, share
+    within mean +/- 1 sd and what that share should be if the forecast is calibrated (``own_1sd``, the
+    mean of ``p_1sd``); rows scored before these were recorded leave them blank."""
+    m = rows[rows["method"].isin(methods) if methods is not None else rows["method"].str.startswith("model:")]
     if m.empty:
         return pd.DataFrame()
     m = m.assign(in90=m["in90"].astype(float))
     agg = {"n": ("crps", "size"), "cov90": ("in90", "mean")}
-    if "in_1sd" in m:
-        m = m.assign(in_1sd=m["in_1sd"].astype(float))
-        agg["within_1sd"] = ("in_1sd", "mean")
+    for col, name in (("in_1sd", "within_1sd"), ("p_1sd", "own_1sd")):
+        if col in m:
+            m = m.assign(**{col: m[col].astype(float)})
+            agg[name] = (col, "mean")
     return m.groupby(["method", "origin"]).agg(**agg).round(3).reset_index()
 
 
@@ -425,10 +438,12 @@ def report(out: Path, reference: str, header: str = "") -> str:
                   "", fmt(vt), ""]
     parts += ["### Mean CRPS by origin season", "",
               fmt(per_origin(rows[rows["method"].isin(main_set)]).reset_index().rename(columns=str)), ""]
-    cal = calibration_by_origin(rows)
+    cal_methods = sorted(m for m in set(rows["method"]) if m.startswith("model:") or m in tuned_names)
+    cal = calibration_by_origin(rows, cal_methods)
     if len(cal):
-        parts += ["### The model's interval coverage by origin (targets: 90% interval 0.88-0.92; mean +/- 1 sd "
-                  "0.64-0.72)", "", fmt(cal), ""]
+        parts += ["### Interval coverage by origin (targets: 90% interval 0.88-0.92; mean +/- 1 sd 0.64-0.72; "
+                  "own_1sd: the forecast's own probability of mean +/- 1 sd, what within_1sd is if it is "
+                  "calibrated)", "", fmt(cal), ""]
     text = "\n".join(parts)
     (out / "report.md").write_text(text)
     return text
@@ -567,7 +582,10 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
     ap.add_argument("--first-season", type=int, default=2012)
     ap.add_argument("--final", action="store_true",
                     help=f"score the frozen default and tuned baselines ONCE on {FINAL_ORIGINS}")
-    ap.add_argument("--tuned", type=Path, default=None, help="tuned_baselines.json of the screen (for --final)")
+    ap.add_argument("--tuned", type=Path, default=None, help="tuned_baselines.json of the screen: --final needs "
+                    "it; on a screen, only these settings of the baselines are scored")
+    ap.add_argument("--save-models", type=Path, default=None, metavar="DIR",
+                    help="also save every model fit in DIR (e.g. the final's 2012-2022 and 2012-2023 fits)")
     ap.add_argument("--report", action="store_true", help="only rebuild the report from OUT/rows")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/nfl_bnn_select"), help="feature frames cache")
     args = ap.parse_args(argv)
@@ -608,7 +626,9 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
                                               "origins": origins, "base_set": base_over,
                                               "choices": [c.__dict__ for c in choices]}, default=str, indent=1))
     if "baselines" in args.what:
-        if args.final:
+        if args.tuned is not None:  # --final; or a screen rerun of the tuned settings only
+            if not args.tuned.is_file():
+                ap.error(f"--tuned {args.tuned}: no such file (the screen's tuned_baselines.json)")
             tuned = json.loads(args.tuned.read_text())
             grid = {fam: [rec["hp"]] for fam, rec in tuned.items()}
         else:
@@ -627,7 +647,8 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
     if "model" in args.what:
         for S_ in origins:  # origin by origin: every finished origin pairs all choices
             for c in choices:
-                run_model(c, base, frame, [S_], args.first_season, out, fitter or fit, games, nolines)
+                run_model(c, base, frame, [S_], args.first_season, out, fitter or fit, games, nolines,
+                          args.save_models)
     if args.final:
         (out / "final_done.json").write_text(json.dumps({"origins": origins, "time": time.time()}))
     header = (f"Origins {origins} (train {args.first_season}..S-1, score S); model settings: "

@@ -64,7 +64,9 @@ class TrainParams(StrictModel):
     # continuous feature, each expert with its own output weights
     network: Literal["plain", "identified", "directional", "additive", "additive_learned"] = "additive"
     hidden_output: Literal["per_expert", "shared"] = "per_expert"
-    gate_hidden: bool = False
+    gate_hidden: bool | Literal["gate_features"] = Field(
+        False, description="a gating network: true = the gate also reads every hidden unit (free weights); "
+        "gate_features = only the additive units of the gate's own features, weights shrunk together")
     hidden_features: list[str] | None = Field(  # the hidden units' inputs (None: all features)
         default_factory=lambda: list(HIDDEN_FEATURES))
     draws: int = Field(1000, ge=10)
@@ -124,6 +126,14 @@ class TrainParams(StrictModel):
                              f"(network: {self.network} has that many dense tanh units)")
         if self.gate_hidden and self.hidden_units == 0:
             raise ValueError("gate_hidden: true needs hidden_units > 0 (there are no hidden units to gate on)")
+        if self.gate_hidden == "gate_features":
+            hidden = self.hidden_features or self.features
+            if not self.network.startswith("additive"):
+                raise ValueError("gate_hidden: gate_features needs network: additive or additive_learned (units "
+                                 "that each read one feature)")
+            if not set(self.gate_features or self.features) & set(hidden):
+                raise ValueError("gate_hidden: gate_features needs at least one gate feature among the "
+                                 "hidden_features (the gate reads those features' units)")
         return self
 
     @model_validator(mode="after")

@@ -90,8 +90,14 @@ def quantile_forecast(name: str, qs: np.ndarray, levels: np.ndarray) -> Forecast
     return from_cdf(name, cdf)
 
 
-def _own_mass(cdf: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Each row's forecast probability of a whole number of yards in [lo, hi]."""
+def own_mass(cdf: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Each row's forecast probability of a whole number of yards in [lo, hi].
+
+    With ``lo, hi = mean -/+ sd`` it is what the share of outcomes within one sd of the mean should be
+    if the forecast is calibrated: 0.683 only for a Normal; a right-skewed, heavy-tailed forecast holds
+    more of its mass within one sd (its sd is stretched by the tail), so that share is judged against
+    this, not against 0.68.
+    """
     rows = np.arange(cdf.shape[0])
     i_hi = np.clip(np.searchsorted(GRID, np.floor(hi) + 0.5), 0, len(GRID) - 1)
     i_lo = np.clip(np.searchsorted(GRID, np.ceil(lo) - 0.5), 0, len(GRID) - 1)
@@ -117,7 +123,7 @@ def score(fc: Forecast, y: np.ndarray, line: np.ndarray | None = None, rng=None)
         "cov68": float(np.mean(np.abs(y - fc.mean) <= fc.sd)),
         # what cov68 would be if this forecast were calibrated: its own P(|Y - mean| <= sd). 0.68 only
         # for a Normal; a right-skewed, heavy-tailed distribution puts more mass within one sd
-        "cov68_own": float(np.mean(_own_mass(fc.cdf, fc.mean - fc.sd, fc.mean + fc.sd))),
+        "cov68_own": float(np.mean(own_mass(fc.cdf, fc.mean - fc.sd, fc.mean + fc.sd))),
         "cov90": float(np.mean((y >= fc.q05) & (y <= fc.q95))),
         "PIT_hist": np.histogram(pit, bins=10, range=(0, 1))[0].tolist(),
     }

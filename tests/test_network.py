@@ -41,7 +41,8 @@ def _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden, H=3, n=9, d
     ("softmax", "identified", "per_expert", True), ("ordinal", "plain", "per_expert", False),
     ("ordinal", "directional", "shared", True), ("softmax", "directional", "per_expert", False),
     ("ordinal", "additive", "shared", True), ("softmax", "additive", "per_expert", False),
-    ("ordinal", "additive_learned", "per_expert", True)])
+    ("ordinal", "additive_learned", "per_expert", True), ("ordinal", "additive", "per_expert", "gate_features"),
+    ("softmax", "additive", "per_expert", "gate_features")])
 def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_output, gate_hidden):
     """Row by row: the sampled graph's log-likelihood is the NumPy pass's, for every network option."""
     graph, graph_rows, rows, arrs = _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden)
@@ -50,8 +51,11 @@ def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_
     np.testing.assert_allclose(rows[0], graph_rows, rtol=1e-7)
     # the hidden units matter (not zero weights), so the test would see a forward pass that drops them
     assert np.abs(arrs["v"]).min() > 0 and ("b_h" in arrs) == (network != "plain")
-    if gate_hidden:
+    if gate_hidden is True:
         assert np.abs(arrs["gate_Vh"]).min() > 0
+    if gate_hidden == "gate_features":  # only the gate features' units (columns 0 and 2; H=3: 1 unit each)
+        assert np.all(np.abs(arrs["gate_Vh"][0][[0, 2]]) > 0) and np.all(arrs["gate_Vh"][0][1] == 0)
+    if gate_hidden:
         flat = {k: v for k, v in arrs.items() if k != "gate_Vh"}
         w0 = mixture_params(flat, rng.normal(size=(9, 3)), 0.0, 1.0, dtype=np.float64, gate=gate)[0]
         w1 = mixture_params(arrs, rng.normal(size=(9, 3)), 0.0, 1.0, dtype=np.float64, gate=gate)[0]
@@ -113,6 +117,23 @@ def test_network_options_are_validated_where_they_enter():
         load_train_params(hidden_units=28, network="directional")
     with pytest.raises(ValueError, match="multiple of the number of hidden features"):
         build_pymc_model(np.zeros((3, 2)), np.zeros(3), 2, 3, network="additive")
+    # the gate-features gating network reads additive units of at least one gate feature
+    with pytest.raises((ConfigError, ValueError), match="gate_features needs network: additive"):
+        load_train_params(hidden_units=4, network="identified", gate_hidden="gate_features")
+    with pytest.raises((ConfigError, ValueError), match="gate feature among the hidden_features"):
+        load_train_params(hidden_units=4, network="additive", gate_hidden="gate_features",
+                          hidden_features=["rush_l3", "ypg_std"])
+    with pytest.raises((ConfigError, ValueError), match="gate_hidden"):
+        load_train_params(gate_hidden="units")
+    assert load_train_params(gate_hidden="gate_features").gate_hidden == "gate_features"
+
+
+def test_gate_feature_units_are_the_units_reading_gate_features():
+    from nfl_bnn.model.network import feature_units
+
+    # hidden features are columns 4, 0, 7 with 2 units each; the gate reads columns 0 and 7
+    assert feature_units([4, 0, 7], 2, [0, 7, 9]) == [2, 3, 4, 5]
+    assert feature_units([4, 0, 7], 2, [1]) == []
 
 
 @pytest.mark.parametrize("network", ["additive", "additive_learned"])

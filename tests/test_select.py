@@ -259,7 +259,9 @@ def test_select_screens_then_scores_final_once(tiny, tmp_path, monkeypatch):
     # ... and scored once, with the frozen hyperparameters, by --final
     fin = tmp_path / "final"
     final_argv = ["--out", str(fin), "--final", "--tuned", str(out / "tuned_baselines.json"), "--first-season", "2020"]
-    S.main(final_argv, fitter=_fake_fitter(calls), frames=tiny)
+    S.main(final_argv + ["--save-models", str(tmp_path / "models")], fitter=_fake_fitter(calls), frames=tiny)
+    # the final's fits are kept for bench.market and bench.projections
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["default_2020_2022.npz", "default_2020_2023.npz"]
     frows = S.load_rows(fin)
     assert set(frows["origin"]) == {2023, 2024}
     assert {"model:default"} | {FB.baseline_name(f, r["hp"]) for f, r in tuned.items()} <= set(frows["method"])
@@ -324,11 +326,29 @@ def test_calibration_table_reports_both_bands_per_origin():
     rows = pd.DataFrame({"method": ["model:default"] * 4 + ["model:old"] * 2 + ["ols_log[offset=60.0]"] * 2,
                          "origin": [2023, 2023, 2024, 2024, 2023, 2023, 2023, 2023],
                          "crps": 1.0, "in90": [True, False, True, True, True, True, True, False],
-                         "in_1sd": [True, True, False, True, None, None, None, None]})
+                         "in_1sd": [True, True, False, True, None, None, None, None],
+                         "p_1sd": [0.7, 0.8, 0.75, 0.75, None, None, 0.6, 0.7]})
     t = S.calibration_by_origin(rows).set_index(["method", "origin"])
     assert t.loc[("model:default", 2023), "cov90"] == 0.5 and t.loc[("model:default", 2024), "within_1sd"] == 0.5
+    assert t.loc[("model:default", 2023), "own_1sd"] == 0.75
     assert np.isnan(t.loc[("model:old", 2023), "within_1sd"])  # rows scored before in_1sd existed
-    assert "ols_log[offset=60.0]" not in t.index.get_level_values(0)  # the model's bands only
+    assert "ols_log[offset=60.0]" not in t.index.get_level_values(0)  # the model's bands only by default
+    t = S.calibration_by_origin(rows, ["ols_log[offset=60.0]"]).set_index(["method", "origin"])
+    assert list(t.index) == [("ols_log[offset=60.0]", 2023)] and t["own_1sd"].iloc[0] == 0.65
+
+
+def test_row_scores_hold_the_forecasts_own_one_sd_probability():
+    """p_1sd is the forecast's probability of a whole yard within mean +/- sd: for a Normal(50, 20) on
+    whole yards it is P(30 <= Y <= 70), about 0.68 plus a bin; in_1sd counts the outcomes inside."""
+    from scipy.stats import norm
+
+    test = pd.DataFrame({"week": [1, 1], "game_id": ["g", "g"], "player_id": ["a", "b"],
+                         "rushing_yards": [60.0, 75.0]})
+    fc = V.normal_forecast("n", np.array([50.0, 50.0]), np.array([20.0, 20.0]))
+    rs = S.row_scores("n", 2020, test, fc, mean=[50.0, 50.0], sd=[20.0, 20.0])
+    want = norm.cdf(70.5, 50, 20) - norm.cdf(29.5, 50, 20)
+    np.testing.assert_allclose(rs["p_1sd"], want, atol=0.01)
+    assert rs["in_1sd"].tolist() == [1.0, 0.0]
 
 
 def test_report_of_the_reference_alone(tmp_path):
@@ -339,3 +359,21 @@ def test_report_of_the_reference_alone(tmp_path):
                   "in_1sd": [True, True]}).to_parquet(tmp_path / "rows" / "model__default__2023.parquet")
     text = S.report(tmp_path, "model:default")
     assert "| model:default | 2023 | 2 | 0.500 | 1.000 |" in text  # the coverage table: both bands
+
+
+def test_a_screen_with_tuned_scores_only_the_tuned_settings(tiny, tmp_path, monkeypatch):
+    """--tuned on a screen (not --final) reruns the tuned setting of each baseline on the origins, not the grid."""
+    monkeypatch.setattr(FB, "FAIR_BASELINE_GRID", {"ols_log": [{"offset": 15.0}, {"offset": 25.0}]})
+    monkeypatch.setattr(V, "baselines", lambda train, test, feature_names=None: [
+        V.normal_forecast("normal_linear", test["rush_l3"].to_numpy(float), 30.0)])
+    tuned = tmp_path / "tuned.json"
+    tuned.write_text(json.dumps({"ols_log": {"hp": {"offset": 25.0}}}))
+    out = tmp_path / "o"
+    S.main(["--out", str(out), "--origins", "2022", "--first-season", "2020", "--what", "baselines",
+            "--tuned", str(tuned)], frames=tiny)
+    rows = S.load_rows(out)
+    assert set(rows["method"]) == {"ols_log[offset=25.0]", "today:normal_linear"}
+    assert {"in_1sd", "p_1sd"} <= set(rows.columns) and rows["p_1sd"].between(0, 1).all()
+    with pytest.raises(SystemExit):
+        S.main(["--out", str(out), "--origins", "2022", "--what", "baselines", "--tuned",
+                str(tmp_path / "missing.json")], frames=tiny)

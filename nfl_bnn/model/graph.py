@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from nfl_bnn.model.forward import GATES, NETWORKS, OPTIONAL_PARAMS, PARAM_SHAPES, _dims
-from nfl_bnn.model.network import ADDITIVE, units_per_feature
+from nfl_bnn.model.network import ADDITIVE, feature_units, units_per_feature
 from nfl_bnn.model.network import hidden_layer as _hidden_layer
 from nfl_bnn.model.network import output_weights as _output_weights
 
@@ -66,11 +66,34 @@ def quiet_pytensor() -> None:
     logging.getLogger("pytensor.tensor.blas").setLevel(logging.ERROR)
 
 
-def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd: float, h=None, H: int = 0):
+def _gate_unit_weights(H: int, units: Sequence[int] | None, gate_sd: float, cols: int | None = None):
+    """The gate's weights on the hidden units, (H,) or (H, cols).
+
+    ``units`` None: every unit, free Normal(0, gate_sd) weights (the first gating network). A list: only
+    those units (the gate features' own additive units), with non-centred hierarchical shrinkage,
+    ``scale * raw`` and a half-normal scale, so the gate can stay at its linear form (scale near 0)
+    unless the data ask for bends; the other units' weights are fixed at 0.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    shape = (H,) if cols is None else (H, cols)
+    if units is None:
+        return pm.Normal("gate_u" if cols is None else "gate_Vh", 0.0, gate_sd, shape=shape)
+    sub = (len(units),) if cols is None else (len(units), cols)
+    scale = pm.HalfNormal("gate_u_scale", gate_sd)
+    raw = pm.Normal("gate_u_raw", 0.0, 1.0, shape=sub)
+    full = pt.set_subtensor(pt.zeros(shape)[list(units)], scale * raw)
+    return full if cols is None else pm.Deterministic("gate_Vh", full)
+
+
+def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd: float, h=None, H: int = 0,
+                 units: Sequence[int] | None = None):
     """The gate's logits (n, K); registers ``gate_W`` (d, K-1) and ``gate_b`` (K-1) either way.
 
     With hidden units ``h`` (n, H) the gate is a small network too: its scores gain ``h @ gate_Vh``
-    (``gate_Vh`` (H, K-1); for the ordinal gate one weight per unit, repeated in every column).
+    (``gate_Vh`` (H, K-1); for the ordinal gate one weight per unit, repeated in every column);
+    ``units`` restricts it to some units (:func:`_gate_unit_weights`).
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -89,7 +112,7 @@ def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd:
         pm.Deterministic("gate_b", -kappa)
         score = X @ w_full
         if H:
-            u = pm.Normal("gate_u", 0.0, gate_sd, shape=(H,))
+            u = _gate_unit_weights(H, units, gate_sd)
             pm.Deterministic("gate_Vh", pt.tile(u[:, None], (1, K - 1)))
             score = score + h @ u
         cum = score[:, None] - kappa[None, :]  # logit P(expert > j), decreasing in j
@@ -104,7 +127,7 @@ def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd:
     gate_b = pm.Normal("gate_b", 0.0, 1.0, shape=(K - 1,))
     scores = X @ gate_W + gate_b
     if H:
-        scores = scores + h @ pm.Normal("gate_Vh", 0.0, gate_sd, shape=(H, K - 1))
+        scores = scores + h @ _gate_unit_weights(H, units, gate_sd, K - 1)
     return pt.concatenate([pt.zeros((n, 1)), scores], axis=1)
 
 
@@ -143,7 +166,7 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
                      scale_floor: float = 0.0, gate_features: Sequence[int] | None = None,
                      row_weights: np.ndarray | None = None,
                      bin_edges: tuple[np.ndarray, np.ndarray] | None = None, gate: str = "softmax",
-                     network: str = "plain", hidden_output: str = "per_expert", gate_hidden: bool = False,
+                     network: str = "plain", hidden_output: str = "per_expert", gate_hidden: bool | str = False,
                      hidden_features: Sequence[int] | None = None, effects=None):
     """Build the PyMC model on standardised inputs.
 
@@ -192,8 +215,10 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         :mod:`nfl_bnn.model.network` and docs/network.md).
     hidden_output : {"per_expert", "shared"}
         Not ``plain``: one output weight vector per expert, or one for all.
-    gate_hidden : bool
-        The gate also sees the hidden units (a gating network); needs H > 0.
+    gate_hidden : bool or "gate_features"
+        The gate also sees the hidden units (a gating network); needs H > 0. ``True``: every unit, free
+        weights; ``"gate_features"``: only the additive units of the gate's own features, with shrunk
+        (non-centred) weights: a neural additive gate over the gate features.
     hidden_features : sequence of int, optional
         Column indices the hidden units see (default: all); the other rows of ``W_h`` are 0.
     effects : nfl_bnn.model.effects.EffectLevels, optional
@@ -236,11 +261,21 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         units_per_feature(H, d if hidden_features is None else len(hidden_features))
     if gate_hidden and H == 0:
         raise ValueError("gate_hidden needs hidden_units > 0 (the gate would see no hidden units)")
+    gate_units = None
+    if gate_hidden == "gate_features":
+        hidx_all = list(range(d)) if hidden_features is None else [int(i) for i in hidden_features]
+        if network not in ADDITIVE:
+            raise ValueError("gate_hidden: gate_features needs an additive network (units that read one feature)")
+        gate_units = feature_units(hidx_all, units_per_feature(H, len(hidx_all)), gidx)
+        if not gate_units:
+            raise ValueError("gate_hidden: gate_features needs a gate feature among the hidden features")
+    elif gate_hidden not in (True, False):
+        raise ValueError(f"gate_hidden must be true, false or 'gate_features', not {gate_hidden!r}")
     with pm.Model() as m:
         X = pt.as_tensor_variable(np.asarray(Xz, dtype=np.float64))
         hidx = None if hidden_features is None else [int(i) for i in hidden_features]
         h = _hidden_layer(X, d, H, p, network, hidx, Xz=Xz) if H > 0 else None
-        logits = _gate_logits(X, n, d, K, gidx, gate, p["gate_sd"], h if gate_hidden else None, H)
+        logits = _gate_logits(X, n, d, K, gidx, gate, p["gate_sd"], h if gate_hidden else None, H, gate_units)
         log_w = logits - pt.logsumexp(logits, axis=1, keepdims=True)
         mu = _expert_locations(X, d, K, H, p, shared_slopes, h, network, hidden_output)
         if effects is not None and effects.active:  # partial pooling of defences and backs

@@ -52,6 +52,16 @@ def additive_weights(d: int, hidx: Sequence[int], per_feature: int, gain: float)
     return W
 
 
+def feature_units(hidx: Sequence[int], per_feature: int, features: Sequence[int]) -> list[int]:
+    """The additive units that read any of ``features`` (column indices): unit i*m + k reads ``hidx[i]``.
+
+    The gating network of ``gate_hidden: gate_features`` reads these units only, so the gate stays a
+    function of its own few features (the gate the data identify) with bends where they help.
+    """
+    m = int(per_feature)
+    return [i * m + k for i, f in enumerate(hidx) if f in {int(g) for g in features} for k in range(m)]
+
+
 def units_per_feature(H: int, n_inputs: int) -> int:
     """m units per hidden feature for an additive layer of H units; refuses an H that does not divide."""
     if n_inputs < 1 or H % n_inputs:
