@@ -216,8 +216,9 @@ def test_identified_network_fits_end_to_end(rng, tmp_path):
 
 
 def test_additive_network_fits_end_to_end_and_its_basis_round_trips(rng, tmp_path):
-    """nutpie on the additive network (fixed quantile centres, shared output weights): runs, saves, reloads,
-    and the artifact's units are the fixed one-feature basis, so the NumPy pass predicts the bend."""
+    """nutpie on the additive network (fixed quantile centres, shared output weights) with the gating network
+    over the gate features: runs, saves, reloads, and the artifact's units are the fixed one-feature basis,
+    so the NumPy pass predicts the bend; the gate reads only its own features' units."""
     from nfl_bnn.features import FEATURES
     from nfl_bnn.train import fit, load_train_params
 
@@ -226,9 +227,12 @@ def test_additive_network_fits_end_to_end_and_its_basis_round_trips(rng, tmp_pat
     df["season"] = np.repeat([2020, 2021], n // 2)
     df["rushing_yards"] = np.round(np.exp(3.8 + 0.5 * np.tanh(2 * df["proj_carries"]) + rng.normal(0, 0.3, n)) - 20)
     p = load_train_params(draws=40, tune=60, chains=2, keep_draws=60, hidden_units=6, network="additive",
-                          hidden_output="shared", hidden_features=["proj_carries", "carry_share", "rush_l3"])
+                          hidden_output="shared", hidden_features=["proj_carries", "carry_share", "rush_l3"],
+                          gate_hidden="gate_features")
     model, diag = fit(df, p, 2020, 2021)
     assert diag["steps_per_draw"] > 0 and np.isfinite(diag["rhat_pred_max"])
+    gV = model.params["gate_Vh"]  # units 0-3 read proj_carries and carry_share (gate features), 4-5 rush_l3
+    assert (np.abs(gV[:, :4]) > 0).all() and (gV[:, 4:] == 0).all()
     W = model.params["W_h"]
     assert W.shape == (60, len(FEATURES), 6) and np.ptp(W, axis=0).max() == 0 and np.ptp(model.params["b_h"], axis=0).max() == 0
     assert (W[0, FEATURES.index("proj_carries"), :2] == 1.5).all() and (W[0].sum(axis=0) == 1.5).all()
