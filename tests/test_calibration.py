@@ -28,6 +28,13 @@ def test_summary_coverage_mae_and_alert():
     assert "covers only 50.0%" in cal.alerts(s)[0]
 
 
+def test_the_one_sd_target_is_the_forecasts_own_probability_where_given():
+    """0.6827 is the mean +/- 1 sd target of a Normal; a skewed forecast says its own (p_1sd)."""
+    assert cal.summary(_frame())["target68"] == pytest.approx(0.6827)
+    s = cal.summary(_frame().assign(p_1sd=[0.70, 0.72, 0.74, 0.76]))
+    assert s["target68"] == pytest.approx(0.73) and s["coverage68"] == 0.5
+
+
 def test_by_week_and_missing_columns():
     w = cal.by_week(_frame())
     assert w.week.tolist() == [8, 9] and w.coverage90.tolist() == [0.5, 0.5]

@@ -68,6 +68,20 @@ def test_prob_over_per_draw_and_many_lines(rng, X):
     assert np.allclose(p, pd_.mean(axis=0)) and (np.diff(p, axis=1) <= 1e-7).all()
 
 
+def test_prob_between_is_the_whole_yard_mass_of_the_cdf(rng, X):
+    """P(lo <= Y <= hi) sums the whole yards ceil(lo)..floor(hi) of the predictive: F(floor(hi) + 1/2) -
+    F(ceil(lo) - 1/2) on the CDF grid; an interval holding no whole yard has probability 0."""
+    m = make_model(rng)
+    pred = m.predict(X)
+    lo, hi = pred["mean"] - pred["sd"], pred["mean"] + pred["sd"]
+    grid = np.arange(-1000, 2001) + 0.5
+    F = m.cdf(X, grid)
+    rows = np.arange(len(X))
+    want = F[rows, np.floor(hi).astype(int) + 1000] - F[rows, np.ceil(lo).astype(int) - 1 + 1000]
+    np.testing.assert_allclose(m.prob_between(X, lo, hi), want, atol=1e-5)
+    assert (m.prob_between(X, np.full(40, 10.2), np.full(40, 10.8)) == 0).all()
+
+
 def test_artifact_round_trip_without_pickle(rng, X, tmp_path):
     m = make_model(rng)
     path = m.save(tmp_path / "m.npz")

@@ -200,6 +200,17 @@ class MixtureExpertsBNN:
             p = p[:, :, 0]
         return p if per_draw else p.mean(axis=0)
 
+    def prob_between(self, X, lo, hi) -> np.ndarray:
+        """P(lo <= Y <= hi) for the whole-yard outcome: the predictive mass of the whole yards in [lo, hi].
+
+        With ``lo, hi = mean -/+ sd`` it is what the share of outcomes within one sd of the mean should be
+        if the model is calibrated: about 0.68 for a Normal, more for this right-skewed mixture (its sd is
+        stretched by the long right tail), so the calibration report judges that share against it.
+        """
+        lo, hi = np.ceil(np.asarray(lo, float)), np.floor(np.asarray(hi, float))
+        p = self.prob_over(X, np.column_stack([lo - 0.5, hi + 0.5]))
+        return np.where(hi >= lo, np.clip(p[:, 0] - p[:, 1], 0.0, 1.0), 0.0)
+
     def logpdf(self, X, y) -> np.ndarray:
         """Posterior predictive log density of ``y`` per row (log of the mean density over draws).
 
