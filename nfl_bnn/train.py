@@ -53,15 +53,9 @@ class TrainParams(StrictModel):
     hidden_units: int = Field(20, ge=0, le=64, description="tanh units of the experts' network (0 = the linear-expert "
                               "ablation; at most 16 but for the additive networks, m units per hidden feature)")
     shared_slopes: bool = True
-    # the hidden layer (hidden_units > 0), see docs/network.md: plain = the first network (no biases, free
-    # per-expert output weights); identified = ordered biases, positive shrunk output weights (fewer symmetric
-    # modes); directional = ordered biases, unit-length input directions with a fixed gain, positive output
-    # weights (no scale ridge between input and output weights); hidden_output shared = one output weight
-    # vector for every expert; gate_hidden = the gate sees the hidden units (a gating network); additive = each
-    # unit reads one feature, tanh(gain * (x_f - c)), centres at the feature's training quantiles (a neural
-    # additive model, linear in its output weights; additive_learned: ordered learned centres)
-    # The default (chosen on rolling origins 2017-2022, docs/network.md): the additive network, two units per
-    # continuous feature, each expert with its own output weights
+    # the hidden layer (hidden_units > 0), options compared in docs/network.md (nfl_bnn/model/network.py says
+    # what each is); the default, chosen on rolling origins 2017-2022: the additive network, two units per
+    # continuous feature, each expert with its own output weights, and the gate linear (no gating network)
     network: Literal["plain", "identified", "directional", "additive", "additive_learned"] = "additive"
     hidden_output: Literal["per_expert", "shared"] = "per_expert"
     gate_hidden: bool | Literal["gate_features"] = Field(
@@ -126,14 +120,11 @@ class TrainParams(StrictModel):
                              f"(network: {self.network} has that many dense tanh units)")
         if self.gate_hidden and self.hidden_units == 0:
             raise ValueError("gate_hidden: true needs hidden_units > 0 (there are no hidden units to gate on)")
-        if self.gate_hidden == "gate_features":
-            hidden = self.hidden_features or self.features
-            if not self.network.startswith("additive"):
-                raise ValueError("gate_hidden: gate_features needs network: additive or additive_learned (units "
-                                 "that each read one feature)")
-            if not set(self.gate_features or self.features) & set(hidden):
-                raise ValueError("gate_hidden: gate_features needs at least one gate feature among the "
-                                 "hidden_features (the gate reads those features' units)")
+        if self.gate_hidden == "gate_features" and not self.network.startswith("additive"):
+            raise ValueError("gate_hidden: gate_features needs network: additive or additive_learned")
+        if self.gate_hidden == "gate_features" and not set(self.gate_features or self.features) & set(
+                self.hidden_features or self.features):
+            raise ValueError("gate_hidden: gate_features needs a gate feature among the hidden_features")
         return self
 
     @model_validator(mode="after")
