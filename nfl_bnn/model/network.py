@@ -58,8 +58,8 @@ def feature_units(hidx: Sequence[int], per_feature: int, features: Sequence[int]
     The gating network of ``gate_hidden: gate_features`` reads these units only, so the gate stays a
     function of its own few features (the gate the data identify) with bends where they help.
     """
-    m = int(per_feature)
-    return [i * m + k for i, f in enumerate(hidx) if f in {int(g) for g in features} for k in range(m)]
+    m, wanted = int(per_feature), {int(g) for g in features}
+    return [i * m + k for i, f in enumerate(hidx) if f in wanted for k in range(m)]
 
 
 def units_per_feature(H: int, n_inputs: int) -> int:
