@@ -31,6 +31,7 @@ class Priors(StrictModel):
     """Prior scales of the model's weights (standardised units); defaults are those of params/train.yaml."""
 
     gate_sd: float = Field(0.3, gt=0)
+    gate_unit_sd: float | None = Field(None, gt=0)  # a gating network's shrunk weights' half-normal scale; None: gate_sd
     beta_sd: float = Field(0.5, gt=0)
     tau_sd: float = Field(0.2, gt=0)
     gamma_sd: float = Field(0.3, gt=0)
@@ -58,9 +59,9 @@ class TrainParams(StrictModel):
     # continuous feature, each expert with its own output weights, and the gate linear (no gating network)
     network: Literal["plain", "identified", "directional", "additive", "additive_learned"] = "additive"
     hidden_output: Literal["per_expert", "shared"] = "per_expert"
-    gate_hidden: bool | Literal["gate_features"] = Field(
+    gate_hidden: bool | Literal["gate_features", "shrunk"] = Field(
         False, description="a gating network: true = the gate also reads every hidden unit (free weights); "
-        "gate_features = only the additive units of the gate's own features, weights shrunk together")
+        "gate_features = only the additive units of the gate's own features, shrunk = every unit, shrunk together")
     hidden_features: list[str] | None = Field(  # the hidden units' inputs (None: all features)
         default_factory=lambda: list(HIDDEN_FEATURES))
     draws: int = Field(1000, ge=10)
@@ -76,8 +77,7 @@ class TrainParams(StrictModel):
     keep_draws: int = Field(1000, ge=10, description="float32 draws kept in the artifact (stacked over chains)")
     features: list[str] = Field(default_factory=lambda: list(feats.FEATURES))
     priors: Priors = Field(default_factory=Priors)
-    likelihood: Literal["discrete", "normal"] = Field(
-        "discrete", description="exact P(Y = y) for whole yards, or a density")
+    likelihood: Literal["discrete", "normal"] = Field("discrete", description="exact P(Y = y) per whole yard, or a density")
     scale_floor_yards: float = Field(1.0, ge=0, description="added to every expert's scale (yards)")
     gate_features: list[str] | None = Field(
         default_factory=lambda: ["proj_carries", "carry_share", "implied_total"],
@@ -119,7 +119,7 @@ class TrainParams(StrictModel):
             raise ValueError(f"hidden_units {self.hidden_units} > 16 is for the additive networks only "
                              f"(network: {self.network} has that many dense tanh units)")
         if self.gate_hidden and self.hidden_units == 0:
-            raise ValueError("gate_hidden: true needs hidden_units > 0 (there are no hidden units to gate on)")
+            raise ValueError(f"gate_hidden: {self.gate_hidden} needs hidden_units > 0 (no hidden units to gate on)")
         if self.gate_hidden == "gate_features" and not self.network.startswith("additive"):
             raise ValueError("gate_hidden: gate_features needs network: additive or additive_learned")
         if self.gate_hidden == "gate_features" and not set(self.gate_features or self.features) & set(

@@ -42,7 +42,8 @@ def _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden, H=3, n=9, d
     ("ordinal", "directional", "shared", True), ("softmax", "directional", "per_expert", False),
     ("ordinal", "additive", "shared", True), ("softmax", "additive", "per_expert", False),
     ("ordinal", "additive_learned", "per_expert", True), ("ordinal", "additive", "per_expert", "gate_features"),
-    ("softmax", "additive", "per_expert", "gate_features")])
+    ("softmax", "additive", "per_expert", "gate_features"), ("ordinal", "additive", "per_expert", "shrunk"),
+    ("softmax", "additive", "per_expert", "shrunk")])
 def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_output, gate_hidden):
     """Row by row: the sampled graph's log-likelihood is the NumPy pass's, for every network option."""
     graph, graph_rows, rows, arrs = _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden)
@@ -51,7 +52,7 @@ def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_
     np.testing.assert_allclose(rows[0], graph_rows, rtol=1e-7)
     # the hidden units matter (not zero weights), so the test would see a forward pass that drops them
     assert np.abs(arrs["v"]).min() > 0 and ("b_h" in arrs) == (network != "plain")
-    if gate_hidden is True:
+    if gate_hidden in (True, "shrunk"):  # every unit
         assert np.abs(arrs["gate_Vh"]).min() > 0
     if gate_hidden == "gate_features":  # only the gate features' units (columns 0 and 2; H=3: 1 unit each)
         assert np.all(np.abs(arrs["gate_Vh"][0][[0, 2]]) > 0) and np.all(arrs["gate_Vh"][0][1] == 0)
@@ -126,6 +127,31 @@ def test_network_options_are_validated_where_they_enter():
     with pytest.raises((ConfigError, ValueError), match="gate_hidden"):
         load_train_params(gate_hidden="units")
     assert load_train_params(gate_hidden="gate_features").gate_hidden == "gate_features"
+    # the gating network over every unit, shrunk: any hidden layer will do, but it needs one
+    assert load_train_params(gate_hidden="shrunk", network="identified", hidden_units=4).gate_hidden == "shrunk"
+    with pytest.raises((ConfigError, ValueError), match="gate_hidden: shrunk needs hidden_units > 0"):
+        load_train_params(hidden_units=0, gate_hidden="shrunk")
+    with pytest.raises((ConfigError, ValueError), match="gate_unit_sd"):
+        load_train_params(priors={"gate_unit_sd": -0.1})
+    with pytest.raises(ValueError, match="'gate_features' or 'shrunk'"):
+        build_pymc_model(np.zeros((3, 2)), np.zeros(3), 2, 2, network="additive", gate_hidden="all")
+
+
+@pytest.mark.parametrize("gate_hidden,unit_sd,expect_sd", [("shrunk", 0.1, 0.1), ("shrunk", None, 0.3),
+                                                          ("gate_features", 0.05, 0.05)])
+def test_the_gating_network_shrinkage_scale_has_the_prior_asked_for(rng, gate_hidden, unit_sd, expect_sd):
+    """gate_u_scale ~ half-normal(gate_unit_sd), falling back to gate_sd: read off the graph's own log density
+    (a graph that ignored gate_unit_sd would give half-normal(0.3) in every case)."""
+    from scipy import stats
+
+    from nfl_bnn.model import build_pymc_model
+
+    priors = {"gate_sd": 0.3, **({} if unit_sd is None else {"gate_unit_sd": unit_sd})}
+    m = build_pymc_model(rng.normal(size=(8, 2)), rng.normal(size=8), 2, 4, priors=priors, gate="ordinal",
+                         network="additive", gate_hidden=gate_hidden, likelihood="discrete", bin_halfwidth=0.5)
+    value = m.rvs_to_values[m["gate_u_scale"]]
+    logp = m.compile_logp(vars=[m["gate_u_scale"]], jacobian=False)({**m.initial_point(), value.name: np.log(0.2)})
+    assert float(logp) == pytest.approx(stats.halfnorm.logpdf(0.2, scale=expect_sd), rel=1e-9)
 
 
 def test_gate_feature_units_are_the_units_reading_gate_features():

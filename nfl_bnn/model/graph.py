@@ -70,9 +70,9 @@ def _gate_unit_weights(H: int, units: Sequence[int] | None, gate_sd: float, cols
     """The gate's weights on the hidden units, (H,) or (H, cols).
 
     ``units`` None: every unit, free Normal(0, gate_sd) weights (the first gating network). A list: only
-    those units (the gate features' own additive units), with non-centred hierarchical shrinkage,
-    ``scale * raw`` and a half-normal scale, so the gate can stay at its linear form (scale near 0)
-    unless the data ask for bends; the other units' weights are fixed at 0.
+    those units (the gate features' own additive units, or all of them), with non-centred hierarchical
+    shrinkage, ``scale * raw`` and a half-normal scale, so the gate can stay at its linear form (scale
+    near 0) unless the data ask for bends; the other units' weights are fixed at 0.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -88,18 +88,20 @@ def _gate_unit_weights(H: int, units: Sequence[int] | None, gate_sd: float, cols
 
 
 def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd: float, h=None, H: int = 0,
-                 units: Sequence[int] | None = None):
+                 units: Sequence[int] | None = None, unit_sd: float | None = None):
     """The gate's logits (n, K); registers ``gate_W`` (d, K-1) and ``gate_b`` (K-1) either way.
 
     With hidden units ``h`` (n, H) the gate is a small network too: its scores gain ``h @ gate_Vh``
     (``gate_Vh`` (H, K-1); for the ordinal gate one weight per unit, repeated in every column);
-    ``units`` restricts it to some units (:func:`_gate_unit_weights`).
+    ``units`` restricts it to some units, shrunk with a half-normal(``unit_sd``) scale
+    (:func:`_gate_unit_weights`; ``unit_sd`` None: ``gate_sd``).
     """
     import pymc as pm
     import pytensor.tensor as pt
     from pymc.distributions.transforms import ordered
 
     H = 0 if h is None else int(H)
+    unit_sd = gate_sd if units is None or unit_sd is None else unit_sd
 
     if gate == "ordinal":
         # one gating score and ordered cut-points: experts are ordered by location (alpha), and a
@@ -112,7 +114,7 @@ def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd:
         pm.Deterministic("gate_b", -kappa)
         score = X @ w_full
         if H:
-            u = _gate_unit_weights(H, units, gate_sd)
+            u = _gate_unit_weights(H, units, unit_sd)
             pm.Deterministic("gate_Vh", pt.tile(u[:, None], (1, K - 1)))
             score = score + h @ u
         cum = score[:, None] - kappa[None, :]  # logit P(expert > j), decreasing in j
@@ -127,7 +129,7 @@ def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd:
     gate_b = pm.Normal("gate_b", 0.0, 1.0, shape=(K - 1,))
     scores = X @ gate_W + gate_b
     if H:
-        scores = scores + h @ _gate_unit_weights(H, units, gate_sd, K - 1)
+        scores = scores + h @ _gate_unit_weights(H, units, unit_sd, K - 1)
     return pt.concatenate([pt.zeros((n, 1)), scores], axis=1)
 
 
@@ -215,10 +217,11 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         :mod:`nfl_bnn.model.network` and docs/network.md).
     hidden_output : {"per_expert", "shared"}
         Not ``plain``: one output weight vector per expert, or one for all.
-    gate_hidden : bool or "gate_features"
+    gate_hidden : bool, "gate_features" or "shrunk"
         The gate also sees the hidden units (a gating network); needs H > 0. ``True``: every unit, free
         weights; ``"gate_features"``: only the additive units of the gate's own features, with shrunk
-        (non-centred) weights: a neural additive gate over the gate features.
+        (non-centred) weights: a neural additive gate over the gate features; ``"shrunk"``: every unit,
+        shrunk the same way. The shrinkage scale is half-normal(``priors["gate_unit_sd"]``, else gate_sd).
     hidden_features : sequence of int, optional
         Column indices the hidden units see (default: all); the other rows of ``W_h`` are 0.
     effects : nfl_bnn.model.effects.EffectLevels, optional
@@ -269,13 +272,16 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         gate_units = feature_units(hidx_all, units_per_feature(H, len(hidx_all)), gidx)
         if not gate_units:
             raise ValueError("gate_hidden: gate_features needs a gate feature among the hidden features")
+    elif gate_hidden == "shrunk":
+        gate_units = list(range(H))
     elif gate_hidden not in (True, False):
-        raise ValueError(f"gate_hidden must be true, false or 'gate_features', not {gate_hidden!r}")
+        raise ValueError(f"gate_hidden must be true, false, 'gate_features' or 'shrunk', not {gate_hidden!r}")
     with pm.Model() as m:
         X = pt.as_tensor_variable(np.asarray(Xz, dtype=np.float64))
         hidx = None if hidden_features is None else [int(i) for i in hidden_features]
         h = _hidden_layer(X, d, H, p, network, hidx, Xz=Xz) if H > 0 else None
-        logits = _gate_logits(X, n, d, K, gidx, gate, p["gate_sd"], h if gate_hidden else None, H, gate_units)
+        logits = _gate_logits(X, n, d, K, gidx, gate, p["gate_sd"], h if gate_hidden else None, H, gate_units,
+                              p.get("gate_unit_sd"))
         log_w = logits - pt.logsumexp(logits, axis=1, keepdims=True)
         mu = _expert_locations(X, d, K, H, p, shared_slopes, h, network, hidden_output)
         if effects is not None and effects.active:  # partial pooling of defences and backs
