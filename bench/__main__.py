@@ -107,7 +107,7 @@ def _ceiling(test: pd.DataFrame, ok: np.ndarray, p, season: int, table: pd.DataF
           f"NFL.com's projection: CRPS {nfl['CRPS']:.2f}, MAE {nfl['MAE']:.2f}")
 
 
-DIAG_KEYS = ["steps_per_draw", "divergences", "rhat_pred_max", "rhat_pred_median", "ess_pred_min",
+DIAG_KEYS = ["steps_per_draw", "divergences", "treedepth_hits", "rhat_pred_max", "rhat_pred_median", "ess_pred_min",
              "rhat_pover_max", "ess_pover_min", "start_sd_ratio", "stacking_weights"]
 
 

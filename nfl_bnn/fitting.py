@@ -24,8 +24,9 @@ from nfl_bnn.model import effects as fx
 from nfl_bnn.model import (ARTIFACT_FORMAT, MODEL_VERSION, MixtureExpertsBNN, build_pymc_model,
                            data_fingerprint, mixture_logpdf, mixture_logpmf, mixture_params,
                            posterior_arrays, target_space)
-from nfl_bnn.train import (RHAT_POOL, TrainParams, _sample, sampler_diagnostics, season_weights,
-                           stacking_weights)
+from nfl_bnn.sampling import run as _sample
+from nfl_bnn.sampling import sampler_diagnostics
+from nfl_bnn.train import RHAT_POOL, TrainParams, season_weights, stacking_weights
 
 log = logging.getLogger("nfl_bnn.train")
 

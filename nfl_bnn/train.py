@@ -2,12 +2,11 @@
 
 ``train.fit`` and its steps are in :mod:`nfl_bnn.fitting`; the gate before saving
 (``train.check_fit``, ``train.save_if_fit``) in :mod:`nfl_bnn.fitcheck`. Both are reachable from here.
+The samplers themselves (starts, nutpie, progress, sampler diagnostics) are in :mod:`nfl_bnn.sampling`.
 """
 from __future__ import annotations
 
 import logging
-import time
-import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -31,7 +30,7 @@ class Priors(StrictModel):
     """Prior scales of the model's weights (standardised units); defaults are those of params/train.yaml."""
 
     gate_sd: float = Field(0.3, gt=0)
-    gate_unit_sd: float | None = Field(None, gt=0)  # a gating network's shrunk weights' half-normal scale; None: gate_sd
+    gate_unit_sd: float | None = Field(None, gt=0)  # gating network: weights' sd (true) or shrinkage scale; None: gate_sd
     beta_sd: float = Field(0.5, gt=0)
     tau_sd: float = Field(0.2, gt=0)
     gamma_sd: float = Field(0.3, gt=0)
@@ -64,12 +63,15 @@ class TrainParams(StrictModel):
         "gate_features = only the additive units of the gate's own features, shrunk = every unit, shrunk together")
     hidden_features: list[str] | None = Field(  # the hidden units' inputs (None: all features)
         default_factory=lambda: list(HIDDEN_FEATURES))
-    draws: int = Field(1000, ge=10)
+    draws: int = Field(800, ge=10)
     tune: int = Field(300, ge=10)
     chains: int = Field(4, ge=1, le=16, description="chains that still disagree are combined by stacking")
     cores: int = Field(2, ge=1)
     seed: int = 2024
     target_accept: float = Field(0.85, gt=0.5, lt=1.0)
+    max_treedepth: int = Field(
+        8, ge=4, le=12, description="NUTS tree-depth cap (at most 2^depth leapfrog steps a draw). Drawing takes "
+        "~15 steps; the cap bites in the warm-up's first steps, from starts far from the posterior")
     mass_matrix: Literal["diag", "low_rank"] = Field(
         "low_rank", description="nutpie's mass matrix: diag, or diag plus a low-rank part learned from the draws' "
         "gradients, which follows the correlated slopes of collinear features (carry_share, last_share, mates_share)")
@@ -169,120 +171,6 @@ def season_weights(seasons: np.ndarray, decay: float) -> np.ndarray | None:
         return None
     s = np.asarray(seasons, dtype=np.int64)
     return np.power(float(decay), (s.max() - s).astype(np.float64))
-
-
-def _map_start(model, p: TrainParams) -> dict[str, np.ndarray] | None:
-    """The MAP (L-BFGS from the default start): the centre of every chain's start, or None.
-
-    Each chain then starts from the MAP plus its own U(-1, 1) jitter of every unconstrained value
-    (PyMC's and nutpie's ``jitter``). With thousands of rows the posterior sds of these values are a
-    few hundredths, so the starts are overdispersed: chains that all reach the same distribution
-    agree because they converged, not because they started at one point, and R-hat measures that.
-    """
-    import pymc as pm
-
-    if p.init != "map":
-        return None
-    with model:
-        point = pm.find_MAP(progressbar=False, seed=p.seed)
-    return {rv.name: np.asarray(point[rv.name]) for rv in model.free_RVs}
-
-
-HEARTBEAT_S = 15  # seconds between sampling progress lines in the log (make train, cron)
-
-
-def sampling_progress(sampler, p: TrainParams, elapsed_s: float) -> str:
-    """One log line on a running nutpie sampler: draws done per chain so far, elapsed and left.
-
-    Training sits on one notebook cell for minutes; this line (every :data:`HEARTBEAT_S` seconds,
-    streamed to the terminal by ``nfl-bnn run-notebook``) shows it is moving and how far it is.
-    """
-    head = f"sampling: {p.chains} chains x ({p.tune} tune + {p.draws} draws)"
-    try:
-        with warnings.catch_warnings():  # ArviZ's "more chains than draws" while no draw is kept yet
-            warnings.simplefilter("ignore", UserWarning)
-            trace = sampler.inspect()
-        tuned = int(trace.warmup_sample_stats.sizes.get("draw", 0)) if "warmup_sample_stats" in trace else 0
-        drawn = int(trace.sample_stats.sizes.get("draw", 0)) if "sample_stats" in trace else 0
-    except Exception:  # noqa: BLE001 - progress is informative only; never break a fit over it
-        return f"{head}, {elapsed_s:.0f} s elapsed"
-    done_share = (tuned + drawn) / max(p.tune + p.draws, 1)
-    left = f", about {elapsed_s / done_share * (1 - done_share):.0f} s left" if 0.05 < done_share < 1 else ""
-    return f"{head}: tune {tuned}/{p.tune}, draws {drawn}/{p.draws} per chain, {elapsed_s:.0f} s elapsed{left}"
-
-
-def wait_with_progress(sampler, p: TrainParams, every_s: float = HEARTBEAT_S):
-    """Wait for a background nutpie sampler, logging :func:`sampling_progress` every ``every_s`` seconds.
-
-    The progress is read in this thread, between waits that time out (nutpie raises TimeoutError):
-    while ``wait()`` blocks, nutpie holds the sampler, so a heartbeat thread's ``inspect()`` failed
-    with "Already mutably borrowed" and the progress line lost its draw counts for the whole fit.
-    """
-    t0 = time.time()
-    while True:
-        try:
-            return sampler.wait(timeout=every_s)
-        except TimeoutError:
-            log.info("%s", sampling_progress(sampler, p, time.time() - t0))
-
-
-def _sample(model, p: TrainParams):
-    """Run the chosen sampler, logging progress; returns (idata, steps_per_draw or None)."""
-    import pymc as pm
-
-    if p.inference == "advi":
-        with model:
-            approx = pm.fit(n=p.advi_iterations, method="advi", random_seed=p.seed, progressbar=False)
-            idata = approx.sample(p.draws, random_seed=p.seed)
-        return idata, None
-    start = _map_start(model, p)
-    if p.inference == "pymc":
-        if p.mass_matrix == "low_rank":
-            log.warning("mass_matrix: low_rank is a nutpie option; PyMC's NUTS adapts a diagonal mass matrix")
-        with model:
-            idata = pm.sample(draws=p.draws, tune=p.tune, chains=p.chains, cores=min(p.cores, p.chains),
-                              initvals=start, init="jitter+adapt_diag", discard_tuned_samples=False,
-                              random_seed=p.seed, target_accept=p.target_accept, progressbar=False,
-                              compute_convergence_checks=False)
-        steps = float(idata.sample_stats["n_steps"].mean()) if "n_steps" in idata.sample_stats else None
-        return idata, steps
-    import nutpie
-
-    compiled = nutpie.compile_pymc_model(model, initial_points=start, jitter_rvs=set(model.free_RVs))
-    sampler = nutpie.sample(compiled, draws=p.draws, tune=p.tune, chains=p.chains, cores=p.cores,
-                            seed=p.seed, target_accept=p.target_accept, progress_bar=False, blocking=False,
-                            low_rank_modified_mass_matrix=p.mass_matrix == "low_rank")
-    idata = wait_with_progress(sampler, p)
-    st = idata.sample_stats
-    steps = float(st["n_steps"].mean()) if "n_steps" in st else None
-    return idata, steps
-
-
-def start_dispersion(idata, names: tuple[str, ...] = ("alpha", "scale_c")) -> float | None:
-    """How far apart the chains started, relative to the posterior: the median over ``names``'
-    elements of (sd across chains of the first warm-up draw) / (posterior sd).
-
-    Above 1 the starts were overdispersed, which is what lets R-hat flag chains that did not reach the
-    same distribution. None without warm-up draws (ADVI) or with one chain.
-    """
-    if "warmup_posterior" not in idata or idata.posterior.sizes["chain"] < 2:
-        return None
-    ratios = [(np.asarray(idata.warmup_posterior[n].isel(draw=0).values).std(axis=0)
-               / np.maximum(np.asarray(idata.posterior[n].values).std(axis=(0, 1)), 1e-12)).ravel()
-              for n in names if n in idata.warmup_posterior and n in idata.posterior]
-    return float(np.median(np.concatenate(ratios))) if ratios else None
-
-
-def sampler_diagnostics(idata) -> dict:
-    """Divergent transitions after warm-up, and the chains' start dispersion (:func:`start_dispersion`)."""
-    out: dict = {}
-    st = getattr(idata, "sample_stats", None)
-    if st is not None and "diverging" in st:
-        out["divergences"] = int(st["diverging"].sum())
-    spread = start_dispersion(idata)
-    if spread is not None:
-        out["start_sd_ratio"] = round(spread, 2)
-    return out
 
 
 STACKING_CONCENTRATION = 2.0  # Dirichlet prior on the stacking weights (1 = none)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nfl_bnn import fitting, train
+from nfl_bnn import fitting, sampling, train
 from nfl_bnn.errors import DataError
 from nfl_bnn.model import PARAM_SHAPES, MixtureExpertsBNN, _dims
 from nfl_bnn.model.checks import check_meta
@@ -96,7 +96,7 @@ def test_start_dispersion_measures_how_far_apart_chains_started(rng):
     post = rng.normal(0, 0.01, size=(4, 50, 3))  # posterior sd 0.01
     starts = np.concatenate([rng.uniform(-1, 1, size=(4, 1, 3)), post[:, :10]], axis=1)  # jittered starts
     idata = az.from_dict(posterior={"alpha": post}, warmup_posterior={"alpha": starts}, save_warmup=True)
-    assert train.start_dispersion(idata) > 10  # starts far wider than the posterior: overdispersed
+    assert sampling.start_dispersion(idata) > 10  # starts far wider than the posterior: overdispersed
     same = az.from_dict(posterior={"alpha": post}, warmup_posterior={"alpha": np.zeros((4, 5, 3))}, save_warmup=True)
-    assert train.start_dispersion(same) == 0.0  # every chain from one point: R-hat could not see much
-    assert train.start_dispersion(az.from_dict(posterior={"alpha": post})) is None
+    assert sampling.start_dispersion(same) == 0.0  # every chain from one point: R-hat could not see much
+    assert sampling.start_dispersion(az.from_dict(posterior={"alpha": post})) is None

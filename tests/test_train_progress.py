@@ -3,15 +3,24 @@ from __future__ import annotations
 
 import arviz as az
 import numpy as np
+import pytest
 
-from nfl_bnn import train
+from nfl_bnn import sampling, train
 
 
 class _Sampler:
+    """nutpie's inspected trace: every chain padded to the longest, with n_steps 0 where a chain has not drawn
+    (``tuned``/``drawn``: per chain, or one count for all)."""
+
     def __init__(self, tuned, drawn, chains=4):
-        self.trace = az.from_dict(sample_stats={"diverging": np.zeros((chains, drawn), bool)},
-                                  warmup_sample_stats={"diverging": np.zeros((chains, tuned), bool)},
-                                  save_warmup=True)
+        def stats(done):
+            done = np.broadcast_to(done, (chains,))
+            steps = np.zeros((chains, int(max(done.max(), 0))), np.uint64)
+            for c, k in enumerate(done):
+                steps[c, :k] = 15
+            return {"diverging": np.zeros(steps.shape, bool), "n_steps": steps}
+
+        self.trace = az.from_dict(sample_stats=stats(drawn), warmup_sample_stats=stats(tuned), save_warmup=True)
 
     def inspect(self):
         return self.trace
@@ -22,18 +31,26 @@ class _Broken:
         raise RuntimeError("sampler gone")
 
 
-def test_progress_line_counts_tune_and_draws_per_chain():
+def test_progress_line_counts_tune_and_draws_over_the_chains():
     p = train.TrainParams(inference="nutpie", chains=4, tune=300, draws=300)
-    line = train.sampling_progress(_Sampler(300, 150), p, elapsed_s=45.0)
+    line = sampling.sampling_progress(_Sampler(300, 150), p, elapsed_s=45.0)
     assert line.startswith("sampling: 4 chains x (300 tune + 300 draws)")
-    assert "tune 300/300, draws 150/300 per chain" in line and "45 s elapsed" in line
-    assert "about 15 s left" in line  # 450 of 600 steps in 45 s
-    assert "tune 40/300, draws 0/300" in train.sampling_progress(_Sampler(40, 0), p, 5.0)
+    assert "tune 1200/1200, draws 600/1200 over the chains" in line and "45 s elapsed" in line
+    assert "about 15 s left" in line  # 1800 of 2400 iterations in 45 s
+    assert "tune 160/1200, draws 0/1200" in sampling.sampling_progress(_Sampler(40, 0), p, 5.0)
+
+
+def test_progress_line_counts_chains_still_waiting_for_a_core_as_not_done():
+    """4 chains on 2 cores: two have finished, two not started; nutpie pads those with zero-step draws.
+    Counting the padded length said "draws 300/300 per chain" at half time (seen in a production fit)."""
+    p = train.TrainParams(inference="nutpie", chains=4, tune=300, draws=300)
+    line = sampling.sampling_progress(_Sampler([300, 300, 0, 0], [300, 300, 0, 0]), p, elapsed_s=60.0)
+    assert "tune 600/1200, draws 600/1200 over the chains" in line and "about 60 s left" in line
 
 
 def test_progress_line_survives_a_sampler_that_cannot_be_inspected():
     p = train.TrainParams(inference="nutpie", chains=2, tune=100, draws=100)
-    assert train.sampling_progress(_Broken(), p, 12.0) == "sampling: 2 chains x (100 tune + 100 draws), 12 s elapsed"
+    assert sampling.sampling_progress(_Broken(), p, 12.0) == "sampling: 2 chains x (100 tune + 100 draws), 12 s elapsed"
 
 
 def test_settings_used_names_the_values_not_zero_overrides():
@@ -67,6 +84,50 @@ class _Background:
 def test_progress_is_read_between_waits_not_while_wait_blocks(caplog):
     p = train.TrainParams(inference="nutpie", chains=4, tune=300, draws=300)
     with caplog.at_level("INFO", logger="nfl_bnn.train"):
-        assert train.wait_with_progress(_Background(3), p, every_s=0.0) == "idata"
+        assert sampling.wait_with_progress(_Background(3), p, every_s=0.0) == "idata"
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("sampling:")]
-    assert len(lines) == 3 and all("tune 300/300, draws 0/300 per chain" in line for line in lines)
+    assert len(lines) == 3 and all("tune 1200/1200, draws 0/1200 over the chains" in line for line in lines)
+
+
+def test_sampler_reports_draws_that_hit_the_tree_depth_cap():
+    stats = {"diverging": np.zeros((2, 5), bool), "maxdepth_reached": np.zeros((2, 5), bool)}
+    stats["maxdepth_reached"][1, :3] = True
+    out = sampling.sampler_diagnostics(az.from_dict(sample_stats=stats))
+    assert out["divergences"] == 0 and out["treedepth_hits"] == 3
+
+
+def test_max_treedepth_reaches_nutpie(monkeypatch):
+    """The cap is nutpie's ``maxdepth``: a params field that never reached the sampler would change nothing."""
+    import nutpie
+
+    seen = {}
+    monkeypatch.setattr(nutpie, "compile_pymc_model", lambda model, **kw: "compiled")
+
+    class _Done:
+        def wait(self, timeout=None):
+            return az.from_dict(sample_stats={"n_steps": np.full((1, 4), 7), "diverging": np.zeros((1, 4), bool)})
+
+    def fake_sample(compiled, **kw):
+        seen.update(kw)
+        return _Done()
+
+    monkeypatch.setattr(nutpie, "sample", fake_sample)
+    p = train.TrainParams(inference="nutpie", init="default", chains=1, tune=10, draws=10, max_treedepth=7)
+    _idata, steps = sampling.run(type("Model", (), {"free_RVs": []})(), p)
+    assert seen["maxdepth"] == 7 and steps == 7.0
+    with pytest.raises(ValueError, match="max_treedepth"):
+        train.TrainParams(max_treedepth=2)
+
+
+def test_warmup_profile_splits_the_steps_by_phase():
+    from bench.warmup import warmup_profile
+
+    warm = np.full((2, 100), 15)
+    warm[:, :3] = 255  # the first iterations, far from the posterior, run to the cap
+    idata = az.from_dict(sample_stats={"n_steps": np.full((2, 10), 15), "diverging": np.zeros((2, 10), bool),
+                                       "maxdepth_reached": np.zeros((2, 10), bool)},
+                         warmup_sample_stats={"n_steps": warm}, save_warmup=True)
+    out = warmup_profile(idata)
+    assert out["warmup_steps_per_50_iterations"] == [2 * (3 * 255 + 47 * 15), 2 * 50 * 15]
+    assert out["warmup_steps_per_chain"] == [3 * 255 + 97 * 15] * 2 and out["draw_steps_per_chain"] == [150, 150]
+    assert out["draws_at_the_depth_cap"] == 0 and out["steps_per_draw"] == 15.0

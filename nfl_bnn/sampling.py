@@ -1,0 +1,157 @@
+"""The samplers behind a fit: MAP-centred overdispersed starts, nutpie (or PyMC's NUTS, or ADVI), a
+progress line while it runs, and what the sampler itself reports (divergences, start dispersion, draws
+that hit the tree-depth cap).
+
+Kept apart from :mod:`nfl_bnn.train` (the typed parameters and chain stacking) and
+:mod:`nfl_bnn.fitting` (data to posterior to artifact), so each stays short.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from nfl_bnn.train import TrainParams
+
+log = logging.getLogger("nfl_bnn.train")
+
+
+def map_start(model, p: TrainParams) -> dict[str, np.ndarray] | None:
+    """The MAP (L-BFGS from the default start): the centre of every chain's start, or None.
+
+    Each chain then starts from the MAP plus its own U(-1, 1) jitter of every unconstrained value
+    (PyMC's and nutpie's ``jitter``). With thousands of rows the posterior sds of these values are a
+    few hundredths, so the starts are overdispersed: chains that all reach the same distribution
+    agree because they converged, not because they started at one point, and R-hat measures that.
+    """
+    import pymc as pm
+
+    if p.init != "map":
+        return None
+    t0 = time.time()
+    with model:
+        point = pm.find_MAP(progressbar=False, seed=p.seed)
+    log.info("MAP found in %.0f s: every chain starts from it plus its own jitter", time.time() - t0)
+    return {rv.name: np.asarray(point[rv.name]) for rv in model.free_RVs}
+
+
+HEARTBEAT_S = 15  # seconds between sampling progress lines in the log (make train, cron)
+
+
+def _done(stats) -> np.ndarray:
+    """Draws done by each chain in nutpie's inspected trace: it pads the chains still waiting for a core
+    (4 chains on 2 cores run two at a time) to the longest, with 0 leapfrog steps, which no real draw has."""
+    if "n_steps" in stats:
+        return (np.asarray(stats["n_steps"].values) > 0).sum(axis=-1)
+    return np.full(stats.sizes.get("chain", 1), stats.sizes.get("draw", 0))
+
+
+def sampling_progress(sampler, p: TrainParams, elapsed_s: float) -> str:
+    """One log line on a running nutpie sampler: draws done by the chains so far, elapsed and left.
+
+    Training sits on one notebook cell for minutes; this line (every :data:`HEARTBEAT_S` seconds,
+    streamed to the terminal by ``nfl-bnn run-notebook``) shows it is moving and how far it is. The
+    counts are totals over the chains: with more chains than cores, the later chains start only when
+    the first are done, so "per chain" counts of the longest chain said "done" at half time.
+    """
+    head = f"sampling: {p.chains} chains x ({p.tune} tune + {p.draws} draws)"
+    try:
+        with warnings.catch_warnings():  # ArviZ's "more chains than draws" while no draw is kept yet
+            warnings.simplefilter("ignore", UserWarning)
+            trace = sampler.inspect()
+        tuned = int(_done(trace.warmup_sample_stats).sum()) if "warmup_sample_stats" in trace else 0
+        drawn = int(_done(trace.sample_stats).sum()) if "sample_stats" in trace else 0
+    except Exception:  # noqa: BLE001 - progress is informative only; never break a fit over it
+        return f"{head}, {elapsed_s:.0f} s elapsed"
+    C = max(p.chains, 1)
+    done_share = (tuned + drawn) / max(C * (p.tune + p.draws), 1)
+    left = f", about {elapsed_s / done_share * (1 - done_share):.0f} s left" if 0.05 < done_share < 1 else ""
+    return (f"{head}: tune {tuned}/{C * p.tune}, draws {drawn}/{C * p.draws} over the chains, "
+            f"{elapsed_s:.0f} s elapsed{left}")
+
+
+def wait_with_progress(sampler, p: TrainParams, every_s: float = HEARTBEAT_S):
+    """Wait for a background nutpie sampler, logging :func:`sampling_progress` every ``every_s`` seconds.
+
+    The progress is read in this thread, between waits that time out (nutpie raises TimeoutError):
+    while ``wait()`` blocks, nutpie holds the sampler, so a heartbeat thread's ``inspect()`` failed
+    with "Already mutably borrowed" and the progress line lost its draw counts for the whole fit.
+    """
+    t0 = time.time()
+    while True:
+        try:
+            return sampler.wait(timeout=every_s)
+        except TimeoutError:
+            log.info("%s", sampling_progress(sampler, p, time.time() - t0))
+
+
+def run(model, p: TrainParams):
+    """Run the chosen sampler, logging progress; returns (idata, steps_per_draw or None)."""
+    import pymc as pm
+
+    if p.inference == "advi":
+        with model:
+            approx = pm.fit(n=p.advi_iterations, method="advi", random_seed=p.seed, progressbar=False)
+            idata = approx.sample(p.draws, random_seed=p.seed)
+        return idata, None
+    start = map_start(model, p)
+    if p.inference == "pymc":
+        if p.mass_matrix == "low_rank":
+            log.warning("mass_matrix: low_rank is a nutpie option; PyMC's NUTS adapts a diagonal mass matrix")
+        with model:
+            idata = pm.sample(draws=p.draws, tune=p.tune, chains=p.chains, cores=min(p.cores, p.chains),
+                              initvals=start, init="jitter+adapt_diag", discard_tuned_samples=False,
+                              random_seed=p.seed, target_accept=p.target_accept, progressbar=False,
+                              max_treedepth=p.max_treedepth,
+                              compute_convergence_checks=False)
+        steps = float(idata.sample_stats["n_steps"].mean()) if "n_steps" in idata.sample_stats else None
+        return idata, steps
+    import nutpie
+
+    t0 = time.time()
+    compiled = nutpie.compile_pymc_model(model, initial_points=start, jitter_rvs=set(model.free_RVs))
+    log.info("model compiled for nutpie in %.0f s", time.time() - t0)
+    sampler = nutpie.sample(compiled, draws=p.draws, tune=p.tune, chains=p.chains, cores=p.cores,
+                            seed=p.seed, target_accept=p.target_accept, progress_bar=False, blocking=False,
+                            low_rank_modified_mass_matrix=p.mass_matrix == "low_rank", maxdepth=p.max_treedepth)
+    idata = wait_with_progress(sampler, p)
+    st = idata.sample_stats
+    steps = float(st["n_steps"].mean()) if "n_steps" in st else None
+    return idata, steps
+
+
+def start_dispersion(idata, names: tuple[str, ...] = ("alpha", "scale_c")) -> float | None:
+    """How far apart the chains started, relative to the posterior: the median over ``names``'
+    elements of (sd across chains of the first warm-up draw) / (posterior sd).
+
+    Above 1 the starts were overdispersed, which is what lets R-hat flag chains that did not reach the
+    same distribution. None without warm-up draws (ADVI) or with one chain.
+    """
+    if "warmup_posterior" not in idata or idata.posterior.sizes["chain"] < 2:
+        return None
+    ratios = [(np.asarray(idata.warmup_posterior[n].isel(draw=0).values).std(axis=0)
+               / np.maximum(np.asarray(idata.posterior[n].values).std(axis=(0, 1)), 1e-12)).ravel()
+              for n in names if n in idata.warmup_posterior and n in idata.posterior]
+    return float(np.median(np.concatenate(ratios))) if ratios else None
+
+
+def sampler_diagnostics(idata) -> dict:
+    """Divergent transitions after warm-up, draws after warm-up whose trajectory hit the tree-depth cap
+    (``max_treedepth``: such a draw is still valid, but a trajectory cut short explores less; the cap is
+    meant for the warm-up's first, far-from-typical steps, so this should be 0), and the chains' start
+    dispersion (:func:`start_dispersion`)."""
+    out: dict = {}
+    st = getattr(idata, "sample_stats", None)
+    if st is not None and "diverging" in st:
+        out["divergences"] = int(st["diverging"].sum())
+    capped = next((n for n in ("maxdepth_reached", "reached_max_treedepth") if st is not None and n in st), None)
+    if capped:
+        out["treedepth_hits"] = int(st[capped].sum())
+    spread = start_dispersion(idata)
+    if spread is not None:
+        out["start_sd_ratio"] = round(spread, 2)
+    return out
