@@ -154,6 +154,23 @@ def test_the_gating_network_shrinkage_scale_has_the_prior_asked_for(rng, gate_hi
     assert float(logp) == pytest.approx(stats.halfnorm.logpdf(0.2, scale=expect_sd), rel=1e-9)
 
 
+@pytest.mark.parametrize("unit_sd,expect_sd", [(0.15, 0.15), (None, 0.3)])
+def test_the_free_gating_network_weights_have_the_fixed_sd_asked_for(rng, unit_sd, expect_sd):
+    """gate_hidden: true gives every unit a fixed Normal(0, gate_unit_sd) weight (no hyper-scale), falling back
+    to gate_sd: read off the graph's own log density for a vector of weights."""
+    from scipy import stats
+
+    from nfl_bnn.model import build_pymc_model
+
+    priors = {"gate_sd": 0.3, **({} if unit_sd is None else {"gate_unit_sd": unit_sd})}
+    m = build_pymc_model(rng.normal(size=(8, 2)), rng.normal(size=8), 2, 4, priors=priors, gate="ordinal",
+                         network="additive", gate_hidden=True, likelihood="discrete", bin_halfwidth=0.5)
+    assert "gate_u_scale" not in m.named_vars
+    u = np.array([0.2, -0.1, 0.05, 0.4])
+    logp = m.compile_logp(vars=[m["gate_u"]])({**m.initial_point(), "gate_u": u})
+    assert float(logp) == pytest.approx(stats.norm.logpdf(u, scale=expect_sd).sum(), rel=1e-9)
+
+
 def test_gate_feature_units_are_the_units_reading_gate_features():
     from nfl_bnn.model.network import feature_units
 

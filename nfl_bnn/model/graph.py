@@ -69,7 +69,8 @@ def quiet_pytensor() -> None:
 def _gate_unit_weights(H: int, units: Sequence[int] | None, gate_sd: float, cols: int | None = None):
     """The gate's weights on the hidden units, (H,) or (H, cols).
 
-    ``units`` None: every unit, free Normal(0, gate_sd) weights (the first gating network). A list: only
+    ``units`` None: every unit, free Normal(0, gate_sd) weights with a fixed scale (the first gating
+    network; no hyper-scale, so no funnel however strongly the data pin the weights). A list: only
     those units (the gate features' own additive units, or all of them), with non-centred hierarchical
     shrinkage, ``scale * raw`` and a half-normal scale, so the gate can stay at its linear form (scale
     near 0) unless the data ask for bends; the other units' weights are fixed at 0.
@@ -94,14 +95,15 @@ def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd:
     With hidden units ``h`` (n, H) the gate is a small network too: its scores gain ``h @ gate_Vh``
     (``gate_Vh`` (H, K-1); for the ordinal gate one weight per unit, repeated in every column);
     ``units`` restricts it to some units, shrunk with a half-normal(``unit_sd``) scale
-    (:func:`_gate_unit_weights`; ``unit_sd`` None: ``gate_sd``).
+    (:func:`_gate_unit_weights`); ``units`` None: every unit, Normal(0, ``unit_sd``) weights. ``unit_sd``
+    None: ``gate_sd``.
     """
     import pymc as pm
     import pytensor.tensor as pt
     from pymc.distributions.transforms import ordered
 
     H = 0 if h is None else int(H)
-    unit_sd = gate_sd if units is None or unit_sd is None else unit_sd
+    unit_sd = gate_sd if unit_sd is None else unit_sd
 
     if gate == "ordinal":
         # one gating score and ordered cut-points: experts are ordered by location (alpha), and a
@@ -219,9 +221,10 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         Not ``plain``: one output weight vector per expert, or one for all.
     gate_hidden : bool, "gate_features" or "shrunk"
         The gate also sees the hidden units (a gating network); needs H > 0. ``True``: every unit, free
-        weights; ``"gate_features"``: only the additive units of the gate's own features, with shrunk
-        (non-centred) weights: a neural additive gate over the gate features; ``"shrunk"``: every unit,
-        shrunk the same way. The shrinkage scale is half-normal(``priors["gate_unit_sd"]``, else gate_sd).
+        Normal(0, s) weights; ``"gate_features"``: only the additive units of the gate's own features,
+        with shrunk (non-centred) weights: a neural additive gate over the gate features; ``"shrunk"``:
+        every unit, shrunk the same way under a half-normal(s) scale. s is ``priors["gate_unit_sd"]``,
+        else gate_sd.
     hidden_features : sequence of int, optional
         Column indices the hidden units see (default: all); the other rows of ``W_h`` are 0.
     effects : nfl_bnn.model.effects.EffectLevels, optional
