@@ -30,7 +30,7 @@ class Priors(StrictModel):
     """Prior scales of the model's weights (standardised units); defaults are those of params/train.yaml."""
 
     gate_sd: float = Field(0.3, gt=0)
-    gate_unit_sd: float | None = Field(None, gt=0)  # gating network: weights' sd (true) or shrinkage scale; None: gate_sd
+    gate_unit_sd: float | None = Field(None, gt=0)  # gating net weights: sd (true) or shrinkage scale; None: gate_sd
     beta_sd: float = Field(0.5, gt=0)
     tau_sd: float = Field(0.2, gt=0)
     gamma_sd: float = Field(0.3, gt=0)
