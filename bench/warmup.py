@@ -24,14 +24,15 @@ from bench.__main__ import _frames
 
 def warmup_profile(idata, block: int = 50) -> dict:
     """Leapfrog steps by phase from a trace with warm-up stats (nutpie's or PyMC's ``n_steps``)."""
+    from nfl_bnn.sampling import sampler_diagnostics
+
     w = np.asarray(idata.warmup_sample_stats["n_steps"].values, dtype=np.int64)
     s = np.asarray(idata.sample_stats["n_steps"].values, dtype=np.int64)
-    st = idata.sample_stats
-    capped = next((n for n in ("maxdepth_reached", "reached_max_treedepth") if n in st), None)
+    diag = sampler_diagnostics(idata)
     return {"warmup_steps_per_chain": w.sum(axis=1).tolist(), "draw_steps_per_chain": s.sum(axis=1).tolist(),
             f"warmup_steps_per_{block}_iterations": [int(w[:, i:i + block].sum()) for i in range(0, w.shape[1], block)],
-            "draws_at_the_depth_cap": int(st[capped].sum()) if capped else None,
-            "steps_per_draw": round(float(s.mean()), 2), "divergences": int(st["diverging"].sum())}
+            "draws_at_the_depth_cap": diag.get("treedepth_hits"), "steps_per_draw": round(float(s.mean()), 2),
+            "divergences": diag.get("divergences")}
 
 
 def main() -> None:
