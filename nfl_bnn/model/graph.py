@@ -66,23 +66,23 @@ def quiet_pytensor() -> None:
     logging.getLogger("pytensor.tensor.blas").setLevel(logging.ERROR)
 
 
-def _gate_unit_weights(H: int, units: Sequence[int] | None, gate_sd: float, cols: int | None = None):
+def _gate_unit_weights(H: int, units: Sequence[int] | None, sd: float, cols: int | None = None):
     """The gate's weights on the hidden units, (H,) or (H, cols).
 
-    ``units`` None: every unit, free Normal(0, gate_sd) weights with a fixed scale (the first gating
+    ``units`` None: every unit, free Normal(0, ``sd``) weights with a fixed scale (the first gating
     network; no hyper-scale, so no funnel however strongly the data pin the weights). A list: only
     those units (the gate features' own additive units, or all of them), with non-centred hierarchical
-    shrinkage, ``scale * raw`` and a half-normal scale, so the gate can stay at its linear form (scale
-    near 0) unless the data ask for bends; the other units' weights are fixed at 0.
+    shrinkage, ``scale * raw`` and a half-normal(``sd``) scale, so the gate can stay at its linear form
+    (scale near 0) unless the data ask for bends; the other units' weights are fixed at 0.
     """
     import pymc as pm
     import pytensor.tensor as pt
 
     shape = (H,) if cols is None else (H, cols)
     if units is None:
-        return pm.Normal("gate_u" if cols is None else "gate_Vh", 0.0, gate_sd, shape=shape)
+        return pm.Normal("gate_u" if cols is None else "gate_Vh", 0.0, sd, shape=shape)
     sub = (len(units),) if cols is None else (len(units), cols)
-    scale = pm.HalfNormal("gate_u_scale", gate_sd)
+    scale = pm.HalfNormal("gate_u_scale", sd)
     raw = pm.Normal("gate_u_raw", 0.0, 1.0, shape=sub)
     full = pt.set_subtensor(pt.zeros(shape)[list(units)], scale * raw)
     return full if cols is None else pm.Deterministic("gate_Vh", full)
