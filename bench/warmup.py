@@ -2,9 +2,10 @@
 
 Fits 2012..LAST (default 2024, the production rows) with params/train.yaml and ``--set`` overrides,
 and prints the wall time, the leapfrog steps of each chain's warm-up and draws, the warm-up's steps
-per block of 50 iterations, and the draws that hit the tree-depth cap. Chains start from jittered MAP
-points far from the posterior (overdispersed on purpose), so the first warm-up iterations are the
-costliest: with ``max_treedepth: 10`` a few of them took 1,023 steps each (docs/network.md, session 9).
+per block of 50 iterations, and the draws that hit the tree-depth cap. Chains start away from the
+posterior (overdispersed on purpose), so the first warm-up iterations are the costliest: with
+``init: map`` (a U(-1, 1) jitter) and ``max_treedepth: 10`` a few of them took 1,023 steps each
+(docs/network.md, sessions 9 and 10; compare ``--set init=map`` with the default Laplace starts).
 
     .venv/bin/python -m bench.warmup --set chains=2 --set draws=300
     .venv/bin/python -m bench.warmup --set chains=2 --set draws=300 --set max_treedepth=10

@@ -87,9 +87,14 @@ class TrainParams(StrictModel):
     gate: Literal["softmax", "ordinal"] = Field(
         "ordinal", description="softmax: K-1 free logit vectors; ordinal: one gating score with ordered cut-points "
         "(experts ordered by location, so a higher score moves weight up the ladder; fewer symmetric modes for K >= 3)")
-    init: Literal["map", "default"] = Field(
-        "map", description="map: every chain starts at the MAP plus its own U(-1, 1) jitter of each unconstrained "
-        "value (overdispersed starts, so R-hat can see chains that disagree); default: PyMC's jittered default start")
+    init: Literal["map", "laplace", "default"] = Field(
+        "laplace", description="laplace (nutpie): the MAP and the Laplace sds found on nutpie's compiled model "
+        "(no second compilation), each chain start_spread sds from the MAP in every unconstrained value "
+        "(overdispersed starts, so R-hat can see chains that disagree); map: the MAP plus a U(-1, 1) jitter of "
+        "each value, 5-50 posterior sds for the values thousands of rows pin (warm-ups that sometimes never "
+        "recovered; the only NUTS start of inference: pymc); default: PyMC's jittered default start")
+    start_spread: float = Field(2.0, gt=0, description="init: laplace: chains start this many Laplace posterior sds "
+                                "from the MAP (Normal), over 1 so the starts are overdispersed")
     season_decay: float = Field(
         1.0, gt=0, le=1, description="each row's log-likelihood is weighted season_decay ** (last training season - "
         "its season): 1.0 = all seasons alike; < 1 lets the fit follow the drift in dispersion between eras")
@@ -127,6 +132,9 @@ class TrainParams(StrictModel):
         if self.gate_hidden == "gate_features" and not set(self.gate_features or self.features) & set(
                 self.hidden_features or self.features):
             raise ValueError("gate_hidden: gate_features needs a gate feature among the hidden_features")
+        if self.init == "laplace" and self.inference == "pymc":
+            raise ValueError(f"init: laplace finds its starts on nutpie's compiled model; with inference: "
+                             f"{self.inference} use init: map (or inference: nutpie)")
         return self
 
     @model_validator(mode="after")
