@@ -29,7 +29,7 @@ def test_laplace_finds_the_mode_and_the_marginal_sds_of_a_correlated_gaussian():
 
 def test_laplace_gives_flat_or_wide_directions_the_unit_jitter_scale():
     # sd 30 in the second coordinate: wider than the U(-1, 1) jitter ever went, so it is capped at 1
-    x, got = sampling.laplace(_gaussian(np.zeros(2), np.diag([0.05 ** 2, 30.0 ** 2])), np.ones(2))
+    _x, got = sampling.laplace(_gaussian(np.zeros(2), np.diag([0.05 ** 2, 30.0 ** 2])), np.ones(2))
     np.testing.assert_allclose(got, [0.05, 1.0], rtol=1e-3)
 
     def saddle(x):  # not a maximum in the second coordinate once there: negative curvature
