@@ -141,6 +141,9 @@ def laplace(logp_grad, x0: np.ndarray, fd_step: float = 1e-4) -> tuple[np.ndarra
 
     x = minimize(neg, np.asarray(x0, dtype=np.float64), jac=True, method="L-BFGS-B",
                  options={"maxiter": 10_000, "maxfun": 20_000}).x
+    if not (np.isfinite(x).all() and np.isfinite(neg(x)[0])):
+        raise RuntimeError("init: laplace: the search for the MAP left the model's support (a non-finite log "
+                           "density); set init: map in the train params to start from PyMC's find_MAP instead")
     n = x.size
     hess = np.empty((n, n))
     for i in range(n):
@@ -156,7 +159,8 @@ def laplace_starts(x_map: np.ndarray, sd: np.ndarray, spread: float, seed: int):
     """Chain starts ``x_map + spread * sd * z``, z ~ N(0, I), one independent z per chain seed: spread
     over ``spread`` posterior sds in every coordinate (overdispersed, so R-hat can see chains that
     disagree) rather than the U(-1, 1) jitter's fixed width, which is 5-50 posterior sds for the
-    well-pinned parameters of a 7,800-row fit and made the first warm-up iterations half the work."""
+    well-pinned parameters of a 7,800-row fit: from there one production fit in three had a chain
+    whose warm-up never adapted (docs/network.md, session 10)."""
     def start(chain_seed) -> np.ndarray:
         z = np.random.default_rng([int(seed), int(chain_seed) % 2**32]).standard_normal(x_map.size)
         return x_map + spread * sd * z

@@ -38,6 +38,13 @@ def test_laplace_gives_flat_or_wide_directions_the_unit_jitter_scale():
     np.testing.assert_allclose(got, [0.1, 1.0], rtol=1e-3)
 
 
+def test_laplace_refuses_a_map_outside_the_support_with_advice():
+    def broken(x):
+        return np.nan, np.full_like(x, np.nan)
+    with pytest.raises(RuntimeError, match="set init: map"):
+        sampling.laplace(broken, np.zeros(2))
+
+
 def test_starts_are_spread_in_posterior_sds_and_reproducible_per_chain():
     x_map, sd = np.array([1.0, -2.0]), np.array([0.01, 0.3])
     start = sampling.laplace_starts(x_map, sd, spread=2.0, seed=7)
