@@ -99,7 +99,7 @@ def run(model, p: TrainParams):
             approx = pm.fit(n=p.advi_iterations, method="advi", random_seed=p.seed, progressbar=False)
             idata = approx.sample(p.draws, random_seed=p.seed)
         return idata, None
-    start = map_start(model, p) if p.init == "map" else None
+    start = map_start(model, p)
     if p.inference == "pymc":
         if p.mass_matrix == "low_rank":
             log.warning("mass_matrix: low_rank is a nutpie option; PyMC's NUTS adapts a diagonal mass matrix")
