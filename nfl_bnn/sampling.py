@@ -116,7 +116,8 @@ def run(model, p: TrainParams):
     compiled = _compiled_with_starts(model, p, start)
     sampler = nutpie.sample(compiled, draws=p.draws, tune=p.tune, chains=p.chains, cores=p.cores,
                             seed=p.seed, target_accept=p.target_accept, progress_bar=False, blocking=False,
-                            low_rank_modified_mass_matrix=p.mass_matrix == "low_rank", maxdepth=p.max_treedepth)
+                            low_rank_modified_mass_matrix=p.mass_matrix == "low_rank", maxdepth=p.max_treedepth,
+                            store_divergences=True, store_unconstrained=True)  # for divergence_directions
     idata = wait_with_progress(sampler, p)
     st = idata.sample_stats
     steps = float(st["n_steps"].mean()) if "n_steps" in st else None
@@ -203,15 +204,48 @@ def start_dispersion(idata, names: tuple[str, ...] = ("alpha", "scale_c")) -> fl
     return float(np.median(np.concatenate(ratios))) if ratios else None
 
 
+def divergence_directions(idata) -> dict[str, int]:
+    """Where the divergent transitions after warm-up were heading: for each, the unconstrained parameter
+    whose value at the divergence's end lies farthest from its posterior mean in posterior sds; counts
+    by name, most frequent first.
+
+    A divergence is a trajectory that met curvature its step size could not follow; the coordinate it
+    ran away along names the region (session 11 traced a production-size fit's one divergence to a gap
+    between two experts' intercepts heading to 0, docs/network.md). Needs nutpie's divergence
+    locations and unconstrained draws (``store_divergences``, ``store_unconstrained``); {} without them.
+    """
+    st = getattr(idata, "sample_stats", None)
+    if st is None or not {"diverging", "divergence_end", "unconstrained_draw"} <= set(st.data_vars):
+        return {}
+    div = np.asarray(st["diverging"].values, dtype=bool)
+    if not div.any():
+        return {}
+    draws = st["unconstrained_draw"]
+    flat = np.asarray(draws.values, dtype=np.float64).reshape(-1, draws.shape[-1])
+    dim = draws.dims[-1]
+    names = [str(n) for n in draws.coords[dim].values] if dim in draws.coords else [str(i) for i in
+                                                                                     range(flat.shape[1])]
+    z = (np.asarray(st["divergence_end"].values, dtype=np.float64)[div] - flat.mean(axis=0)) / np.maximum(
+        flat.std(axis=0), 1e-12)
+    z = np.where(np.isfinite(z), np.abs(z), -1.0)
+    counts: dict[str, int] = {}
+    for j in z.argmax(axis=1):
+        counts[names[j]] = counts.get(names[j], 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
 def sampler_diagnostics(idata) -> dict:
     """Divergent transitions after warm-up, draws after warm-up whose trajectory hit the tree-depth cap
     (``max_treedepth``: such a draw is still valid, but a trajectory cut short explores less; the cap is
     meant for the warm-up's first, far-from-typical steps, so this should be 0), and the chains' start
-    dispersion (:func:`start_dispersion`)."""
+    dispersion (:func:`start_dispersion`); with divergences, the parameters they ran away along
+    (:func:`divergence_directions`)."""
     out: dict = {}
     st = getattr(idata, "sample_stats", None)
     if st is not None and "diverging" in st:
         out["divergences"] = int(st["diverging"].sum())
+        if out["divergences"]:
+            out["divergence_directions"] = divergence_directions(idata)
     capped = next((n for n in ("maxdepth_reached", "reached_max_treedepth") if st is not None and n in st), None)
     if capped:
         out["treedepth_hits"] = int(st[capped].sum())

@@ -91,6 +91,9 @@ def test_nutpie_chains_start_a_few_posterior_sds_apart_and_converge(monkeypatch)
     assert abs(float(idata.posterior["mu"].mean()) - y.mean()) < 0.02
     assert abs(float(idata.posterior["mu"].std()) / post_sd - 1) < 0.2
     assert steps is not None and steps < 8
+    # nutpie keeps what sampling.divergence_directions reads (where a divergence ran, the draws it is
+    # measured against): a flag that never reached the sampler would leave every divergence unexplained
+    assert {"divergence_end", "unconstrained_draw"} <= set(idata.sample_stats.data_vars)
 
 
 def test_a_seed_reproduces_the_fit_draw_for_draw():

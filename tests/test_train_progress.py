@@ -131,3 +131,25 @@ def test_warmup_profile_splits_the_steps_by_phase():
     assert out["warmup_steps_per_50_iterations"] == [2 * (3 * 255 + 47 * 15), 2 * 50 * 15]
     assert out["warmup_steps_per_chain"] == [3 * 255 + 97 * 15] * 2 and out["draw_steps_per_chain"] == [150, 150]
     assert out["draws_at_the_depth_cap"] == 0 and out["steps_per_draw"] == 15.0
+
+
+def test_divergences_are_traced_to_the_parameter_they_ran_away_along(rng):
+    """Each divergence is attributed to the coordinate whose end point lies farthest out in posterior sds:
+    here two head down ``gap`` (sd 0.1, ending 2 below the mean) although ``slope`` (sd 10) moved more in
+    raw units, and one heads up ``slope``."""
+    names = ["gap", "slope", "scale"]
+    draws = rng.normal(0.0, [0.1, 10.0, 1.0], size=(2, 400, 3))
+    div = np.zeros((2, 400), bool)
+    end = np.full((2, 400, 3), np.nan)
+    div[0, 5], end[0, 5] = True, [-2.0, 15.0, 0.5]
+    div[1, 9], end[1, 9] = True, [-1.5, -12.0, 0.0]
+    div[1, 20], end[1, 20] = True, [0.0, 90.0, 1.0]
+    stats = {"diverging": div, "divergence_end": end, "unconstrained_draw": draws}
+    dims = {"divergence_end": ["unconstrained_parameter"], "unconstrained_draw": ["unconstrained_parameter"]}
+    idata = az.from_dict(sample_stats=stats, dims=dims, coords={"unconstrained_parameter": names})
+    assert sampling.divergence_directions(idata) == {"gap": 2, "slope": 1}
+    out = sampling.sampler_diagnostics(idata)
+    assert out["divergences"] == 3 and out["divergence_directions"] == {"gap": 2, "slope": 1}
+    quiet = {"diverging": np.zeros((2, 400), bool), "divergence_end": end, "unconstrained_draw": draws}
+    assert "divergence_directions" not in sampling.sampler_diagnostics(az.from_dict(sample_stats=quiet, dims=dims))
+    assert sampling.divergence_directions(az.from_dict(sample_stats={"diverging": div})) == {}  # PyMC's NUTS
