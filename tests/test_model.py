@@ -321,6 +321,22 @@ def test_pymc_likelihood_equals_the_numpy_forward_pass(rng, gate):
     assert numpy_side == pytest.approx(graph, rel=1e-8)
 
 
+@pytest.mark.parametrize("priors,shape,mean", [({"alpha_gap_shape": 4.0}, 4.0, 0.8),
+                                                ({"alpha_gap_shape": 8.0, "alpha_gap_mean": 1.0}, 8.0, 1.0)])
+def test_intercept_gaps_have_the_gamma_prior_asked_for(rng, priors, shape, mean):
+    """``alpha_gap_shape`` and ``alpha_gap_mean`` reach the graph as Gamma(shape, rate shape / mean); the
+    mean defaults to 0.8, the prior every earlier fit used."""
+    import pymc as pm
+    from scipy.stats import gamma
+
+    from nfl_bnn.model import build_pymc_model
+
+    m = build_pymc_model(rng.normal(size=(5, 2)), rng.normal(size=5), 3, priors=priors, gate="ordinal")
+    gaps = np.array([0.3, 1.2])
+    logp = pm.logp(m["alpha_gap"], gaps).eval()
+    np.testing.assert_allclose(logp, gamma.logpdf(gaps, shape, scale=mean / shape), rtol=1e-5)
+
+
 def test_ordinal_artifact_with_unordered_cut_points_is_refused(rng):
     m = make_model(rng, K=3, H=0)
     gW = np.repeat(m.params["gate_W"][:, :, :1], 2, axis=2)

@@ -147,7 +147,8 @@ def _expert_locations(X, d: int, K: int, H: int, p: Mapping[str, float], shared_
         # ordered intercepts with gaps bounded away from 0 (Gamma prior): removes the mode in which
         # experts share a location and differ only in scale (see docs/model-fitting.md)
         a0 = pm.Normal("alpha0", -0.5, 1.0)
-        gaps = pm.Gamma("alpha_gap", alpha=p["alpha_gap_shape"], beta=p["alpha_gap_shape"] / 0.8, shape=(K - 1,))
+        shape, mean = p["alpha_gap_shape"], p.get("alpha_gap_mean", 0.8)
+        gaps = pm.Gamma("alpha_gap", alpha=shape, beta=shape / mean, shape=(K - 1,))
         alpha = pm.Deterministic("alpha", pt.concatenate([a0[None], a0 + pt.cumsum(gaps)]))
     else:
         alpha = pm.Normal("alpha", 0.0, 1.0, shape=(K,), transform=ordered, initval=np.linspace(-0.5, 0.5, K))
@@ -188,7 +189,8 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         K experts; H tanh units shared by the experts (0: linear experts).
     priors : mapping, optional
         Prior scales overriding the defaults (``gate_sd``, ``beta_sd``, ``tau_sd``, ``gamma_sd``,
-        ``hidden_sd``, ``v_sd``) and ``alpha_gap_shape`` (> 0: Gamma gaps between intercepts).
+        ``hidden_sd``, ``v_sd``), ``alpha_gap_shape`` (> 0: Gamma gaps between intercepts) and
+        ``alpha_gap_mean`` (their prior mean, default 0.8).
     shared_slopes : bool
         One slope vector for all experts (the default) or shrunk per-expert slopes.
     likelihood : {"discrete", "normal"}
