@@ -38,9 +38,10 @@ class Priors(StrictModel):
     v_sd: float = Field(0.3, gt=0)
     bias_sd: float = Field(1.0, gt=0)  # hidden biases (identified, directional); additive_learned: centres' sd
     hidden_gain: float = Field(1.5, gt=0)  # directional: the length of every unit's input weights; additive: gain
-    alpha_gap_shape: float = Field(4.0, ge=0, description="> 0: Gamma(shape, shape/mean) gaps between the experts' "
+    alpha_gap_shape: float = Field(8.0, ge=0, description="> 0: Gamma(shape, shape/mean) gaps between the experts' "
                                    "intercepts, which removes the mode where two experts share one location; 0: none")
-    alpha_gap_mean: float = Field(0.8, gt=0, description="the Gamma gaps' prior mean (standardised target units)")
+    alpha_gap_mean: float = Field(1.0, gt=0, description="the Gamma gaps' prior mean (standardised target units); "
+                                  "Gamma(8, 8) keeps chains out of the neck where two experts merge (docs/network.md)")
     effect_sd: float = Field(0.2, gt=0, description="half-normal scale of the defence and back effects' sds "
                              "(opp_effects, back_effects), standardised target units")
 
