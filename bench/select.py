@@ -305,7 +305,8 @@ def run_model(choice: Choice, base, frame: pd.DataFrame, origins: list[int], fir
         _append_fitlog(out, {"method": f"model:{choice.name}", "origin": S,
                              "fit_and_score_s": round(time.perf_counter() - t0, 1),
                              **{("sampler_s" if k == "wall_s" else k): diag.get(k)
-                                for k in ("steps_per_draw", "divergences", "rhat_pred_max", "wall_s")
+                                for k in ("steps_per_draw", "divergences", "divergence_directions", "rhat_pred_max",
+                                          "ess_pred_min", "treedepth_hits", "wall_s")
                                 if isinstance(diag, dict) and k in diag}})
         log.info("model %s %d: CRPS %.3f (%.0f s)", choice.name, S, rs["crps"].mean(), time.perf_counter() - t0)
         written.append(path)

@@ -218,7 +218,8 @@ def _fake_fitter(calls):
     def fit(train, p, first, last):
         calls.append((sorted(train["season"].unique()), list(p.features), first, last))
         return fake_model(feature_names=tuple(p.features), K=2, mean=float(train[F.TARGET].mean()),
-                          sd=float(train[F.TARGET].std())), {"steps_per_draw": 1.0}
+                          sd=float(train[F.TARGET].std())), {"steps_per_draw": 1.0, "divergences": 1,
+                                                             "divergence_directions": {"scale_c_0": 1}}
     return fit
 
 
@@ -248,6 +249,9 @@ def test_select_screens_then_scores_final_once(tiny, tmp_path, monkeypatch):
     assert "Bet-time variants" in text and "ols_log[offset=25.0]@implied_total_lag1" in rows["method"].values
     assert "(tuned) | 2022 |" in text and "| model:no_implied_total | 2022 |" in text
     assert "today:normal_linear" in set(rows["method"])  # today's untuned baselines, for comparison
+    fits = [json.loads(line) for line in (out / "fits.jsonl").read_text().splitlines()]
+    model_fit = next(f for f in fits if f["method"] == "model:default")  # what a divergence ran along
+    assert model_fit["divergences"] == 1 and model_fit["divergence_directions"] == {"scale_c_0": 1}
     tuned = json.loads((out / "tuned_baselines.json").read_text())
     assert set(tuned) == {"ols_log", "lightgbm_quantile_log"}
     # a rerun resumes: nothing is fitted again
