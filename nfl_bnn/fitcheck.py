@@ -99,7 +99,9 @@ def check_fit(diagnostics: dict, holdout: Holdout | None, limits: FitLimits = Fi
     total = int(diagnostics.get("chains", 1)) * int(diagnostics.get("draws_per_chain", 0))
     div = diagnostics.get("divergences")
     if div is not None and total and div / total > limits.max_divergence_share:
-        problems.append(f"{div} divergences in {total} draws (more than {limits.max_divergence_share:.0%})")
+        where = diagnostics.get("divergence_directions") or {}
+        along = "; they ran along " + ", ".join(f"{k} ({n})" for k, n in where.items()) if where else ""
+        problems.append(f"{div} divergences in {total} draws (more than {limits.max_divergence_share:.0%}){along}")
     rhat = diagnostics.get("rhat_pred_max")
     if rhat is not None and not rhat <= limits.max_rhat:  # NaN fails too
         problems.append(f"R-hat of predicted means up to {rhat:.3f} > {limits.max_rhat}: chains disagree")

@@ -21,6 +21,8 @@ def test_check_fit_passes_a_good_fit_and_skips_what_a_fit_does_not_report():
 
 @pytest.mark.parametrize("diag, hold, expected", [
     ({"divergences": 25}, {}, "25 divergences in 1200 draws"),
+    ({"divergences": 25, "divergence_directions": {"scale_c_0": 20, "v_scale_log__": 5}}, {},
+     "25 divergences in 1200 draws (more than 2%); they ran along scale_c_0 (20), v_scale_log__ (5)"),
     ({"rhat_pred_max": 1.2}, {}, "R-hat of predicted means up to 1.200 > 1.1"),
     ({"rhat_pred_max": float("nan")}, {}, "R-hat of predicted means up to nan"),
     ({"ess_pred_min": 40.0}, {}, "ESS of predicted means down to 40 < 100"),
