@@ -147,7 +147,7 @@ def _expert_locations(X, d: int, K: int, H: int, p: Mapping[str, float], shared_
         # ordered intercepts with gaps bounded away from 0 (Gamma prior): removes the mode in which
         # experts share a location and differ only in scale (see docs/model-fitting.md)
         a0 = pm.Normal("alpha0", -0.5, 1.0)
-        shape, mean = p["alpha_gap_shape"], p.get("alpha_gap_mean", 0.8)
+        shape, mean = p["alpha_gap_shape"], p["alpha_gap_mean"]
         gaps = pm.Gamma("alpha_gap", alpha=shape, beta=shape / mean, shape=(K - 1,))
         alpha = pm.Deterministic("alpha", pt.concatenate([a0[None], a0 + pt.cumsum(gaps)]))
     else:
@@ -247,7 +247,7 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
     import pytensor.tensor as pt
 
     p = {"gate_sd": 0.5, "beta_sd": 0.5, "tau_sd": 0.2, "gamma_sd": 0.3, "hidden_sd": 0.5, "v_sd": 0.3,
-         "bias_sd": 1.0, "hidden_gain": 1.5, "effect_sd": 0.2}
+         "bias_sd": 1.0, "hidden_gain": 1.5, "effect_sd": 0.2, "alpha_gap_mean": 0.8}
     p.update(priors or {})
     n, d = Xz.shape
     K, H = int(n_experts), int(hidden_units)
