@@ -121,17 +121,12 @@ def run(model, p: TrainParams):
                             # about 18 MB for the default's 100 values over 4 x 1,100 draws
                             store_divergences=True, store_unconstrained=True)
     idata = wait_with_progress(sampler, p)
-    if p.init == "laplace" and p.precondition != "none":
-        from nfl_bnn import precondition as pc
-
-        idata = pc.to_model_coordinates(idata, compiled.shared_data[pc.LOC], compiled.shared_data[pc.SCALE],
-                                        pc.unconstrained_names(model))
     st = idata.sample_stats
     steps = float(st["n_steps"].mean()) if "n_steps" in st else None
     return idata, steps
 
 
-def laplace(logp_grad, x0: np.ndarray, fd_step: float = 1e-4, root: bool = False):
+def laplace(logp_grad, x0: np.ndarray, fd_step: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
     """The MAP in the sampler's unconstrained space and the Laplace approximation's marginal sds there.
 
     ``logp_grad(x)`` returns (log density, gradient) of the flat unconstrained vector: nutpie's own
@@ -140,9 +135,6 @@ def laplace(logp_grad, x0: np.ndarray, fd_step: float = 1e-4, root: bool = False
     a machine whose compile cache is cold). The Hessian is central differences of the gradient (a
     hundred or so parameters: a few hundred gradient calls); directions in which it is not positive
     definite, or flatter than a unit-sd Normal, get sd 1, the scale of the old U(-1, 1) jitter.
-
-    Returns (MAP, sds), and with ``root`` also a square root ``M`` of that covariance (``M @ M.T``; the
-    eigenvectors times the sds along them), for sampling in ``u`` with ``x = MAP + M @ u``.
     """
     from scipy.optimize import minimize
 
@@ -163,7 +155,7 @@ def laplace(logp_grad, x0: np.ndarray, fd_step: float = 1e-4, root: bool = False
         hess[i] = (neg(x + e)[1] - neg(x - e)[1]) / (2 * fd_step)
     w, V = np.linalg.eigh((hess + hess.T) / 2)
     sd = np.sqrt(np.einsum("ij,j,ij->i", V, 1.0 / np.maximum(w, 1.0), V))
-    return (x, sd, V / np.sqrt(np.maximum(w, 1.0))) if root else (x, sd)
+    return x, sd
 
 
 def laplace_starts(x_map: np.ndarray, sd: np.ndarray, spread: float, seed: int):
@@ -186,26 +178,16 @@ def _compiled_with_starts(model, p: TrainParams, start: dict | None):
 
     import nutpie
 
-    from nfl_bnn import precondition as pc
-
     t0 = time.time()
     jitter = set() if p.init == "laplace" else set(model.free_RVs)
-    scaled = p.precondition if p.init == "laplace" else "none"
-    x0 = pc.initial_flat(model) if scaled != "none" else None
-    compiled = nutpie.compile_pymc_model(model if scaled == "none" else pc.laplace_coordinates(
-        model, full=scaled == "covariance"), initial_points=start, jitter_rvs=jitter)
+    compiled = nutpie.compile_pymc_model(model, initial_points=start, jitter_rvs=jitter)
     log.info("model compiled for nutpie in %.0f s", time.time() - t0)
     if p.init != "laplace":
         return compiled
     t0 = time.time()
-    x_map, sd, root = laplace(compiled.logp_func, compiled.initial_point_func(p.seed) if x0 is None else x0,
-                              root=True)
+    x_map, sd = laplace(compiled.logp_func, compiled.initial_point_func(p.seed))
     log.info("MAP and Laplace sds found in %.1f s on the compiled model (sd %.3g to %.3g): each chain "
-             "starts %.1f sds from it%s", time.time() - t0, sd.min(), sd.max(), p.start_spread,
-             "" if scaled == "none" else f"; sampling in Laplace-scaled coordinates ({scaled})")
-    if scaled != "none":  # x = x_map + M u; chains start start_spread sds out in u (sd, like x) or along M
-        compiled = compiled.with_data(**{pc.LOC: x_map, pc.SCALE: root if scaled == "covariance" else sd})
-        x_map, sd = np.zeros_like(x_map), np.ones_like(sd)
+             "starts %.1f sds from it", time.time() - t0, sd.min(), sd.max(), p.start_spread)
     return dataclasses.replace(compiled, initial_point_func=laplace_starts(x_map, sd, p.start_spread, p.seed))
 
 

@@ -97,11 +97,6 @@ class TrainParams(StrictModel):
         "recovered; the only NUTS start of inference: pymc); default: PyMC's jittered default start")
     start_spread: float = Field(2.0, gt=0, description="init: laplace: chains start this many Laplace posterior sds "
                                 "from the MAP (Normal), over 1 so the starts are overdispersed")
-    precondition: Literal["none", "sd", "covariance"] = Field(
-        "none", description="init: laplace: sample in Laplace-scaled coordinates u, x = MAP + M u, so the warm-up starts "
-        "with posterior sds near 1: sd (M the Laplace sds, diagonal) or covariance (M a square root of the Laplace "
-        "covariance, which also undoes its correlations); none: sample x itself. The posterior is the same "
-        "(nfl_bnn/precondition.py)")
     season_decay: float = Field(
         1.0, gt=0, le=1, description="each row's log-likelihood is weighted season_decay ** (last training season - "
         "its season): 1.0 = all seasons alike; < 1 lets the fit follow the drift in dispersion between eras")
