@@ -5,6 +5,7 @@
   whose per-draw P(over) is fixed per player so every stake can be checked by hand (see
   tests/test_pipeline.py); the ``week4_wh`` fixture of tests/conftest.py builds it.
 * :func:`small_warehouse_frames` / :func:`build_small_warehouse`: 3 seasons x 12 weeks x 8 teams.
+* :func:`error_lines`: what a failed CLI run said on stderr, without its INFO/WARNING log lines.
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ import numpy as np
 import pandas as pd
 
 from nfl_bnn.model import ARTIFACT_FORMAT, MODEL_VERSION, MixtureExpertsBNN
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The stderr lines of a run that are not its INFO or WARNING log lines.
+
+    A failing command must print one error line and no traceback; the tests count these lines. A
+    run's own notices (the roster WARNING, say) reach stderr or not depending on which earlier tests
+    configured logging, so counting every line made the tests depend on their order.
+    """
+    return [ln for ln in stderr.strip().splitlines() if not ln.startswith(("INFO ", "WARNING "))]
 
 
 def fake_model(feature_names=("carries_proj", "yards_l3"), K=2, S=20, mean=65.0, sd=30.0, seed=0):

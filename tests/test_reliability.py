@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _fakes import SEASON, WEEK, FakeModel, fake_model, load_week4
+from _fakes import SEASON, WEEK, FakeModel, error_lines, fake_model, load_week4
 
 from nfl_bnn import cli, fileio, pipeline, warehouse
 from nfl_bnn.errors import ModelArtifactError, NflBnnError
@@ -222,7 +222,7 @@ def test_two_runs_of_the_same_week_one_refuses_neither_corrupts(backend, project
     first, ready = start_child(tmp_path, "predict", "--bankroll", "1000")  # holds the week's lock
     second = run_child(tmp_path, "--bankroll", "5000")
     assert second.returncode == 75
-    err = second.stderr.strip().splitlines()
+    err = error_lines(second.stderr)
     assert len(err) == 1 and "another run of the weekly run of season 2024 week 4 is in progress" in err[0]
     assert "Traceback" not in second.stderr
     assert visible_files(out_dir()) == {}  # the refused run wrote nothing (a DuckDB file has one writer:
@@ -264,9 +264,7 @@ def test_postgres_backend_terminated_during_ledger_transaction(backend, project_
     monkeypatch.setattr(warehouse.Warehouse, "execute", execute)
     monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: FakeModel()))
     rc = cli.main(["weekly", "--season", "2024", "--week", "4", "--bankroll", "5000"])
-    # one error line and no traceback; a WARNING line of the run itself (the roster notice, printed or not
-    # depending on which earlier tests configured logging) is not part of the failure
-    err = [ln for ln in capsys.readouterr().err.strip().splitlines() if not ln.startswith("WARNING ")]
+    err = error_lines(capsys.readouterr().err)  # one error line and no traceback
     assert rc == 1 and killed["n"] == 1
     assert len(err) == 1 and "lost the connection to PostgreSQL" in err[0] and "nothing of the current" in err[0]
     monkeypatch.setattr(warehouse.Warehouse, "execute", real_execute)
@@ -283,7 +281,7 @@ def test_database_on_a_closed_port_is_a_clear_error_and_changes_nothing(backend,
     monkeypatch.setenv("NFL_BNN_DATABASE_URL", "postgresql://nfl:pw@127.0.0.1:1/nfl")
     monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: FakeModel()))
     rc = cli.main(["weekly", "--season", "2024", "--week", "4", "--bankroll", "5000"])
-    err = capsys.readouterr().err.strip().splitlines()
+    err = error_lines(capsys.readouterr().err)
     assert rc == 1 and len(err) == 1
     assert "cannot reach PostgreSQL postgresql://nfl:***@127.0.0.1:1/nfl" in err[0] and "start PostgreSQL" in err[0]
     assert visible_files(out_dir()) == before
@@ -362,7 +360,7 @@ def test_damaged_artifact_is_refused_with_what_and_how_to_fix(artifact, damage, 
     assert str(artifact) in str(e.value) and "retrain it with `nfl-bnn train" in str(e.value)
     # through the CLI: one line, exit 1, and nothing written
     rc = cli.main(["weekly", "--season", "2024", "--week", "4", "--model", str(artifact)])
-    err = capsys.readouterr().err.strip().splitlines()
+    err = error_lines(capsys.readouterr().err)
     assert rc == 1 and len(err) == 1 and message.split("'")[0] in err[0]
     assert visible_files(out_dir()) == {}
 
@@ -371,7 +369,7 @@ def test_model_trained_on_other_features_is_refused(backend, project_home, capsy
     path = project_home / "models" / "other.npz"
     fake_model(feature_names=("proj_carries", "opp_yards_allowed_l9")).save(path)
     rc = cli.main(["weekly", "--season", "2024", "--week", "4", "--model", str(path)])
-    err = capsys.readouterr().err.strip().splitlines()
+    err = error_lines(capsys.readouterr().err)
     assert rc == 1 and len(err) == 1
     assert "lacks the model's features" in err[0] and "opp_yards_allowed_l9" in err[0] and "retrain" in err[0]
     assert visible_files(out_dir()) == {} and ledger_state().empty
@@ -395,7 +393,7 @@ def test_disk_full_while_writing_outputs(backend, project_home, monkeypatch, cap
     monkeypatch.setattr(fileio, "csv_writer", full_disk)
     monkeypatch.setattr(MixtureExpertsBNN, "load", classmethod(lambda cls, path: FakeModel()))
     rc = cli.main(["weekly", "--season", "2024", "--week", "4", "--bankroll", "5000"])
-    err = capsys.readouterr().err.strip().splitlines()
+    err = error_lines(capsys.readouterr().err)
     assert rc == 1 and len(err) == 1
     assert "the disk is full" in err[0] and "s2024_w4_predictions.csv" in err[0] and "unchanged" in err[0]
     assert visible_files(out_dir()) == before_files and temp_files(out_dir()) == []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from _fakes import build_small_warehouse, fake_model
+from _fakes import build_small_warehouse, error_lines, fake_model
 
 from nfl_bnn import cli, train
 from nfl_bnn.errors import FitCheckError
@@ -75,7 +75,7 @@ def test_cli_train_refuses_a_fit_that_fails_the_checks(warehouse_home, monkeypat
     monkeypatch.setattr(train, "fit", _fake_fit({**GOOD_DIAG, "rhat_pred_max": 1.4}))
     out = warehouse_home / "models" / "m.npz"
     rc = cli.main(["train", "--first-season", "2018", "--last-season", "2018", "--out", str(out)])
-    err = [ln for ln in capsys.readouterr().err.strip().splitlines() if not ln.startswith(("INFO", "WARNING"))]
+    err = error_lines(capsys.readouterr().err)
     assert rc == 1 and len(err) == 1
     assert "model NOT saved" in err[0] and "R-hat of predicted means up to 1.400" in err[0]
     assert not out.exists()
