@@ -78,7 +78,7 @@ def _rows(rng, opponent, season, player, n=1):
 
 def test_known_levels_use_their_draws_and_unseen_levels_follow_the_model(rng):
     m = _effects_model(rng)
-    eff, S = m.params["opp_effect"].reshape(-1, 2, 2), m.n_draws
+    eff = m.params["opp_effect"].reshape(-1, 2, 2)
     X = pd.concat([_rows(rng, "KC", 2022, "00-02"), _rows(rng, "KC", 2024, "00-09"), _rows(rng, "NYJ", 2022, "00-09"),
                    _rows(rng, "KC", 2024, "00-09")], ignore_index=True)
     off = fx.location_offset(m.params, m.meta["effects"], X)
