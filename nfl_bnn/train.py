@@ -60,9 +60,10 @@ class TrainParams(StrictModel):
     # continuous feature, each expert with its own output weights, and the gate linear (no gating network)
     network: Literal["plain", "identified", "directional", "additive", "additive_learned"] = "additive"
     hidden_output: Literal["per_expert", "shared"] = "per_expert"
-    gate_hidden: bool | Literal["gate_features", "shrunk"] = Field(
+    gate_hidden: bool | Literal["gate_features", "shrunk", "orthogonal"] = Field(
         False, description="a gating network: true = the gate also reads every hidden unit (free weights); "
-        "gate_features = only the additive units of the gate's own features, shrunk = every unit, shrunk together")
+        "gate_features = only the additive units of the gate's own features, shrunk = every unit, shrunk together; "
+        "orthogonal = every unit's part that the linear ordinal gate cannot express (additive network)")
     hidden_features: list[str] | None = Field(  # the hidden units' inputs (None: all features)
         default_factory=lambda: list(HIDDEN_FEATURES))
     draws: int = Field(800, ge=10)
@@ -129,6 +130,9 @@ class TrainParams(StrictModel):
                              f"(network: {self.network} has that many dense tanh units)")
         if self.gate_hidden and self.hidden_units == 0:
             raise ValueError(f"gate_hidden: {self.gate_hidden} needs hidden_units > 0 (no hidden units to gate on)")
+        if self.gate_hidden == "orthogonal" and (self.network != "additive" or self.gate != "ordinal"):
+            raise ValueError(f"gate_hidden: orthogonal needs network: additive and gate: ordinal (not "
+                             f"{self.network}, {self.gate}): its units must be a fixed basis the ordinal gate can read")
         if self.gate_hidden == "gate_features" and not self.network.startswith("additive"):
             raise ValueError("gate_hidden: gate_features needs network: additive or additive_learned")
         if self.gate_hidden == "gate_features" and not set(self.gate_features or self.features) & set(

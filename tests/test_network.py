@@ -43,7 +43,7 @@ def _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden, H=3, n=9, d
     ("ordinal", "additive", "shared", True), ("softmax", "additive", "per_expert", False),
     ("ordinal", "additive_learned", "per_expert", True), ("ordinal", "additive", "per_expert", "gate_features"),
     ("softmax", "additive", "per_expert", "gate_features"), ("ordinal", "additive", "per_expert", "shrunk"),
-    ("softmax", "additive", "per_expert", "shrunk")])
+    ("softmax", "additive", "per_expert", "shrunk"), ("ordinal", "additive", "per_expert", "orthogonal")])
 def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_output, gate_hidden):
     """Row by row: the sampled graph's log-likelihood is the NumPy pass's, for every network option."""
     graph, graph_rows, rows, arrs = _graph_and_numpy(rng, gate, network, hidden_output, gate_hidden)
@@ -52,7 +52,7 @@ def test_network_graph_equals_the_numpy_forward_pass(rng, gate, network, hidden_
     np.testing.assert_allclose(rows[0], graph_rows, rtol=1e-7)
     # the hidden units matter (not zero weights), so the test would see a forward pass that drops them
     assert np.abs(arrs["v"]).min() > 0 and ("b_h" in arrs) == (network != "plain")
-    if gate_hidden in (True, "shrunk"):  # every unit
+    if gate_hidden in (True, "shrunk", "orthogonal"):  # every unit
         assert np.abs(arrs["gate_Vh"]).min() > 0
     if gate_hidden == "gate_features":  # only the gate features' units (columns 0 and 2; H=3: 1 unit each)
         assert np.all(np.abs(arrs["gate_Vh"][0][[0, 2]]) > 0) and np.all(arrs["gate_Vh"][0][1] == 0)
@@ -133,7 +133,7 @@ def test_network_options_are_validated_where_they_enter():
         load_train_params(hidden_units=0, gate_hidden="shrunk")
     with pytest.raises((ConfigError, ValueError), match="gate_unit_sd"):
         load_train_params(priors={"gate_unit_sd": -0.1})
-    with pytest.raises(ValueError, match="'gate_features' or 'shrunk'"):
+    with pytest.raises(ValueError, match="gate_features, shrunk or orthogonal"):
         build_pymc_model(np.zeros((3, 2)), np.zeros(3), 2, 2, network="additive", gate_hidden="all")
 
 
@@ -312,3 +312,41 @@ def test_paired_crps_difference_and_its_standard_error():
     assert (r["n"], r["mean_a"], r["mean_b"]) == (4, 25.0, 25.75)
     with pytest.raises(ValueError, match="equal-length"):
         paired_difference(a, b[:3])
+
+
+def test_orthogonal_gate_units_carry_only_what_the_linear_gate_cannot():
+    """gate_hidden: orthogonal reads the units with their fit on [1, gate features] removed: on the training
+    rows every column has mean 0, sd 1 and no correlation with a gate feature, so the unit weights cannot
+    trade against the cut-points or the gate's linear weights; a unit the gate features explain is dropped."""
+    from nfl_bnn.model.network import additive_basis, orthogonal_gate_basis
+
+    rng = np.random.default_rng(5)
+    Xz = rng.normal(size=(400, 3))
+    h = additive_basis(Xz, 3, 6, [0, 1, 2], 1.5)
+    Z, B, inv_sd = orthogonal_gate_basis(h, Xz[:, [0, 2]])
+    assert Z.shape == (400, 6) and B.shape == (3, 6)
+    np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(Z.std(axis=0), 1.0)
+    np.testing.assert_allclose(Z.T @ Xz[:, [0, 2]], 0.0, atol=1e-9)
+    assert abs(np.corrcoef(Z[:, 2], Xz[:, 1])[0, 1]) > 0.5  # the non-gate feature's units keep their trend
+    # Z @ u is h @ (u * inv_sd) less its fit: the identity the stored gate arrays rely on
+    u = rng.normal(size=6)
+    up = u * inv_sd
+    np.testing.assert_allclose(Z @ u, h @ up - B[0] @ up - Xz[:, [0, 2]] @ (B[1:] @ up), atol=1e-12)
+    # a unit that is exactly linear in a gate feature carries nothing: weight 0 in training and prediction
+    Z2, _, inv2 = orthogonal_gate_basis(np.column_stack([h[:, :1], 0.5 * Xz[:, 0] + 1.0]), Xz[:, [0, 2]])
+    assert inv2[1] == 0.0 and np.all(Z2[:, 1] == 0.0) and inv2[0] > 0
+
+
+def test_orthogonal_gate_needs_the_fixed_additive_units_and_the_ordinal_gate(rng):
+    from nfl_bnn.errors import ConfigError
+    from nfl_bnn.model import build_pymc_model
+    from nfl_bnn.train import load_train_params
+
+    assert load_train_params(gate_hidden="orthogonal").gate_hidden == "orthogonal"
+    for bad in ({"network": "additive_learned"}, {"gate": "softmax"}):
+        with pytest.raises((ConfigError, ValueError), match="gate_hidden: orthogonal needs network: additive"):
+            load_train_params(gate_hidden="orthogonal", **bad)
+    with pytest.raises(ValueError, match="orthogonal needs network: additive"):
+        build_pymc_model(rng.normal(size=(9, 3)), np.zeros(9), 3, 3, network="additive_learned", gate="ordinal",
+                         gate_hidden="orthogonal")

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from nfl_bnn.model.forward import GATES, NETWORKS, OPTIONAL_PARAMS, PARAM_SHAPES, _dims
-from nfl_bnn.model.network import ADDITIVE, feature_units, units_per_feature
+from nfl_bnn.model.network import ADDITIVE, feature_units, orthogonal_gate_units, units_per_feature
 from nfl_bnn.model.network import hidden_layer as _hidden_layer
 from nfl_bnn.model.network import output_weights as _output_weights
 
@@ -89,14 +89,14 @@ def _gate_unit_weights(H: int, units: Sequence[int] | None, sd: float, cols: int
 
 
 def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd: float, h=None, H: int = 0,
-                 units: Sequence[int] | None = None, unit_sd: float | None = None):
+                 units: Sequence[int] | None = None, unit_sd: float | None = None, orth=None):
     """The gate's logits (n, K); registers ``gate_W`` (d, K-1) and ``gate_b`` (K-1) either way.
 
     With hidden units ``h`` (n, H) the gate is a small network too: its scores gain ``h @ gate_Vh``
     (``gate_Vh`` (H, K-1); for the ordinal gate one weight per unit, repeated in every column);
     ``units`` restricts it to some units, shrunk with a half-normal(``unit_sd``) scale
     (:func:`_gate_unit_weights`); ``units`` None: every unit, Normal(0, ``unit_sd``) weights. ``unit_sd``
-    None: ``gate_sd``.
+    None: ``gate_sd``. ``orth``: the parts of :func:`nfl_bnn.model.network.orthogonal_gate_units`.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -112,13 +112,17 @@ def _gate_logits(X, n: int, d: int, K: int, gidx: list[int], gate: str, gate_sd:
         kappa = pm.Normal("gate_kappa", 0.0, 1.5, shape=(K - 1,), transform=ordered,
                           initval=np.linspace(-0.5, 0.5, K - 1))
         w_full = pt.set_subtensor(pt.zeros((d,))[gidx], w_g) if len(gidx) < d else w_g
-        pm.Deterministic("gate_W", pt.tile(w_full[:, None], (1, K - 1)))
-        pm.Deterministic("gate_b", -kappa)
-        score = X @ w_full
-        if H:
+        score, w_st, k_st = X @ w_full, w_full, kappa
+        if orth is not None:
+            part, u, shift, lin = orth
+            score, w_st, k_st = score + part, w_full - lin, kappa + shift
+        elif H:
             u = _gate_unit_weights(H, units, unit_sd)
-            pm.Deterministic("gate_Vh", pt.tile(u[:, None], (1, K - 1)))
             score = score + h @ u
+        pm.Deterministic("gate_W", pt.tile(w_st[:, None], (1, K - 1)))
+        pm.Deterministic("gate_b", -k_st)
+        if H or orth is not None:
+            pm.Deterministic("gate_Vh", pt.tile(u[:, None], (1, K - 1)))
         cum = score[:, None] - kappa[None, :]  # logit P(expert > j), decreasing in j
         log_gt = -pt.softplus(-cum)  # log sigmoid(cum), finite however far out the score is
         log_up = pt.concatenate([pt.zeros((n, 1)), log_gt], axis=1)  # log P(expert > j - 1)
@@ -221,12 +225,12 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         :mod:`nfl_bnn.model.network` and docs/network.md).
     hidden_output : {"per_expert", "shared"}
         Not ``plain``: one output weight vector per expert, or one for all.
-    gate_hidden : bool, "gate_features" or "shrunk"
+    gate_hidden : bool, "gate_features", "shrunk" or "orthogonal"
         The gate also sees the hidden units (a gating network); needs H > 0. ``True``: every unit, free
         Normal(0, s) weights; ``"gate_features"``: only the additive units of the gate's own features,
         with shrunk (non-centred) weights: a neural additive gate over the gate features; ``"shrunk"``:
-        every unit, shrunk the same way under a half-normal(s) scale. s is ``priors["gate_unit_sd"]``,
-        else gate_sd.
+        every unit, shrunk the same way under a half-normal(s) scale; ``"orthogonal"``: every unit's part the
+        linear ordinal gate cannot express, Normal(0, s) weights. s is ``priors["gate_unit_sd"]``, else gate_sd.
     hidden_features : sequence of int, optional
         Column indices the hidden units see (default: all); the other rows of ``W_h`` are 0.
     effects : nfl_bnn.model.effects.EffectLevels, optional
@@ -279,14 +283,19 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
             raise ValueError("gate_hidden: gate_features needs a gate feature among the hidden features")
     elif gate_hidden == "shrunk":
         gate_units = list(range(H))
-    elif gate_hidden not in (True, False):
-        raise ValueError(f"gate_hidden must be true, false, 'gate_features' or 'shrunk', not {gate_hidden!r}")
+    elif gate_hidden == "orthogonal" and (network != "additive" or gate != "ordinal"):
+        raise ValueError("gate_hidden: orthogonal needs network: additive (fixed units) and gate: ordinal")
+    elif gate_hidden not in (True, False, "orthogonal"):
+        raise ValueError(f"gate_hidden must be true, false, gate_features, shrunk or orthogonal, not {gate_hidden!r}")
     with pm.Model() as m:
         X = pt.as_tensor_variable(np.asarray(Xz, dtype=np.float64))
         hidx = None if hidden_features is None else [int(i) for i in hidden_features]
         h = _hidden_layer(X, d, H, p, network, hidx, Xz=Xz) if H > 0 else None
-        logits = _gate_logits(X, n, d, K, gidx, gate, p["gate_sd"], h if gate_hidden else None, H, gate_units,
-                              p.get("gate_unit_sd"))
+        unit_sd = p.get("gate_unit_sd") or p["gate_sd"]
+        orth = None if gate_hidden != "orthogonal" else orthogonal_gate_units(
+            Xz, d, H, list(range(d)) if hidx is None else hidx, gidx, p, unit_sd)
+        logits = _gate_logits(X, n, d, K, gidx, gate, p["gate_sd"], h if gate_hidden and orth is None else None, H,
+                              gate_units, unit_sd, orth)
         log_w = logits - pt.logsumexp(logits, axis=1, keepdims=True)
         mu = _expert_locations(X, d, K, H, p, shared_slopes, h, network, hidden_output)
         if effects is not None and effects.active:  # partial pooling of defences and backs

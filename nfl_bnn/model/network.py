@@ -153,3 +153,49 @@ def output_weights(K: int, H: int, p: Mapping[str, float], network: str, hidden_
     raw = (pm.Normal("v_raw", 0.0, 1.0, shape=shape) if network in ADDITIVE
            else pm.HalfNormal("v_raw", 1.0, shape=shape))
     return pm.Deterministic("v", pt.tile((scale * raw)[None, :], (K, 1)) if hidden_output == "shared" else scale * raw)
+
+
+def additive_basis(Xz: np.ndarray, d: int, H: int, hidx: Sequence[int], gain: float) -> np.ndarray:
+    """The fixed additive units on the training rows, (n, H): what ``tanh(X @ W_h + b_h)`` of the graph
+    and of the NumPy forward pass give for ``network: additive`` (centres at the training quantiles)."""
+    m = units_per_feature(H, len(hidx))
+    return np.tanh(np.asarray(Xz, dtype=np.float64) @ additive_weights(d, hidx, m, gain)
+                   - float(gain) * additive_centres(Xz, hidx, m).ravel())
+
+
+def orthogonal_gate_basis(h: np.ndarray, Xg: np.ndarray, tol: float = 1e-8):
+    """The units' columns with their least-squares fit on [1, gate features] removed, each scaled to sd 1.
+
+    Why (``gate_hidden: orthogonal``, docs/network.md session 14): every earlier gating network added
+    ``h @ u`` to the ordinal gate's score, and a unit's mean and its linear trend in a gate feature can
+    be undone by the cut-points and the gate's linear weights, so those directions form ridges the
+    sampler diverged on. Here the score reads ``Z @ u`` with ``Z = (h - A @ B) / sd``, ``A = [1, Xg]``:
+    on the training rows ``Z`` is orthogonal to what the linear gate already has, so ``u`` only carries
+    the bends. Written back in the forward pass's arrays: gate weights on the units ``u / sd``, the
+    gate features' weights less ``B[1:] @ (u / sd)``, the cut-points plus ``B[0] @ (u / sd)``.
+
+    Returns ``Z`` (n, H), ``B`` ((1 + g), H) and ``inv_sd`` (H,): 1 / sd, or 0 for a unit the gate
+    features explain entirely (its weight then moves nothing, in training or prediction).
+    """
+    A = np.column_stack([np.ones(len(Xg)), np.asarray(Xg, dtype=np.float64)])
+    B = np.linalg.lstsq(A, h, rcond=None)[0]
+    R = h - A @ B
+    sd = R.std(axis=0)
+    inv_sd = np.where(sd > tol, 1.0 / np.maximum(sd, tol), 0.0)
+    return R * inv_sd, B, inv_sd
+
+
+def orthogonal_gate_units(Xz: np.ndarray, d: int, H: int, hidx: Sequence[int], gidx: Sequence[int],
+                          p: Mapping[str, float], unit_sd: float):
+    """The PyMC part of ``gate_hidden: orthogonal``: ``gate_u ~ Normal(0, unit_sd)`` on the orthogonal,
+    standardised units. Returns (score part (n,), unit weights in the forward pass's units (H,), the
+    cut-points' shift (scalar), the change to the gate weights on all d features (d,))."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    Z, B, inv_sd = orthogonal_gate_basis(additive_basis(Xz, d, H, hidx, p["hidden_gain"]),
+                                         np.asarray(Xz, dtype=np.float64)[:, list(gidx)])
+    u = pm.Normal("gate_u", 0.0, unit_sd, shape=(H,))
+    up = u * inv_sd
+    lin = pt.set_subtensor(pt.zeros((d,))[list(gidx)], pt.as_tensor_variable(B[1:]) @ up)
+    return pt.as_tensor_variable(Z) @ u, up, pt.as_tensor_variable(B[0]) @ up, lin
