@@ -21,6 +21,7 @@ from scipy.special import ndtr
 from nfl_bnn import features as feats
 from nfl_bnn.errors import DataError
 from nfl_bnn.model import effects as fx
+from nfl_bnn.model.fused import supported as fused_supported
 from nfl_bnn.model import (ARTIFACT_FORMAT, MODEL_VERSION, MixtureExpertsBNN, build_pymc_model,
                            data_fingerprint, mixture_logpdf, mixture_logpmf, mixture_params,
                            posterior_arrays, target_space)
@@ -118,12 +119,14 @@ def sample(std: Standardised, tgt: Target, seasons: np.ndarray, p: TrainParams,
     row_w = season_weights(seasons, p.season_decay)
     if row_w is not None and p.likelihood != "discrete":
         raise DataError("train params: season_decay < 1 needs likelihood: discrete (a weighted likelihood)")
+    fused = p.fused and fused_supported(p.gate, p.likelihood, H, p.network, p.gate_hidden, levels)
     model = build_pymc_model(std.Xz, tgt.yz, K, H, p.priors.model_dump(), p.shared_slopes, likelihood=p.likelihood,
                              bin_halfwidth=0.5 / tgt.sd, scale_floor=tgt.floor, gate_features=gate_idx,
                              row_weights=row_w, bin_edges=tgt.edges, gate=p.gate, network=p.network,
                              hidden_output=p.hidden_output, gate_hidden=p.gate_hidden,
-                             hidden_features=hidden_idx, effects=levels)
-    log.info("fitting %s: %d rows x %d features, K=%d, H=%d, %s", MODEL_VERSION, len(tgt.y), d, K, H, p.inference)
+                             hidden_features=hidden_idx, effects=levels, fused=fused)
+    log.info("fitting %s: %d rows x %d features, K=%d, H=%d, %s, likelihood %s", MODEL_VERSION, len(tgt.y), d, K, H,
+             p.inference, "fused (one compiled pass)" if fused else "as a PyTensor graph")
     t0 = time.time()
     idata, steps = _sample(model, p)
     arrays = {**posterior_arrays(idata, d, K, H), **fx.posterior_effects(idata.posterior)}

@@ -78,6 +78,10 @@ class TrainParams(StrictModel):
     mass_matrix: Literal["diag", "low_rank"] = Field(
         "low_rank", description="nutpie's mass matrix: diag, or diag plus a low-rank part learned from the draws' "
         "gradients, which follows the correlated slopes of collinear features (carry_share, last_share, mates_share)")
+    fused: bool = Field(
+        True, description="compute the likelihood and its gradient in one compiled pass over the rows where the "
+        "model allows it (ordinal gate, discrete likelihood, additive or no hidden units, no gating network, no "
+        "effects; nfl_bnn/model/fused.py): the same posterior, a faster gradient; false: PyTensor's generic graph")
     advi_iterations: int = Field(20000, ge=100)
     keep_draws: int = Field(1000, ge=10, description="float32 draws kept in the artifact (stacked over chains)")
     features: list[str] = Field(default_factory=lambda: list(feats.FEATURES))

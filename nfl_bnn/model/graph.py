@@ -37,13 +37,9 @@ def _log_bin_prob(mu, sigma, lo, hi):
 
     Computed as ``log((erfc(-hi/sqrt2) - erfc(-lo/sqrt2)) / 2)`` after flipping a bin in the upper tail
     to the lower one (Phi(b) - Phi(a) = Phi(-a) - Phi(-b)), so a tail bin is the difference of two small
-    erfc values, not of two values near 1. This is the most evaluated expression of every fit (rows x
-    experts, every leapfrog step). The earlier form, two PyMC ``normal_lcdf`` calls (each evaluating
-    both branches of a switch) and a ``log1mexp``, cost twice as much per gradient and erred by up to
-    2e-5 in the log near |z| = 1, where ``normal_lcdf`` changes branch; this one agrees with SciPy's
-    ``log_ndtr`` to 1e-9 over the bins a fit meets (tests/test_bin_prob.py). A bin more than about 37
-    sd from an expert underflows and is floored at 1e-300 (log -690.8, no gradient): no posterior comes
-    near it, and the mixture's other experts still cover the row.
+    erfc values, not of two values near 1 (two PyMC ``normal_lcdf`` calls cost twice as much and erred by
+    2e-5 near |z| = 1); it agrees with SciPy's ``log_ndtr`` to 1e-9 (tests/test_bin_prob.py). A bin more
+    than about 37 sd from an expert underflows and is floored at 1e-300 (log -690.8, no gradient).
     """
     import pytensor.tensor as pt
 
@@ -176,7 +172,7 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
                      row_weights: np.ndarray | None = None,
                      bin_edges: tuple[np.ndarray, np.ndarray] | None = None, gate: str = "softmax",
                      network: str = "plain", hidden_output: str = "per_expert", gate_hidden: bool | str = False,
-                     hidden_features: Sequence[int] | None = None, effects=None):
+                     hidden_features: Sequence[int] | None = None, effects=None, fused: bool = False):
     """Build the PyMC model on standardised inputs.
 
     Whole yards get the exact probability of their bin rather than a density: a probability is
@@ -216,13 +212,8 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         ``gate_b`` (K-1); the ordinal gate repeats its score's weights in every column with
         ``gate_b = -kappa``.
     network : {"plain", "identified", "directional", "additive", "additive_learned"}
-        For H > 0: ``plain`` is the first network (no hidden biases, free per-expert output weights);
-        ``identified`` adds ordered hidden biases and positive, hierarchically shrunk output weights;
-        ``directional`` has ordered biases, unit-length input directions with a fixed gain and
-        positive half-normal output weights; ``additive`` gives each unit one feature with a fixed
-        gain and a centre at a training quantile (``additive_learned``: ordered learned centres),
-        H a multiple of the hidden features, with shrunk Normal output weights (see
-        :mod:`nfl_bnn.model.network` and docs/network.md).
+        For H > 0, the hidden layer; :mod:`nfl_bnn.model.network` says what each is (``additive``, the
+        default's: one feature per unit, a fixed gain, centres at training quantiles; docs/network.md).
     hidden_output : {"per_expert", "shared"}
         Not ``plain``: one output weight vector per expert, or one for all.
     gate_hidden : bool, "gate_features", "shrunk" or "orthogonal"
@@ -235,6 +226,9 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         Column indices the hidden units see (default: all); the other rows of ``W_h`` are 0.
     effects : nfl_bnn.model.effects.EffectLevels, optional
         Defence and back effects added to every expert's location (partial pooling, docs/hierarchical.md).
+    fused : bool
+        The likelihood as one compiled kernel (:mod:`nfl_bnn.model.fused`): same numbers, a faster
+        gradient; for the models :func:`nfl_bnn.model.fused.supported` accepts.
 
     Returns
     -------
@@ -244,7 +238,8 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
     Raises
     ------
     ValueError
-        For invalid row weights, row weights with the density likelihood, or an unknown gate.
+        For invalid row weights, row weights with the density likelihood, an unknown gate, or ``fused``
+        for a model it does not cover.
     """
     quiet_pytensor()
     import pymc as pm
@@ -262,6 +257,10 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
             raise ValueError(f"row_weights must have shape ({n},) with values in (0, 1]")
         if likelihood != "discrete":
             raise ValueError("row_weights need likelihood='discrete' (a weighted Potential)")
+    from nfl_bnn.model import fused as fz
+
+    if fused:
+        fz.check(gate, likelihood, H, network, gate_hidden, effects)
     if gate not in GATES:
         raise ValueError(f"gate must be one of {GATES}, not {gate!r}")
     if network not in NETWORKS or hidden_output not in ("per_expert", "shared"):
@@ -308,12 +307,12 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
         yv = np.asarray(yz, dtype=np.float64)
         if likelihood == "discrete":
             h = float(bin_halfwidth) if bin_halfwidth else 0.5 / 40.0
-            if bin_edges is not None:
-                lo_e = pt.as_tensor_variable(np.asarray(bin_edges[0], dtype=np.float64))[:, None]
-                hi_e = pt.as_tensor_variable(np.asarray(bin_edges[1], dtype=np.float64))[:, None]
-            else:
-                yt = pt.as_tensor_variable(yv)[:, None]
-                lo_e, hi_e = yt - h, yt + h
+            edges = [np.asarray(e, dtype=np.float64) for e in (bin_edges if bin_edges is not None else (yv - h, yv + h))]
+            lo_e, hi_e = (pt.as_tensor_variable(e)[:, None] for e in edges)
+            if fused:  # the same sum from the parameters registered above, in one compiled pass
+                pm.Potential("y_loglik", fz.model_loglik(m, Xz, H, hidx, gidx, p["hidden_gain"], edges, scale_floor,
+                                                         row_weights))
+                return m
             ll = pt.logsumexp(log_w + _log_bin_prob(mu, sigma, lo_e, hi_e), axis=1)
             pm.Potential("y_loglik", (ll * rw).sum() if row_weights is not None else ll.sum())
         else:
