@@ -34,13 +34,15 @@ def _loglik_grad(alpha, B, scale_c, gamma, wg, kappa, Z, X, Xg, lo, hi, floor, r
     Per row: expert locations ``alpha_k + Z_i @ B_k``, scales ``floor + exp(c_k + X_i @ gamma)``, gate
     ``P(expert > j) = sigmoid(Xg_i @ wg - kappa_j)``. The bin probability flips an upper-tail bin to the
     lower tail exactly as the graph does (``Phi(b) - Phi(a) = Phi(-a) - Phi(-b)``), and the gate's log
-    weights use the graph's ``log_up + log1mexp(log_dn - log_up)``, so both agree to rounding.
+    weights use the graph's ``log_up + log1mexp(log_dn - log_up)``, clamped where the graph clamps it and
+    differentiated as the graph differentiates it (no gradient through a clamped gap): NUTS needs the
+    gradient of the very function whose value it is given, so both agree to rounding everywhere.
     """
     n, m = Z.shape
     K, d, g = alpha.shape[0], X.shape[1], Xg.shape[1]
     ga, gB, gc = np.zeros(K), np.zeros((K, m)), np.zeros(K)
     gg, gw, gk = np.zeros(d), np.zeros(g), np.zeros(K - 1)
-    mu, ex, lq, dmu, dsd = np.empty(K), np.empty(K), np.empty(K), np.empty(K), np.empty(K)
+    ex, lq, dmu, dsd = np.empty(K), np.empty(K), np.empty(K), np.empty(K)
     lw, dlw, lgt, sneg = np.empty(K), np.empty(K), np.empty(K - 1), np.empty(K - 1)
     total = 0.0
     for i in range(n):
@@ -64,7 +66,6 @@ def _loglik_grad(alpha, B, scale_c, gamma, wg, kappa, Z, X, Xg, lo, hi, floor, r
             loc = alpha[k]
             for j in range(m):
                 loc += Z[i, j] * B[k, j]
-            mu[k] = loc
             ex[k] = math.exp(scale_c[k] + xs)
             s = floor + ex[k]
             a, b = (lo[i] - loc) / s, (hi[i] - loc) / s
