@@ -93,6 +93,17 @@ def test_nutpie_compiles_the_fused_kernel_to_the_same_log_density(rng):
         np.testing.assert_allclose(grad, gr, rtol=1e-9, atol=1e-9)
 
 
+def test_a_hessian_through_the_kernel_is_refused_not_wrong(rng):
+    import pytensor
+
+    _, fused = _pair(rng, n=10, H=0)
+    loglik = fused.potentials[0]
+    alpha0 = fused["alpha0"]
+    grad = pytensor.grad(loglik, alpha0)
+    with pytest.raises(NotImplementedError, match="fused=False"):
+        pytensor.grad(grad, alpha0)
+
+
 @pytest.mark.parametrize("kw,what", [
     (dict(gate="softmax"), "ordinal gate"),
     (dict(gate="ordinal", likelihood="normal"), "discrete likelihood"),

@@ -124,7 +124,7 @@ def kernel():
 def _op():
     """The PyTensor Op (built on first use, so PyTensor loads only when a graph does)."""
     import pytensor.tensor as pt
-    from pytensor.gradient import disconnected_type
+    from pytensor.gradient import DisconnectedType, disconnected_type
     from pytensor.graph.basic import Apply
     from pytensor.graph.op import Op
     from pytensor.link.numba.dispatch import numba_funcify
@@ -148,6 +148,9 @@ def _op():
                 slot[0] = np.asarray(value, dtype=np.float64)
 
         def grad(self, inputs, output_grads):
+            if any(not isinstance(g.type, DisconnectedType) for g in output_grads[1:]):
+                raise NotImplementedError("the fused likelihood has no second derivatives (a Hessian through "
+                                          "it); build the model with fused=False (train params: fused: false)")
             parts = self(*inputs)[1:]
             return [output_grads[0] * gp for gp in parts] + [disconnected_type() for _ in inputs[self.n_params:]]
 
