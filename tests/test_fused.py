@@ -11,14 +11,14 @@ from nfl_bnn.model import fused as fz
 
 
 def _pair(rng, n=60, d=4, K=3, H=8, shared_slopes=True, hidden_output="per_expert", row_weights=None,
-          hidden_features=(0, 1, 3, 2), edges=True):
+          hidden_features=(0, 1, 3, 2), edges=True, gate_hidden=False):
     Xz = rng.normal(size=(n, d))
     yz = rng.normal(size=n)
     yz[:3] = [-6.0, 9.0, 40.0]  # bins far into both tails: the 1e-300 floor and the upper-tail flip
     kw = dict(priors={"alpha_gap_shape": 8.0, "alpha_gap_mean": 1.0}, shared_slopes=shared_slopes,
               likelihood="discrete", bin_halfwidth=0.05, scale_floor=0.02, gate_features=[0, 2],
               row_weights=row_weights, gate="ordinal", network="additive", hidden_output=hidden_output,
-              hidden_features=list(hidden_features)[:d] if H else None,
+              hidden_features=list(hidden_features)[:d] if H else None, gate_hidden=gate_hidden,
               bin_edges=(yz - 0.04 - 0.01 * (yz > 0), yz + 0.05) if edges else None)
     return (build_pymc_model(Xz, yz, K, H, **kw), build_pymc_model(Xz, yz, K, H, fused=True, **kw))
 
@@ -40,6 +40,11 @@ def _flat_points(m, rng, k=3, sd=0.4):
     dict(H=0, K=4, edges=False),  # the linear-expert ablation; equal-width bins
     dict(shared_slopes=False, hidden_output="shared", row_weights="decay"),
     dict(K=2, H=4, hidden_features=(1, 3)),
+    # the gating networks: the units as more gate columns, their weights built by PyMC as in the graph
+    dict(gate_hidden=True),
+    dict(gate_hidden="gate_features", row_weights="decay"),
+    dict(gate_hidden="shrunk", K=4),
+    dict(gate_hidden="orthogonal"),
 ])
 def test_fused_log_density_and_gradient_equal_the_generic_graph(rng, case):
     case = dict(case)
@@ -108,7 +113,7 @@ def test_a_hessian_through_the_kernel_is_refused_not_wrong(rng):
     (dict(gate="softmax"), "ordinal gate"),
     (dict(gate="ordinal", likelihood="normal"), "discrete likelihood"),
     (dict(gate="ordinal", network="additive_learned"), "network: additive"),
-    (dict(gate="ordinal", network="additive", gate_hidden=True), "no gating network"),
+    (dict(gate="ordinal", network="additive", gate_hidden="every"), "gate_hidden"),
 ])
 def test_fused_is_refused_for_a_model_it_does_not_compute(rng, kw, what):
     with pytest.raises(ValueError, match=what):
@@ -121,5 +126,7 @@ def test_the_training_path_uses_the_kernel_only_where_it_applies():
     p = TrainParams()
     assert p.fused and fz.supported(p.gate, p.likelihood, p.hidden_units, p.network, p.gate_hidden, None)
     assert not fz.supported("softmax", "discrete", 20, "additive", False, None)
-    assert not fz.supported("ordinal", "discrete", 20, "additive", "orthogonal", None)
+    assert fz.supported("ordinal", "discrete", 20, "additive", "orthogonal", None)
+    assert not fz.supported("ordinal", "discrete", 20, "additive", "every", None)
+    assert not fz.supported("ordinal", "discrete", 20, "additive_learned", "shrunk", None)
     assert fz.supported("ordinal", "discrete", 0, "plain", False, None)  # no hidden units: any network name

@@ -7,11 +7,13 @@ numbers in one loop over the rows, keeping each row's few dozen values in regist
 PyTensor the gradient it computed on the way (docs/network.md, session 15, has the timings).
 
 It covers the models whose every row-level quantity is a fixed design times the parameters: an
-ordinal gate linear in its features, experts linear in ``Z = [X, h]`` (the features and fixed
-additive units, ``network: additive`` or no hidden units), scales ``floor + exp(c_k + x @ gamma)``,
-the whole-yard (``discrete``) likelihood, optional row weights. Everything else (a softmax gate, learned
-hidden units, gating networks, defence and back effects, the density likelihood) keeps the generic
-graph. The priors stay in PyMC; only the likelihood term is replaced, and
+ordinal gate whose score is linear in its features, or in its features and the fixed additive units
+(the gating networks ``gate_hidden: true | gate_features | shrunk | orthogonal``: the kernel reads them
+as more gate columns, and PyTensor carries the gradient back to whatever builds their weights),
+experts linear in ``Z = [X, h]`` (the features and fixed additive units, ``network: additive`` or no
+hidden units), scales ``floor + exp(c_k + x @ gamma)``, the whole-yard (``discrete``) likelihood,
+optional row weights. Everything else (a softmax gate, learned hidden units, defence and back effects,
+the density likelihood) keeps the generic graph. The priors stay in PyMC; only the likelihood term is replaced, and
 tests/test_fused.py holds its value and gradient equal to the generic graph's.
 
 PyTensor and numba are imported inside functions, so importing ``nfl_bnn.model`` pulls in neither.
@@ -177,31 +179,37 @@ def _op():
 def supported(gate: str, likelihood: str, H: int, network: str, gate_hidden, effects) -> bool:
     """Whether this module computes the model's likelihood (fixed row designs only, see the docstring)."""
     return (gate == "ordinal" and likelihood == "discrete" and (int(H) == 0 or network == "additive")
-            and not gate_hidden and not (effects is not None and effects.active))
+            and gate_hidden in (False, True, "gate_features", "shrunk", "orthogonal")
+            and not (effects is not None and effects.active))
 
 
 def check(gate: str, likelihood: str, H: int, network: str, gate_hidden, effects) -> None:
     """Refuse ``fused: true`` for a model the kernel does not compute, saying what it covers."""
     if not supported(gate, likelihood, H, network, gate_hidden, effects):
         raise ValueError("fused: true covers an ordinal gate, the discrete likelihood, network: additive (or no "
-                         "hidden units), no gating network and no effects; set fused: false for this model")
+                         "hidden units), gate_hidden false, true, gate_features, shrunk or orthogonal, and no effects; "
+                         "set fused: false for this model")
 
 
-def model_loglik(m, Xz, H: int, hidx, gidx, gain: float, edges, floor: float, rw=None):
+def model_loglik(m, Xz, H: int, hidx, gidx, gain: float, edges, floor: float, rw=None, gate_hidden=False):
     """:func:`loglik` from a PyMC model's registered parameters (``alpha``, ``beta``, ``v``, ``scale_c``,
-    ``gamma``, ``gate_wg``, ``gate_kappa``) and its training rows; the fixed units are the graph's."""
-    from nfl_bnn.model.network import additive_basis
+    ``gamma``, ``gate_wg``, ``gate_kappa``; for a gating network ``gate_Vh``, or ``gate_u`` on the
+    orthogonal basis) and its training rows; the fixed units are the graph's."""
+    from nfl_bnn.model.network import additive_basis, orthogonal_gate_basis
 
     Xz = np.asarray(Xz, dtype=np.float64)
-    d = Xz.shape[1]
-    Z = Xz if not H else np.hstack([Xz, additive_basis(Xz, d, H, list(range(d)) if hidx is None else hidx, gain)])
-    if H:
+    d, gidx = Xz.shape[1], list(gidx)
+    h = additive_basis(Xz, d, H, list(range(d)) if hidx is None else hidx, gain) if H else None
+    Z, Xg, B, wg = Xz if not H else np.hstack([Xz, h]), Xz[:, gidx], m["beta"], m["gate_wg"]
+    if H:  # a gating network needs hidden units (the graph refuses one without)
         import pytensor.tensor as pt
 
-        B = pt.concatenate([m["beta"], m["v"]], axis=1)
-    else:
-        B = m["beta"]
-    return loglik(m["alpha"], B, m["scale_c"], m["gamma"], m["gate_wg"], m["gate_kappa"], Z, Xz, Xz[:, list(gidx)],
+        B = pt.concatenate([B, m["v"]], axis=1)
+        if gate_hidden == "orthogonal":  # the score reads Z_orth @ gate_u, exactly as the graph builds it
+            Xg, wg = np.hstack([Xg, orthogonal_gate_basis(h, Xg)[0]]), pt.concatenate([wg, m["gate_u"]])
+        elif gate_hidden:  # h @ u, u the gate's unit weights (zeros where a gating network leaves units out)
+            Xg, wg = np.hstack([Xg, h]), pt.concatenate([wg, m["gate_Vh"][:, 0]])
+    return loglik(m["alpha"], B, m["scale_c"], m["gamma"], wg, m["gate_kappa"], Z, Xz, Xg,
                   edges[0], edges[1], floor, rw)
 
 

@@ -311,7 +311,7 @@ def build_pymc_model(Xz: np.ndarray, yz: np.ndarray, n_experts: int = 3, hidden_
             lo_e, hi_e = (pt.as_tensor_variable(e)[:, None] for e in edges)
             if fused:  # the same sum from the parameters registered above, in one compiled pass
                 pm.Potential("y_loglik", fz.model_loglik(m, Xz, H, hidx, gidx, p["hidden_gain"], edges, scale_floor,
-                                                         row_weights))
+                                                         row_weights, gate_hidden))
                 return m
             ll = pt.logsumexp(log_w + _log_bin_prob(mu, sigma, lo_e, hi_e), axis=1)
             pm.Potential("y_loglik", (ll * rw).sum() if row_weights is not None else ll.sum())
