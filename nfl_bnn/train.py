@@ -80,7 +80,7 @@ class TrainParams(StrictModel):
         "gradients, which follows the correlated slopes of collinear features (carry_share, last_share, mates_share)")
     fused: bool = Field(
         True, description="compute the likelihood and its gradient in one compiled pass over the rows where the "
-        "model allows it (ordinal gate, discrete likelihood, additive or no hidden units, no gating network, no "
+        "model allows it (ordinal gate, discrete likelihood, additive or no hidden units, any gate_hidden, no "
         "effects; nfl_bnn/model/fused.py): the same posterior, a faster gradient; false: PyTensor's generic graph")
     advi_iterations: int = Field(20000, ge=100)
     keep_draws: int = Field(1000, ge=10, description="float32 draws kept in the artifact (stacked over chains)")

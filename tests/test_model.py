@@ -486,6 +486,44 @@ def test_whole_yard_quantiles_are_the_smallest_whole_y_with_F_y_plus_half_at_lea
     assert q[:, 0].tolist() == expected
 
 
+def _brute_whole_yard(w, mu, sigma, probs, transform="identity", offset=0.0, grid=range(-40, 300)):
+    """The definition, by enumeration: the smallest whole y on a grid with F(y + 1/2) >= p, all draws."""
+    from nfl_bnn.model import pooled_cdf, target_space
+
+    ys = np.array(list(grid), float)
+    F = np.stack([pooled_cdf(w, mu, sigma, target_space(np.full((1, w.shape[1]), y + 0.5), transform, offset))[0]
+                  for y in ys])
+    return np.stack([ys[np.argmax(F >= p, axis=0)] for p in probs])
+
+
+def test_whole_yard_quantiles_from_thinned_draws_are_those_of_every_draw(rng):
+    """The root-finder's first pass reads a thinned tenth of the draws; the answer must still be the
+    definition's on all of them (checked at the bin edges, moved a yard where the thinning was off)."""
+    from nfl_bnn.model import whole_yard_quantiles
+
+    S, n, probs = 1000, 30, [0.05, 0.25, 0.5, 0.75, 0.95]
+    drift = rng.normal(0, 0.15, (S, n, 1))  # draws that disagree: posterior uncertainty in the location
+    mu = np.log(25 + 60 * rng.uniform(0.2, 1.5, (1, n, 1))) + drift + np.array([-0.6, 0.0, 0.5])
+    sigma = np.broadcast_to(np.array([0.35, 0.3, 0.25]), (S, n, 3)).copy()
+    w = np.broadcast_to(np.array([0.2, 0.5, 0.3]), (S, n, 3)).copy()
+    thinned = whole_yard_quantiles(w, mu, sigma, probs, "log", 25.0, root_draws=100)
+    assert (thinned == whole_yard_quantiles(w, mu, sigma, probs, "log", 25.0, root_draws=S)).all()
+    assert (thinned == _brute_whole_yard(w, mu, sigma, probs, "log", 25.0)).all()
+
+
+def test_a_thinned_candidate_many_yards_off_is_solved_on_every_draw():
+    """One draw of 50 sits 40 yards below the rest: a first pass on that draw alone is far off, and the
+    rows it misleads are solved again on every draw (a one-yard step could not reach the answer)."""
+    from nfl_bnn.model import whole_yard_quantiles
+
+    mu = np.full((50, 2, 1), 60.0)
+    mu[0] = 20.0
+    w, sigma = np.ones_like(mu), np.full_like(mu, 4.0)
+    probs = [0.1, 0.5, 0.9]
+    got = whole_yard_quantiles(w, mu, sigma, probs, root_draws=1)
+    assert (got == _brute_whole_yard(w, mu, sigma, probs)).all() and got[1, 0] == 60
+
+
 def test_whole_yard_quantiles_in_log_space():
     """log(yards + 25): a mixture at log(35) is 10 yards; at log(35.5) the mass sits on the edge 10.5."""
     from nfl_bnn.model import whole_yard_quantiles

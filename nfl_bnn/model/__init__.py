@@ -1,6 +1,7 @@
 """The mixture-of-experts model, in three parts split where PyMC stops being needed.
 
-* :mod:`nfl_bnn.model.forward`: the NumPy forward pass and mixture maths (prediction);
+* :mod:`nfl_bnn.model.forward` and :mod:`nfl_bnn.model.quantiles`: the NumPy forward pass and
+  mixture maths (prediction);
 * :mod:`nfl_bnn.model.artifact` and :mod:`nfl_bnn.model.checks`: the saved model, its loading and
   validation;
 * :mod:`nfl_bnn.model.graph`: the PyMC graph that training samples.
