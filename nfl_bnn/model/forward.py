@@ -110,9 +110,12 @@ def mixture_params(params: Mapping[str, np.ndarray], Xz: np.ndarray, y_mean: flo
     mu = params["alpha"].astype(dtype)[:, None, :] + X @ params["beta"].astype(dtype).transpose(0, 2, 1)
     H = params["W_h"].shape[-1]
     if H > 0:
-        pre = X @ params["W_h"].astype(dtype)
-        if "b_h" in params:
-            pre = pre + params["b_h"].astype(dtype)[:, None, :]
+        W_h, b_h = params["W_h"], params.get("b_h")
+        if np.all(W_h == W_h[:1]) and (b_h is None or np.all(b_h == b_h[:1])):
+            W_h, b_h = W_h[:1], None if b_h is None else b_h[:1]  # fixed units (additive): one pass, not S
+        pre = X @ W_h.astype(dtype)
+        if b_h is not None:
+            pre = pre + b_h.astype(dtype)[:, None, :]
         h = np.tanh(pre)
         mu = mu + h @ params["v"].astype(dtype).transpose(0, 2, 1)
         if "gate_Vh" in params:  # the gate also sees the hidden units
