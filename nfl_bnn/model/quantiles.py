@@ -124,9 +124,9 @@ def whole_yard_quantiles(w: np.ndarray, mu: np.ndarray, sigma: np.ndarray, probs
     How: the continuous quantile ``Q`` of a thinned set of at most ``root_draws`` draws gives the
     candidate ``ceil(Q - 1/2)``; the CDF of every draw at its two bin edges then accepts it, or moves it
     one yard and checks again. A row still unsettled (draws that disagree by many yards) is solved on
-    every draw. So the answer is always the one the definition gives on all draws; the thinning (the
-    weekly run's 1,000 draws x 40 backs spent most of its time in the root-finder's iterations) only
-    sets how much work it takes.
+    every draw, as all rows were before: Newton on all draws, then the same check at the bin edges. So
+    each answer is checked against the definition on all draws; the thinning (the weekly run's 1,000
+    draws x 40 backs spent most of its time in the root-finder's iterations) only sets the work.
 
     Parameters
     ----------
