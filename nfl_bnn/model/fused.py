@@ -13,8 +13,8 @@ as more gate columns, and PyTensor carries the gradient back to whatever builds 
 experts linear in ``Z = [X, h]`` (the features and fixed additive units, ``network: additive`` or no
 hidden units), scales ``floor + exp(c_k + x @ gamma)``, the whole-yard (``discrete``) likelihood,
 optional row weights. Everything else (a softmax gate, learned hidden units, defence and back effects,
-the density likelihood) keeps the generic graph. The priors stay in PyMC; only the likelihood term is replaced, and
-tests/test_fused.py holds its value and gradient equal to the generic graph's.
+the density likelihood) keeps the generic graph. The priors stay in PyMC; only the likelihood term is
+replaced, and tests/test_fused.py holds its value and gradient equal to the generic graph's.
 
 PyTensor and numba are imported inside functions, so importing ``nfl_bnn.model`` pulls in neither.
 """
