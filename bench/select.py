@@ -632,6 +632,8 @@ def main(argv: list[str] | None = None, fitter: Fitter | None = None, frames=Non
                 ap.error(f"--tuned {args.tuned}: no such file (the screen's tuned_baselines.json)")
             tuned = json.loads(args.tuned.read_text())
             grid = {fam: [rec["hp"]] for fam, rec in tuned.items()}
+            if (out / "tuned_baselines.json").resolve() != args.tuned.resolve():  # the report pairs them
+                (out / "tuned_baselines.json").write_text(json.dumps(tuned, indent=1))
         else:
             grid = FB.FAIR_BASELINE_GRID
         run_baselines(grid, frame, origins, args.first_season, out, base.features)

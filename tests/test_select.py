@@ -274,6 +274,9 @@ def test_select_screens_then_scores_final_once(tiny, tmp_path, monkeypatch):
     assert set(frows["origin"]) == {2023, 2024}
     assert {"model:default"} | {FB.baseline_name(f, r["hp"]) for f, r in tuned.items()} <= set(frows["method"])
     assert not any("@" in m for m in frows["method"])
+    # its report pairs each tuned baseline with the model (the table the README quotes)
+    paired = [ln for ln in S.report(fin, "model:default").splitlines() if "(tuned) | 2023,2024 |" in ln]
+    assert len(paired) == len(tuned) and all(ln.count("|") > 8 and ln.split("|")[9].strip() for ln in paired)
     assert [c[3] for c in calls[5:]] == [2022, 2023]  # 2023 trains on 2020-2022; 2024 on 2020-2023
     with pytest.raises(SystemExit):
         S.main(final_argv, fitter=_fake_fitter(calls), frames=tiny)
