@@ -286,9 +286,7 @@ def test_additive_network_fits_end_to_end_and_its_basis_round_trips(rng, tmp_pat
 
 def test_the_network_params_file_loads_as_the_default_plus_hidden_units():
     """params/train_network.yaml is params/train.yaml with the directional dense network instead of the additive
-    one; params/train_linear.yaml is the linear-expert ablation (no hidden units), nothing else changed. The one
-    sampler setting the dense network keeps apart is its tree-depth cap: it was measured at 8, with trajectories
-    far longer than the default's (session 17 lowered the default's to 6; the posterior is the same either way)."""
+    one; params/train_linear.yaml is the linear-expert ablation (no hidden units), nothing else changed."""
     from nfl_bnn.config import params_dir
     from nfl_bnn.train import load_train_params
 
@@ -297,8 +295,7 @@ def test_the_network_params_file_loads_as_the_default_plus_hidden_units():
     net = load_train_params(params_dir() / "train_network.yaml")
     assert (net.hidden_units, net.network, net.hidden_output, net.hidden_features) == (2, "directional", "shared", None)
     diff = {k for k, v in net.model_dump().items() if default.model_dump()[k] != v}
-    assert diff == {"hidden_units", "network", "hidden_output", "hidden_features", "max_treedepth"}
-    assert (net.max_treedepth, default.max_treedepth) == (8, 6)
+    assert diff == {"hidden_units", "network", "hidden_output", "hidden_features"}
     lin = load_train_params(params_dir() / "train_linear.yaml")
     assert {k for k, v in lin.model_dump().items() if default.model_dump()[k] != v} == {"hidden_units"}
     assert lin.hidden_units == 0
