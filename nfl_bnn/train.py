@@ -73,9 +73,8 @@ class TrainParams(StrictModel):
     seed: int = 2024
     target_accept: float = Field(0.85, gt=0.5, lt=1.0)
     max_treedepth: int = Field(
-        6, ge=4, le=12, description="NUTS tree-depth cap (at most 2^depth leapfrog steps a draw). Drawing takes "
-        "~15 steps; the cap bites in the warm-up's first steps, before the mass matrix is adapted, and 6 cuts "
-        "them by a third (docs/network.md, session 17)")
+        8, ge=4, le=12, description="NUTS tree-depth cap (at most 2^depth leapfrog steps a draw). Drawing takes "
+        "~15 steps; the cap bites in the warm-up's first steps, from starts far from the posterior")
     mass_matrix: Literal["diag", "low_rank"] = Field(
         "low_rank", description="nutpie's mass matrix: diag, or diag plus a low-rank part learned from the draws' "
         "gradients, which follows the correlated slopes of collinear features (carry_share, last_share, mates_share)")
