@@ -32,7 +32,8 @@ class NotebookParams(StrictModel):
     """Parameters every notebook has: where its run writes, and the random seed."""
 
     output_dir: str = Field("", description="folder for this run's CSVs, empty for reports/NOTEBOOK/lab")
-    seed: int = Field(20241, description="random seed")
+    seed: int = Field(20241, description="seeds the notebook's own random choices "
+                                         "(a fit's seed is in its train params)")
 
 
 def _weeks_in_order(first_week: int, last_week: int) -> None:
@@ -227,6 +228,20 @@ def setup(params: NotebookParams, notebook: str) -> tuple[np.random.Generator, P
     out = output_dir(params, notebook)
     reports.show_table(pd.DataFrame([params.model_dump(exclude={"output_dir"})]), caption="Parameters of this run")
     return np.random.default_rng(params.seed), out
+
+
+def train_settings(params: TrainNotebookParams):
+    """The fit's settings for notebooks/train.ipynb: ``train_params``, with ``draws``/``tune`` when not 0.
+
+    The notebook's ``seed`` is not passed on. It seeds the notebook's own random choices; the fit's
+    seed is the one in the train params, so ``make train`` and ``nfl-bnn train`` fit the same model
+    from the same file and the benchmarks' fits (``python -m bench``) are the notebook's. Until
+    2026-12-07 the notebook's 20241 replaced params/train.yaml's seed without saying so.
+    """
+    from nfl_bnn import train
+
+    overrides = {k: v for k, v in {"draws": params.draws, "tune": params.tune}.items() if v}
+    return train.load_train_params(resolve(params.train_params), **overrides)
 
 
 def default_params(notebook: str) -> dict[str, Any]:

@@ -144,3 +144,19 @@ def test_notebook_setup_seeds_the_rng_creates_the_folder_and_shows_the_parameter
     assert out.is_dir() and out == project_home / "reports" / "drift" / "lab"
     (table, caption), = shown
     assert caption == "Parameters of this run" and table.loc[0, "season"] == 2019 and "output_dir" not in table
+
+
+def test_train_notebook_fits_with_the_train_params_seed_and_its_draws_overrides(project_home):
+    """The train notebook's seed seeds the notebook only: the fit's seed is the params file's, as for
+    ``nfl-bnn train`` and the benchmarks (it used to be replaced by the notebook's 20241)."""
+    from nfl_bnn import train
+
+    file_params = train.load_train_params(config.PROJ_ROOT / "params" / "train.yaml")
+    kept = nbparams.train_settings(nbparams.check_parameters("train", {"seed": 7}))
+    assert kept.seed == file_params.seed != 7
+    assert (kept.draws, kept.tune) == (file_params.draws, file_params.tune)
+    over = nbparams.train_settings(nbparams.check_parameters("train", {"draws": 50, "tune": 40}))
+    assert (over.draws, over.tune, over.seed) == (50, 40, file_params.seed)
+    nb = json.loads((config.PROJ_ROOT / "notebooks" / "train.ipynb").read_text())
+    code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "tp = nbparams.train_settings(params)" in code and "load_train_params" not in code
