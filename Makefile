@@ -19,9 +19,10 @@ WAREHOUSE  ?= $(or $(NFL_BNN_WAREHOUSE),$(HOME_DIR)/data/warehouse.duckdb)
 SEASON     ?= 2019
 WEEK       ?= 10
 BANKROLL   ?= 0
-PROFILE    ?= conservative
-PAPER      ?= 0
-LINES      ?= warehouse
+PROFILE    ?=
+PAPER      ?=
+# LINES only from make's command line: many shells export LINES as the terminal's height
+LINES      := $(if $(filter command line,$(origin LINES)),$(LINES))
 WEEKS      ?= 8-11
 MODEL      ?= models/latest.npz
 TRAIN_NB   ?=
@@ -66,9 +67,10 @@ train: $(STAMP) ## fit, diagnose, validate, save MODEL: [FIRST_SEASON= LAST_SEAS
 	  $(if $(FIRST_SEASON),-p first_season=$(FIRST_SEASON)) $(if $(LAST_SEASON),-p last_season=$(LAST_SEASON)) \
 	  $(if $(VALIDATE_SEASON),-p validate_season=$(VALIDATE_SEASON))
 
-weekly: $(STAMP) ## predictions and bets for a week: SEASON= WEEK= BANKROLL= PROFILE= PAPER=1 LINES=warehouse|proxy AS_OF=
-	$(RUN_NB) weekly -p season=$(SEASON) -p week=$(WEEK) -p bankroll=$(BANKROLL) -p profile=$(PROFILE) \
-	  -p paper_trade=$(paper_bool) -p lines=$(LINES) -p model_path=$(MODEL) $(if $(AS_OF),-p as_of=$(AS_OF))
+weekly: $(STAMP) ## predictions and bets for a week: SEASON= WEEK= BANKROLL= PROFILE= PAPER=1 LINES=warehouse|proxy AS_OF= (unset: params/weekly.yaml)
+	$(RUN_NB) weekly -p season=$(SEASON) -p week=$(WEEK) -p bankroll=$(BANKROLL) $(if $(PROFILE),-p profile=$(PROFILE)) \
+	  $(if $(PAPER),-p paper_trade=$(paper_bool)) $(if $(LINES),-p lines=$(LINES)) -p model_path=$(MODEL) \
+	  $(if $(AS_OF),-p as_of=$(AS_OF))
 
 calibrate: $(STAMP) ## calibration report: SEASON= WEEKS=8-11
 	$(RUN_NB) calibration --params params/calibration.yaml -p season=$(SEASON) -p first_week=$(first_week) \

@@ -73,9 +73,11 @@ class WeeklyNotebookParams(NotebookParams):
     season: Season = 2019
     week: Week = 10
     bankroll: float = Field(0.0, ge=0, description="bankroll (0 uses the ledger: first recorded plus settled profit)")
-    profile: str = "conservative"
-    paper_trade: bool = Field(True, description="every bet marked simulated (files and ledger)")
-    lines: str = Field("warehouse", pattern="^(warehouse|proxy)$", description="warehouse or proxy lines")
+    profile: str = Field("", description="risk profile, empty for weekly_params' profile")
+    paper_trade: bool | None = Field(None, description="every bet marked simulated (files and ledger); "
+                                                      "None for weekly_params' paper_trade")
+    lines: str = Field("", pattern="^(|warehouse|proxy)$",
+                       description="warehouse or proxy lines, empty for weekly_params' lines")
     weekly_params: str = "params/weekly.yaml"
     model_path: ModelPath = "models/latest.npz"
     max_bet_plots: int = Field(12, ge=0, le=60)
@@ -242,6 +244,22 @@ def train_settings(params: TrainNotebookParams):
 
     overrides = {k: v for k, v in {"draws": params.draws, "tune": params.tune}.items() if v}
     return train.load_train_params(resolve(params.train_params), **overrides)
+
+
+def weekly_settings(params: WeeklyNotebookParams):
+    """The weekly notebook's run settings: ``weekly_params`` < its profile < what this run was given.
+
+    An empty ``profile`` or ``lines``, a ``paper_trade`` of None, a ``bankroll`` of 0 and an empty
+    ``as_of`` are "not given", so params/weekly.yaml decides them, as it does for ``nfl-bnn weekly``.
+    Until 2026-12-07 the notebook's own defaults (and ``make weekly``'s) replaced the file's profile,
+    paper_trade and lines: a ``paper_trade: true`` in the file was overridden by ``PAPER=0``.
+    """
+    from nfl_bnn import pipeline
+
+    return pipeline.load_weekly_params(
+        params.season, params.week, resolve(params.weekly_params), profile=params.profile or None,
+        bankroll=params.bankroll or None, paper_trade=params.paper_trade, lines=params.lines or None,
+        model_path=params.model_path, as_of=params.as_of or None)
 
 
 def default_params(notebook: str) -> dict[str, Any]:

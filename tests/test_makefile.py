@@ -16,9 +16,10 @@ from nfl_bnn import config
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
 
-def _make(*args: str) -> str:
+def _make(*args: str, env: dict[str, str] | None = None) -> str:
     proc = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed-stamp", *args],
-                          cwd=config.PROJ_ROOT, capture_output=True, text=True, check=True)
+                          cwd=config.PROJ_ROOT, capture_output=True, text=True, check=True,
+                          env=None if env is None else {**os.environ, **env})
     return proc.stdout
 
 
@@ -43,3 +44,18 @@ def test_setup_installs_the_locked_versions():
     out = subprocess.run(["make", "-n", "-B", ".venv/.installed-stamp"], cwd=config.PROJ_ROOT,
                          capture_output=True, text=True, check=True).stdout  # -n: printed, not run
     assert "pip install --quiet -c requirements.lock -e '.[dev]'" in out
+
+
+def test_weekly_passes_only_the_settings_it_was_given():
+    """Without PROFILE, PAPER or LINES, params/weekly.yaml decides them (they used to default to
+    conservative, paper_trade=false and warehouse here, overriding the file). LINES=24 in the
+    environment, as many shells export it for the terminal's height, is not a lines source."""
+    def dry(*extra: str) -> str:
+        return " ".join(_make("-n", "weekly", *extra, env={"LINES": "24"}).split())
+
+    plain = dry()
+    assert "run-notebook weekly" in plain and "-p season=2019" in plain
+    assert not any(f"-p {k}=" in plain for k in ("profile", "paper_trade", "lines"))
+    given = dry("PROFILE=moderate", "PAPER=1", "LINES=proxy")
+    assert all(s in given for s in ("-p profile=moderate", "-p paper_trade=true", "-p lines=proxy"))
+    assert "-p paper_trade=false" in dry("PAPER=0")

@@ -160,3 +160,25 @@ def test_train_notebook_fits_with_the_train_params_seed_and_its_draws_overrides(
     nb = json.loads((config.PROJ_ROOT / "notebooks" / "train.ipynb").read_text())
     code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "tp = nbparams.train_settings(params)" in code and "load_train_params" not in code
+
+
+def test_weekly_notebook_takes_what_it_was_not_given_from_weekly_yaml(tmp_path):
+    """make weekly / the weekly notebook: weekly.yaml < profile < parameters, as for ``nfl-bnn weekly``.
+    The notebook's (and the Makefile's) own defaults used to replace the file's profile, paper_trade
+    and lines, so ``paper_trade: true`` in the file was overridden by ``PAPER=0``."""
+    base = (config.PROJ_ROOT / "params" / "weekly.yaml").read_text()
+    for key, value in (("profile", "moderate"), ("paper_trade", "true"), ("lines", "proxy")):
+        assert f"\n{key}:" in "\n" + base
+        base = "\n".join(f"{key}: {value}" if ln.startswith(f"{key}:") else ln for ln in base.splitlines())
+    weekly = tmp_path / "weekly.yaml"
+    weekly.write_text(base)
+    given = {"season": 2019, "week": 10, "weekly_params": str(weekly)}
+    wp = nbparams.weekly_settings(nbparams.check_parameters("weekly", dict(given)))
+    assert (wp.profile, wp.paper_trade, wp.lines) == ("moderate", True, "proxy")
+    wp = nbparams.weekly_settings(nbparams.check_parameters(
+        "weekly", {**given, "profile": "aggressive", "paper_trade": False, "lines": "warehouse", "bankroll": 50.0}))
+    assert (wp.profile, wp.paper_trade, wp.lines, wp.bankroll) == ("aggressive", False, "warehouse", 50.0)
+    nb = json.loads((config.PROJ_ROOT / "notebooks" / "weekly.ipynb").read_text())
+    code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "wp = nbparams.weekly_settings(params)" in code and "load_weekly_params" not in code
+
