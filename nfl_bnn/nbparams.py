@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import types
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from collections.abc import Mapping, MutableMapping
 
 import numpy as np
@@ -21,6 +21,10 @@ from pydantic import Field, model_validator
 from nfl_bnn import config
 from nfl_bnn.errors import ConfigError
 from nfl_bnn.params import ModelPath, Season, StrictModel, Week, validate
+
+if TYPE_CHECKING:  # imported where used: pymc and the pipeline load slowly
+    from nfl_bnn.train import TrainParams
+    from nfl_bnn.weekly_params import WeeklyParams
 
 #: values papermill can inject (it writes Python literals)
 _PLAIN = (bool, int, float, str, list, dict, tuple, type(None))
@@ -232,7 +236,7 @@ def setup(params: NotebookParams, notebook: str) -> tuple[np.random.Generator, P
     return np.random.default_rng(params.seed), out
 
 
-def train_settings(params: TrainNotebookParams):
+def train_settings(params: TrainNotebookParams) -> TrainParams:
     """The fit's settings for notebooks/train.ipynb: ``train_params``, with ``draws``/``tune`` when not 0.
 
     The notebook's ``seed`` is not passed on. It seeds the notebook's own random choices; the fit's
@@ -246,7 +250,7 @@ def train_settings(params: TrainNotebookParams):
     return train.load_train_params(resolve(params.train_params), **overrides)
 
 
-def weekly_settings(params: WeeklyNotebookParams):
+def weekly_settings(params: WeeklyNotebookParams) -> WeeklyParams:
     """The weekly notebook's run settings: ``weekly_params`` < its profile < what this run was given.
 
     An empty ``profile`` or ``lines``, a ``paper_trade`` of None, a ``bankroll`` of 0 and an empty
