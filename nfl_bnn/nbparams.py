@@ -22,7 +22,7 @@ from nfl_bnn import config
 from nfl_bnn.errors import ConfigError
 from nfl_bnn.params import ModelPath, Season, StrictModel, Week, validate
 
-if TYPE_CHECKING:  # imported where used: the runner validates parameters with this module before a kernel starts
+if TYPE_CHECKING:  # imported where used: the runner checks parameters with this module before a kernel
     from nfl_bnn.train import TrainParams
     from nfl_bnn.weekly_params import WeeklyParams
 
