@@ -128,6 +128,18 @@ def test_notebook_parameter_cells_equal_their_class_defaults(notebook):
     assert _parameters_cell(notebook) == nbparams.default_params(notebook)
 
 
+@pytest.mark.parametrize("notebook", sorted(nbparams.NOTEBOOK_PARAMS))
+def test_papermill_reads_every_declared_parameter(notebook):
+    """papermill's own reading of the parameters cell finds every field, so a run never logs "Passed
+    unknown parameter" for a declared one (its pattern does not take an annotation like ``bool | None``)."""
+    import nbformat
+    from papermill.translators import PythonTranslator
+
+    nb = nbformat.read(config.PROJ_ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    assert {p.name for p in PythonTranslator.inspect(cell)} == set(nbparams.default_params(notebook))
+
+
 def test_one_name_for_paper_trading():
     names = {n for c in [pipeline.WeeklyParams, *nbparams.NOTEBOOK_PARAMS.values()] for n in c.model_fields}
     assert "paper_trade" in nbparams.WeeklyNotebookParams.model_fields and "paper" not in names
