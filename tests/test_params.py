@@ -122,6 +122,11 @@ def _parameters_cell(notebook: str) -> dict:
     return {n.target.id: ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.AnnAssign)}
 
 
+def _notebook_code(notebook: str) -> str:
+    nb = json.loads((config.PROJ_ROOT / "notebooks" / f"{notebook}.ipynb").read_text())
+    return "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+
+
 @pytest.mark.parametrize("notebook", sorted(nbparams.NOTEBOOK_PARAMS))
 def test_notebook_parameter_cells_equal_their_class_defaults(notebook):
     """One set of defaults: what the notebook's parameters cell says is what its class declares."""
@@ -169,8 +174,7 @@ def test_train_notebook_fits_with_the_train_params_seed_and_its_draws_overrides(
     assert (kept.draws, kept.tune) == (file_params.draws, file_params.tune)
     over = nbparams.train_settings(nbparams.check_parameters("train", {"draws": 50, "tune": 40}))
     assert (over.draws, over.tune, over.seed) == (50, 40, file_params.seed)
-    nb = json.loads((config.PROJ_ROOT / "notebooks" / "train.ipynb").read_text())
-    code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    code = _notebook_code("train")
     assert "tp = nbparams.train_settings(params)" in code and "load_train_params" not in code
 
 
@@ -190,7 +194,6 @@ def test_weekly_notebook_takes_what_it_was_not_given_from_weekly_yaml(tmp_path):
     wp = nbparams.weekly_settings(nbparams.check_parameters(
         "weekly", {**given, "profile": "aggressive", "paper_trade": False, "lines": "warehouse", "bankroll": 50.0}))
     assert (wp.profile, wp.paper_trade, wp.lines, wp.bankroll) == ("aggressive", False, "warehouse", 50.0)
-    nb = json.loads((config.PROJ_ROOT / "notebooks" / "weekly.ipynb").read_text())
-    code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    code = _notebook_code("weekly")
     assert "wp = nbparams.weekly_settings(params)" in code and "load_weekly_params" not in code
 
