@@ -170,6 +170,56 @@ def laplace_starts(x_map: np.ndarray, sd: np.ndarray, spread: float, seed: int):
     return start
 
 
+def compile_c(model, initial_points: dict | None = None, jitter_rvs: set | None = None):
+    """nutpie's model with the log density and gradient as a PyTensor function on its C backend, called
+    from Python (``logp_backend: c``): ``(compiled model, logp_grad, initial point function)``.
+
+    Why: ``nutpie.compile_pymc_model`` builds numba C callbacks around the graph, and numba compiles
+    those callbacks from scratch in every process (they cannot be cached): 25-45 s of every fit, 70-80 s
+    the first time on a machine. PyTensor's C backend keeps what it compiles in its cache, so once any
+    model of this kind has been fitted on the machine the same graph compiles in seconds. The graph is the
+    same, so is the posterior (tests/test_fused.py holds both paths' log density and gradient equal). Per
+    evaluation the default model's time is the fused kernel's, which releases the GIL, so chains on
+    different cores still run side by side. nutpie's private ``_make_functions`` builds the functions
+    exactly as its own backends do; requirements.lock pins the version the tests pass with.
+    """
+    from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords, _wrap_with_lock
+    from nutpie.compiled_pyfunc import from_pyfunc
+    from pymc.initial_point import make_initial_point_fn
+
+    point = _wrap_with_lock(make_initial_point_fn(
+        model=model, overrides=initial_points, default_strategy="support_point",
+        jitter_rvs=set(model.free_RVs) if jitter_rvs is None else jitter_rvs, return_transformed=True))
+    n_dim, _, logp_fn, expand_fn, initial_point, (names, _slices, shapes) = _make_functions(
+        model, mode="FAST_RUN", compute_grad=True, join_expanded=False, pymc_initial_point_fn=point)
+
+    def logp_grad(x):
+        lp, g = logp_fn(x)
+        return float(lp), np.asarray(g, dtype=np.float64, order="C")
+
+    def make_logp():  # nutpie asks once per chain; a PyTensor Function is not thread-safe, so each gets a copy
+        fn = logp_fn.copy()
+
+        def logp(x):
+            lp, g = fn(x)
+            return float(lp), np.asarray(g, dtype=np.float64, order="C")
+        return logp
+
+    def make_expand(_seed1, _seed2, _chain):
+        fn = expand_fn.copy()
+
+        def expand(x):
+            return {n: np.asarray(v, dtype=np.float64, order="C").reshape(sh)
+                    for n, v, sh in zip(names, fn(x), shapes, strict=True)}
+        return expand
+
+    dims, coords = _prepare_dims_and_coords(model, (names, _slices, shapes))
+    compiled = from_pyfunc(ndim=n_dim, make_logp_fn=make_logp, make_expand_fn=make_expand,
+                           make_initial_point_fn=initial_point, expanded_dtypes=[np.dtype("float64")] * len(names),
+                           expanded_shapes=shapes, expanded_names=names, dims=dims, coords=coords)
+    return compiled, logp_grad, initial_point
+
+
 def _compiled_with_starts(model, p: TrainParams, start: dict | None):
     """nutpie's compiled model, with every chain's start: the MAP plus the U(-1, 1) jitter (``init:
     map``), Laplace-scaled starts around the MAP found on the compiled function (``init: laplace``), or
@@ -180,15 +230,20 @@ def _compiled_with_starts(model, p: TrainParams, start: dict | None):
 
     t0 = time.time()
     jitter = set() if p.init == "laplace" else set(model.free_RVs)
-    compiled = nutpie.compile_pymc_model(model, initial_points=start, jitter_rvs=jitter)
-    log.info("model compiled for nutpie in %.0f s", time.time() - t0)
+    if p.logp_backend == "c":
+        compiled, logp_grad, initial_point = compile_c(model, initial_points=start, jitter_rvs=jitter)
+        starts_field = "_make_initial_points"
+    else:
+        compiled = nutpie.compile_pymc_model(model, initial_points=start, jitter_rvs=jitter)
+        logp_grad, initial_point, starts_field = compiled.logp_func, compiled.initial_point_func, "initial_point_func"
+    log.info("model compiled for nutpie (%s backend) in %.0f s", p.logp_backend, time.time() - t0)
     if p.init != "laplace":
         return compiled
     t0 = time.time()
-    x_map, sd = laplace(compiled.logp_func, compiled.initial_point_func(p.seed))
+    x_map, sd = laplace(logp_grad, initial_point(p.seed))
     log.info("MAP and Laplace sds found in %.1f s on the compiled model (sd %.3g to %.3g): each chain "
              "starts %.1f sds from it", time.time() - t0, sd.min(), sd.max(), p.start_spread)
-    return dataclasses.replace(compiled, initial_point_func=laplace_starts(x_map, sd, p.start_spread, p.seed))
+    return dataclasses.replace(compiled, **{starts_field: laplace_starts(x_map, sd, p.start_spread, p.seed)})
 
 
 def start_dispersion(idata, names: tuple[str, ...] = ("alpha", "scale_c")) -> float | None:

@@ -82,6 +82,10 @@ class TrainParams(StrictModel):
         True, description="compute the likelihood and its gradient in one compiled pass over the rows where the "
         "model allows it (ordinal gate, discrete likelihood, additive or no hidden units, any gate_hidden, no "
         "effects; nfl_bnn/model/fused.py): the same posterior, a faster gradient; false: PyTensor's generic graph")
+    logp_backend: Literal["c", "numba"] = Field(
+        "numba", description="how nutpie evaluates the log density: numba = nutpie's own numba callbacks (compiled "
+        "afresh by every fit: 25-80 s); c = PyTensor's C backend called from Python (cached across fits: seconds "
+        "once the machine has compiled the model's operations). The same graph and posterior")
     advi_iterations: int = Field(20000, ge=100)
     keep_draws: int = Field(1000, ge=10, description="float32 draws kept in the artifact (stacked over chains)")
     features: list[str] = Field(default_factory=lambda: list(feats.FEATURES))
