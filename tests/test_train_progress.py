@@ -96,23 +96,28 @@ def test_sampler_reports_draws_that_hit_the_tree_depth_cap():
     assert out["divergences"] == 0 and out["treedepth_hits"] == 3
 
 
-def test_max_treedepth_reaches_nutpie(monkeypatch):
-    """The cap is nutpie's ``maxdepth``: a params field that never reached the sampler would change nothing."""
+@pytest.mark.parametrize("backend", ["numba", "c"])
+def test_max_treedepth_reaches_nutpie(monkeypatch, backend):
+    """The cap is nutpie's ``maxdepth``: a params field that never reached the sampler would change nothing
+    (through either way of compiling the model: nutpie's numba callbacks or PyTensor's C backend)."""
     import nutpie
 
     seen = {}
-    monkeypatch.setattr(nutpie, "compile_pymc_model", lambda model, **kw: "compiled")
+    monkeypatch.setattr(nutpie, "compile_pymc_model", lambda model, **kw: "compiled" if backend == "numba" else 1 / 0)
+    monkeypatch.setattr(sampling, "compile_c", lambda model, **kw: ("compiled", None, None) if backend == "c" else 1 / 0)
 
     class _Done:
         def wait(self, timeout=None):
             return az.from_dict(sample_stats={"n_steps": np.full((1, 4), 7), "diverging": np.zeros((1, 4), bool)})
 
     def fake_sample(compiled, **kw):
+        assert compiled == "compiled"
         seen.update(kw)
         return _Done()
 
     monkeypatch.setattr(nutpie, "sample", fake_sample)
-    p = train.TrainParams(inference="nutpie", init="default", chains=1, tune=10, draws=10, max_treedepth=7)
+    p = train.TrainParams(inference="nutpie", init="default", chains=1, tune=10, draws=10, max_treedepth=7,
+                          logp_backend=backend)
     _idata, steps = sampling.run(type("Model", (), {"free_RVs": []})(), p)
     assert seen["maxdepth"] == 7 and steps == 7.0
     with pytest.raises(ValueError, match="max_treedepth"):
