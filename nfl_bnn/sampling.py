@@ -232,13 +232,14 @@ def _compiled_with_starts(model, p: TrainParams, start: dict | None):
     jitter = set() if p.init == "laplace" else set(model.free_RVs)
     if p.logp_backend == "c":
         compiled, logp_grad, initial_point = compile_c(model, initial_points=start, jitter_rvs=jitter)
-        starts_field = "_make_initial_points"
     else:
         compiled = nutpie.compile_pymc_model(model, initial_points=start, jitter_rvs=jitter)
-        logp_grad, initial_point, starts_field = compiled.logp_func, compiled.initial_point_func, "initial_point_func"
     log.info("model compiled for nutpie (%s backend) in %.0f s", p.logp_backend, time.time() - t0)
     if p.init != "laplace":
         return compiled
+    starts_field = "_make_initial_points" if p.logp_backend == "c" else "initial_point_func"
+    if p.logp_backend != "c":
+        logp_grad, initial_point = compiled.logp_func, compiled.initial_point_func
     t0 = time.time()
     x_map, sd = laplace(logp_grad, initial_point(p.seed))
     log.info("MAP and Laplace sds found in %.1f s on the compiled model (sd %.3g to %.3g): each chain "
