@@ -193,17 +193,14 @@ def compile_c(model, initial_points: dict | None = None, jitter_rvs: set | None 
     n_dim, _, logp_fn, expand_fn, initial_point, (names, _slices, shapes) = _make_functions(
         model, mode="FAST_RUN", compute_grad=True, join_expanded=False, pymc_initial_point_fn=point)
 
-    def logp_grad(x):
-        lp, g = logp_fn(x)
-        return float(lp), np.asarray(g, dtype=np.float64, order="C")
-
-    def make_logp():  # nutpie asks once per chain; a PyTensor Function is not thread-safe, so each gets a copy
-        fn = logp_fn.copy()
-
+    def pair(fn):
         def logp(x):
             lp, g = fn(x)
             return float(lp), np.asarray(g, dtype=np.float64, order="C")
         return logp
+
+    def make_logp():  # nutpie asks once per chain; a PyTensor Function is not thread-safe, so each gets a copy
+        return pair(logp_fn.copy())
 
     def make_expand(_seed1, _seed2, _chain):
         fn = expand_fn.copy()
@@ -217,7 +214,7 @@ def compile_c(model, initial_points: dict | None = None, jitter_rvs: set | None 
     compiled = from_pyfunc(ndim=n_dim, make_logp_fn=make_logp, make_expand_fn=make_expand,
                            make_initial_point_fn=initial_point, expanded_dtypes=[np.dtype("float64")] * len(names),
                            expanded_shapes=shapes, expanded_names=names, dims=dims, coords=coords)
-    return compiled, logp_grad, initial_point
+    return compiled, pair(logp_fn), initial_point
 
 
 def _compiled_with_starts(model, p: TrainParams, start: dict | None):
@@ -232,13 +229,14 @@ def _compiled_with_starts(model, p: TrainParams, start: dict | None):
     jitter = set() if p.init == "laplace" else set(model.free_RVs)
     if p.logp_backend == "c":
         compiled, logp_grad, initial_point = compile_c(model, initial_points=start, jitter_rvs=jitter)
+        starts_field = "_make_initial_points"
     else:
         compiled = nutpie.compile_pymc_model(model, initial_points=start, jitter_rvs=jitter)
+        starts_field = "initial_point_func"
     log.info("model compiled for nutpie (%s backend) in %.0f s", p.logp_backend, time.time() - t0)
     if p.init != "laplace":
         return compiled
-    starts_field = "_make_initial_points" if p.logp_backend == "c" else "initial_point_func"
-    if p.logp_backend != "c":
+    if p.logp_backend == "numba":  # nutpie's numba model carries both
         logp_grad, initial_point = compiled.logp_func, compiled.initial_point_func
     t0 = time.time()
     x_map, sd = laplace(logp_grad, initial_point(p.seed))
