@@ -178,10 +178,11 @@ def compile_c(model, initial_points: dict | None = None, jitter_rvs: set | None 
     those callbacks from scratch in every process (they cannot be cached): 25-45 s of every fit, 70-80 s
     the first time on a machine. PyTensor's C backend keeps what it compiles in its cache, so once any
     model of this kind has been fitted on the machine the same graph compiles in seconds. The graph is the
-    same, so is the posterior (tests/test_fused.py holds both paths' log density and gradient equal). Per
-    evaluation the default model's time is the fused kernel's, which releases the GIL, so chains on
-    different cores still run side by side. nutpie's private ``_make_functions`` builds the functions
-    exactly as its own backends do; requirements.lock pins the version the tests pass with.
+    same, so is the posterior (tests/test_fused.py holds its log density and gradient equal to the generic
+    graph's). The fused kernel releases the GIL, so chains on different cores can run side by side, but
+    each gradient is a Python call: on one machine the production fit compiled in 4 s against 33 s and
+    sampled about 70 s slower, so it is not the default (docs/network.md, session 19). nutpie's private
+    ``_make_functions`` builds the functions as its own backends do; requirements.lock pins the version.
     """
     from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords, _wrap_with_lock
     from nutpie.compiled_pyfunc import from_pyfunc
