@@ -200,7 +200,7 @@ def compile_c(model, initial_points: dict | None = None, jitter_rvs: set | None 
             return float(lp), np.asarray(g, dtype=np.float64, order="C")
         return logp
 
-    def make_logp():  # nutpie asks once per chain; a PyTensor Function is not thread-safe, so each gets a copy
+    def make_logp():  # nutpie asks once per chain; a PyTensor Function is not thread-safe: a copy each
         return pair(logp_fn.copy())
 
     def make_expand(_seed1, _seed2, _chain):
@@ -213,7 +213,8 @@ def compile_c(model, initial_points: dict | None = None, jitter_rvs: set | None 
 
     dims, coords = _prepare_dims_and_coords(model, (names, _slices, shapes))
     compiled = from_pyfunc(ndim=n_dim, make_logp_fn=make_logp, make_expand_fn=make_expand,
-                           make_initial_point_fn=initial_point, expanded_dtypes=[np.dtype("float64")] * len(names),
+                           make_initial_point_fn=initial_point,
+                           expanded_dtypes=[np.dtype("float64")] * len(names),
                            expanded_shapes=shapes, expanded_names=names, dims=dims, coords=coords)
     return compiled, pair(logp_fn), initial_point
 
