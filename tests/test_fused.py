@@ -134,9 +134,9 @@ def _unravel(m, x):
 
 
 def test_a_c_backend_fit_runs_its_chains_and_keeps_what_the_numba_fit_keeps(rng):
-    """Two chains on two cores through the C backend: each chain calls its own copy of the function
-    (a shared PyTensor Function is not thread-safe), the draws land in the trace under the same names as
-    nutpie's numba path, and the Laplace starts reach the chains."""
+    """Two chains on two cores through the C backend, from the default Laplace starts (found on the C
+    backend's own function): each chain calls its own copy of the function (a shared PyTensor Function is
+    not thread-safe), and the draws land in the trace under the same names as nutpie's numba path."""
     pytest.importorskip("nutpie")
     from nfl_bnn import sampling, train
 
@@ -148,9 +148,6 @@ def test_a_c_backend_fit_runs_its_chains_and_keeps_what_the_numba_fit_keeps(rng)
     assert {"alpha", "beta", "v", "scale_c", "gamma", "gate_wg", "gate_kappa"} <= set(post.data_vars)
     assert np.isfinite(post["alpha"].values).all()
     assert not np.allclose(post["alpha"].values[0], post["alpha"].values[1])
-    first = idata.warmup_posterior["alpha"].values[:, 0] if "warmup_posterior" in idata else None
-    if first is not None:  # each chain started from its own Laplace start, not one shared point
-        assert not np.allclose(first[0], first[1])
 
 
 def test_a_hessian_through_the_kernel_is_refused_not_wrong(rng):
