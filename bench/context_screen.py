@@ -52,7 +52,7 @@ def context_columns(frame: pd.DataFrame, schedules: pd.DataFrame) -> pd.DataFram
     home = out["is_home"].astype(float).to_numpy() > 0.5
     cols = {"team_spread": np.where(home, 1.0, -1.0) * out["spread_line"].astype(float),
             "game_total": out["total_line"].astype(float),
-            "rest_days": pd.Series(np.where(home, out["home_rest"], out["away_rest"])).astype(float).clip(4, 14),
+            "rest_days": np.clip(np.where(home, out["home_rest"], out["away_rest"]).astype(float), 4, 14),
             "div_game": out["div_game"].astype(float),
             "dome": out["roof"].isin(["dome", "closed"]).astype(float)}
     res = frame.copy()
