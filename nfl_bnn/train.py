@@ -36,6 +36,8 @@ class Priors(StrictModel):
     gamma_sd: float = Field(0.3, gt=0)
     hidden_sd: float = Field(0.5, gt=0)
     v_sd: float = Field(0.3, gt=0)
+    v_scale_shape: float = Field(0.0, ge=0, description="0: v_scale ~ half-normal(v_sd); > 0: Gamma(shape, rate) "
+                                 "with the half-normal's mean, zero density at 0 (docs/network.md, session 21)")
     bias_sd: float = Field(1.0, gt=0)  # hidden biases (identified, directional); additive_learned: centres' sd
     hidden_gain: float = Field(1.5, gt=0)  # directional: the length of every unit's input weights; additive: gain
     alpha_gap_shape: float = Field(8.0, ge=0, description="> 0: Gamma(shape, shape/mean) gaps between the experts' "

@@ -154,6 +154,38 @@ def test_the_gating_network_shrinkage_scale_has_the_prior_asked_for(rng, gate_hi
     assert float(logp) == pytest.approx(stats.halfnorm.logpdf(0.2, scale=expect_sd), rel=1e-9)
 
 
+@pytest.mark.parametrize("shape", [0.0, 2.0, 5.0])
+def test_the_output_weight_scale_has_the_prior_asked_for(rng, shape):
+    """v_scale ~ half-normal(v_sd) by default; with v_scale_shape > 0 a Gamma(shape, shape / m), m the
+    half-normal's mean, so zero density at 0 and the same prior mean: read off the graph's own log density
+    (a graph that ignored v_scale_shape would give the half-normal in every case)."""
+    import math
+
+    from scipy import stats
+
+    from nfl_bnn.model import build_pymc_model
+
+    m = build_pymc_model(rng.normal(size=(8, 2)), rng.normal(size=8), 2, 4, priors={"v_sd": 0.3, "v_scale_shape": shape},
+                         gate="ordinal", network="additive", likelihood="discrete", bin_halfwidth=0.5)
+    value = m.rvs_to_values[m["v_scale"]]
+    logp = m.compile_logp(vars=[m["v_scale"]], jacobian=False)
+    at = {**m.initial_point(), value.name: np.log(0.2)}
+    mean = 0.3 * math.sqrt(2.0 / math.pi)
+    expect = (stats.halfnorm.logpdf(0.2, scale=0.3) if shape == 0
+              else stats.gamma.logpdf(0.2, a=shape, scale=mean / shape))
+    assert float(logp(at)) == pytest.approx(expect, rel=1e-6)
+    if shape:  # boundary-avoiding: the density vanishes at 0, where the half-normal's peaks
+        assert float(logp({**at, value.name: np.log(1e-6)})) < float(logp(at)) - 5
+
+
+def test_a_negative_output_weight_scale_shape_is_refused_where_params_enter():
+    from nfl_bnn.errors import ConfigError
+    from nfl_bnn.train import load_train_params
+
+    with pytest.raises(ConfigError, match="v_scale_shape"):
+        load_train_params(priors={"v_scale_shape": -1.0})
+
+
 @pytest.mark.parametrize("unit_sd,expect_sd", [(0.15, 0.15), (None, 0.3)])
 def test_the_free_gating_network_weights_have_the_fixed_sd_asked_for(rng, unit_sd, expect_sd):
     """gate_hidden: true gives every unit a fixed Normal(0, gate_unit_sd) weight (no hyper-scale), falling back

@@ -15,6 +15,7 @@ PyMC and PyTensor are imported inside the graph functions, like :mod:`nfl_bnn.mo
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -149,10 +150,29 @@ def output_weights(K: int, H: int, p: Mapping[str, float], network: str, hidden_
     if network == "directional":  # positive (sign symmetry), half-normal: mode at the linear model
         raw = pm.HalfNormal("v_pos", p["v_sd"], shape=shape)
         return pm.Deterministic("v", pt.tile(raw[None, :], (K, 1)) if hidden_output == "shared" else raw)
-    scale = pm.HalfNormal("v_scale", p["v_sd"])
+    scale = v_scale_prior(p)
     raw = (pm.Normal("v_raw", 0.0, 1.0, shape=shape) if network in ADDITIVE
            else pm.HalfNormal("v_raw", 1.0, shape=shape))
     return pm.Deterministic("v", pt.tile((scale * raw)[None, :], (K, 1)) if hidden_output == "shared" else scale * raw)
+
+
+def v_scale_prior(p: Mapping[str, float]):
+    """The output weights' shared scale: half-normal(``v_sd``), or with ``v_scale_shape`` > 0 a
+    Gamma(shape, shape / m) with m = v_sd * sqrt(2 / pi), the half-normal's own mean.
+
+    Why the option (docs/network.md, session 21): the few divergences left in fits with a gating
+    network (and one quickstart seed) ran along ``v_scale`` or ``v_raw``. With ``v = v_scale * v_raw``
+    and data that pin ``v``, a small scale needs large raw weights: a neck near 0 that the half-normal,
+    whose density peaks at 0, keeps open. A Gamma with shape 2 has zero density at 0 (a
+    boundary-avoiding prior) and the same mean, so the bends keep their prior size.
+    """
+    import pymc as pm
+
+    shape = float(p.get("v_scale_shape") or 0.0)
+    if shape <= 0:
+        return pm.HalfNormal("v_scale", p["v_sd"])
+    mean = float(p["v_sd"]) * math.sqrt(2.0 / math.pi)
+    return pm.Gamma("v_scale", alpha=shape, beta=shape / mean)
 
 
 def additive_basis(Xz: np.ndarray, d: int, H: int, hidx: Sequence[int], gain: float) -> np.ndarray:
