@@ -133,8 +133,9 @@ def output_weights(K: int, H: int, p: Mapping[str, float], network: str, hidden_
     """The hidden-to-location weights ``v`` (K, H).
 
     ``plain``: free Normal weights per expert. ``identified``: non-centred hierarchical shrinkage,
-    ``v = v_scale * v_raw`` with a half-normal global scale and half-normal raw weights, so the posterior
-    can sit at the linear model (v_scale near 0) unless the data ask for the bends; the weights are
+    ``v = v_scale * v_raw`` with a half-normal global scale (or another, :func:`v_scale_prior`) and
+    half-normal raw weights, so the posterior can sit at the linear model (v_scale near 0) unless the
+    data ask for the bends; the weights are
     positive, which removes tanh's sign symmetry (flipping a unit's input weights, bias and output
     weight gives the same function). ``additive``: the same non-centred shrinkage with Normal raw
     weights (an additive unit has no sign symmetry: its input weight is fixed and positive).
