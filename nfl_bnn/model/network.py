@@ -135,9 +135,8 @@ def output_weights(K: int, H: int, p: Mapping[str, float], network: str, hidden_
     ``plain``: free Normal weights per expert. ``identified``: non-centred hierarchical shrinkage,
     ``v = v_scale * v_raw`` with a half-normal global scale (or another, :func:`v_scale_prior`) and
     half-normal raw weights, so the posterior can sit at the linear model (v_scale near 0) unless the
-    data ask for the bends; the weights are
-    positive, which removes tanh's sign symmetry (flipping a unit's input weights, bias and output
-    weight gives the same function). ``additive``: the same non-centred shrinkage with Normal raw
+    data ask for the bends; the weights are positive, which removes tanh's sign symmetry (flipping a
+    unit's input weights, bias and output weight gives the same function). ``additive``: the same non-centred shrinkage with Normal raw
     weights (an additive unit has no sign symmetry: its input weight is fixed and positive).
     ``hidden_output`` ``shared`` uses one weight vector for every expert (experts then still differ in
     intercept, scale and gate), ``per_expert`` one per expert.
@@ -162,10 +161,12 @@ def v_scale_prior(p: Mapping[str, float]):
     Gamma(shape, shape / m) with m = v_sd * sqrt(2 / pi), the half-normal's own mean.
 
     Why the option (docs/network.md, session 21): the few divergences left in fits with a gating
-    network (and one quickstart seed) ran along ``v_scale`` or ``v_raw``. With ``v = v_scale * v_raw``
-    and data that pin ``v``, a small scale needs large raw weights: a neck near 0 that the half-normal,
-    whose density peaks at 0, keeps open. A Gamma with shape 2 has zero density at 0 (a
-    boundary-avoiding prior) and the same mean, so the bends keep their prior size.
+    network (and one quickstart seed) ran along ``v_scale`` or ``v_raw``, and the guess was a neck
+    near 0 (data that pin ``v = v_scale * v_raw`` make a small scale need large raw weights) which
+    the half-normal, peaked at 0, keeps open. A Gamma with shape 2 has zero density there and the same
+    mean. Screened on the rolling origins it did not help: the gating network still diverged, and the
+    Gamma alone brought divergences along ``v_scale`` itself. So the default stays the half-normal;
+    the option stays so that the screen can be rerun.
     """
     import pymc as pm
 
