@@ -72,6 +72,8 @@ def test_train_notebook_fits_checks_and_saves(home, tmp_path):
                      min_ess=0.0, max_rhat=10.0)
     assert _n(page, "img") >= 3  # trace, predictive check, PIT
     assert "Fit diagnostics" in page and "model vs baselines" in page
+    # the parameters table shows the notebook's seed; the report says the fit used the params file's
+    assert "seed only seeds this notebook" in page and f"seed {fast['seed']} (draws and tune of 0" in page
     for method in ("moe_bnn", "season_to_date", "last3_avg", "normal_linear", "ngboost_normal", "lightgbm_quantile"):
         assert method in page
     assert "CRPS" in page and ("lowest CRPS of all methods" in page or "LOSES on CRPS to" in page)
