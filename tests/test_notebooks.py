@@ -133,6 +133,10 @@ def test_calibration_notebook(home):
     assert _n(page, "img") == 3  # PIT, reliability, coverage by week
     assert "PROXY line" in page and "Coverage by week" in page and "coverage90" in page
     assert "same rule as the weekly run" in page
+    # the introduction names both alert edges, the upper one as the code has it
+    from nfl_bnn.calibration import ALERT_90_HIGH
+
+    assert "drops below" in page and f"rises above {ALERT_90_HIGH:.0%}" in page
     assert (run / "calibration_by_week.csv").is_file()
 
 
