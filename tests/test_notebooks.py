@@ -108,6 +108,9 @@ def test_weekly_then_review(home):
                      bankroll=1000.0)
     assert _n(page, "img") >= 2 and _n(page, "table") >= 4  # every back's intervals + bets' distributions
     assert "Every eligible back" in page and "eligible backs</h4>" in page
+    # every back's table shows the blended p_bet its edge is measured from (edge = p_bet - market_prob)
+    backs = page.split("eligible backs</h4>", 1)[1].split("</table>", 1)[0]
+    assert ">p_bet<" in backs and ">edge<" in backs
     assert "&lt;script&gt;" in page  # the hostile back is there, escaped
     assert "PosixPath(" not in page  # no stray object reprs in a shared report
     assert "Exposure" in page and "Alerts" in page
