@@ -78,6 +78,13 @@ class BacktestResult:
     proxy: bool
     output_files: list[Path]
 
+    @property
+    def summary(self) -> str:
+        """``text`` without its title and its week table: the report shows those apart (a heading and a
+        table), so showing all of ``text`` as well printed each twice."""
+        head = self.text.split("\n\n", 1)[0].splitlines()[1:]
+        return "\n".join(line for line in head if line.strip("= "))
+
 
 def _settle_frame(bets: pd.DataFrame, stats: pd.DataFrame, games: pd.DataFrame,
                   snaps: pd.DataFrame | None = None) -> pd.DataFrame:

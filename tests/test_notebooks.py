@@ -152,6 +152,9 @@ def test_drift_notebook(home):
 def test_backtest_notebook_labels_proxy_lines(home):
     run, page = _run("backtest", season=2019, first_week=3, last_week=6, lines="proxy", model_path="models/fake.npz")
     assert _n(page, "img") == 2 and "PROXY" in page
+    # the summary (bets, ROI, the proxy note) shows once, and the week-by-week table once, as a table
+    assert "bets " in page and "ROI " in page and "lines are proxy:" in page
+    assert page.count("roi_4wk") == 1
     assert (run / "s2019_backtest_predictions.csv").is_file()
 
 

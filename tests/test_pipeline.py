@@ -278,6 +278,9 @@ def test_backtest_on_proxy_lines_settles_and_is_labelled(wh, project_home):
     # the bankroll curve is the start plus the settled profit
     assert res.totals["final_bankroll"] == pytest.approx(1000.0 + res.bets.profit.sum())
     assert all(f.exists() and "PROXY" in f.name for f in res.output_files)
+    # the report's summary: the proxy note and the totals, without the title or the week table it shows apart
+    assert res.summary.startswith("PROXY LINES: lines are proxy:") and "ROI" in res.summary
+    assert res.title not in res.summary and "roi_4wk" not in res.summary and "===" not in res.summary
 
 
 @pytest.mark.slow  # ~85 s on 2 cores, mostly PyTensor compilation
