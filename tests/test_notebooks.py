@@ -111,6 +111,8 @@ def test_weekly_then_review(home):
     # every back's table shows the blended p_bet its edge is measured from (edge = p_bet - market_prob)
     backs = page.split("eligible backs</h4>", 1)[1].split("</table>", 1)[0]
     assert ">p_bet<" in backs and ">edge<" in backs
+    bet_table = page.split(" bets</h4>", 1)[1].split("</table>", 1)[0]
+    assert ">p_bet<" in bet_table and ">edge<" in bet_table
     assert "&lt;script&gt;" in page  # the hostile back is there, escaped
     assert "PosixPath(" not in page  # no stray object reprs in a shared report
     assert "Exposure" in page and "Alerts" in page
